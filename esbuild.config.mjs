@@ -4,7 +4,7 @@ import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
-const nodeExternal = ['onnxruntime-node', '@huggingface/transformers', 'sharp', 'vscode'];
+const nodeExternal = ['onnxruntime-node', 'vscode'];
 
 const builds = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: nodeExternal },

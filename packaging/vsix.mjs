@@ -3,9 +3,8 @@
 // The package is staged in .cache/vsix/<target>/ rather than packed from the repository, so it
 // holds exactly what runs: three bundles (extension host, worker, webview), the built-in model,
 // the webview page, the prompt-file schema, and of node_modules only onnxruntime-node (with just
-// the target's native binaries) and onnxruntime-common, under dist/node_modules/. @huggingface/transformers is bundled
-// into the worker (only its tokenizer code runs); its image dependency sharp is replaced by an
-// empty module and onnxruntime-web never loads in Node.
+// the target's native binaries) and onnxruntime-common, under dist/node_modules/. The tokenizer libraries
+// (@huggingface/tokenizers, @huggingface/jinja: plain JavaScript) are bundled into the worker.
 //
 // Targets: linux-x64, linux-arm64, darwin-arm64, win32-x64, win32-arm64 (the platforms
 // onnxruntime-node 1.30 ships CPU binaries for; there is no darwin-x64 build).
@@ -55,14 +54,6 @@ mkdirSync(stage, { recursive: true });
 const t0 = Date.now();
 
 // ───────── bundles ─────────
-const emptySharp = {
-  name: 'no-sharp',
-  setup(b) {
-    // transformers imports sharp for images at load time; the worker only tokenizes text.
-    b.onResolve({ filter: /^sharp$/ }, () => ({ path: 'sharp', namespace: 'no-sharp' }));
-    b.onLoad({ filter: /.*/, namespace: 'no-sharp' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
-  },
-};
 // mainFields: jsonc-parser's "main" is a UMD build whose require('./impl/…') esbuild cannot follow.
 const common = { bundle: true, target: 'es2022', logLevel: 'warning', minify: true, legalComments: 'linked', sourcemap: false, mainFields: ['module', 'main'] };
 await Promise.all([
@@ -75,9 +66,6 @@ await Promise.all([
     format: 'cjs',
     // Native code and the package it shares types with stay real modules in node_modules/.
     external: ['onnxruntime-node', 'onnxruntime-common'],
-    // The CommonJS build: it locates onnxruntime-node from __filename (the ESM one needs import.meta).
-    alias: { '@huggingface/transformers': path.join(ROOT, 'node_modules/@huggingface/transformers/dist/transformers.node.cjs') },
-    plugins: [emptySharp],
   }),
   esbuild.build({ ...common, entryPoints: [path.join(ROOT, 'webview/main.ts')], outfile: path.join(stage, 'dist/webview.js'), platform: 'browser', format: 'iife' }),
 ]);

@@ -272,28 +272,23 @@ for (const name of ['llama-gqa', 'llama-tied', 'gpt2', 'gemma']) {
   });
 }
 
-test('fixture tokenizer loads offline in @huggingface/transformers and reproduces prompt_ids', async () => {
-  const { AutoTokenizer, env } = await import('@huggingface/transformers');
-  const os = await import('node:os');
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-fixture-tok-'));
-  try {
-    for (const name of ['llama-gqa', 'gpt2', 'gemma']) {
-      const g = readJson<Golden & { prompt_text: string; prompt2_text: string }>(path.join(ROOT, name, 'golden.json'));
-      const tok = await AutoTokenizer.from_pretrained(path.join(ROOT, name), { local_files_only: true });
-      assert.deepEqual(Array.from(tok.encode(g.prompt_text, { add_special_tokens: false }), Number), g.prompt_ids);
-      assert.deepEqual(Array.from(tok.encode(g.prompt2_text, { add_special_tokens: false }), Number), g.prompt2_ids);
-      assert.equal(tok.decode(g.prompt_ids), g.prompt_text);
-      const chat = tok.apply_chat_template([{ role: 'user', content: 'Hi' }], { tokenize: false, add_generation_prompt: true });
-      assert.equal(chat, '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
-      const cfg = readJson<{ vocab_size: number; eos_token_id: number }>(path.join(ROOT, name, 'config.json'));
-      // config's eos is the <|im_end|> special, and specials are the last ids of the vocab
-      assert.deepEqual(Array.from(tok.encode('<|im_end|>', { add_special_tokens: false }), Number), [cfg.eos_token_id]);
-      assert.equal(cfg.vocab_size, g.vocab_size);
-      assert.ok(cfg.eos_token_id < cfg.vocab_size);
-    }
-  } finally {
-    fs.rmSync(env.cacheDir, { recursive: true, force: true });
+test('the engine tokenizer reproduces the Python tokenizer ids, decodes back and renders the chat template', async () => {
+  const { loadTokenizer } = await import('../../src/engine/model/tokenizer.js');
+  for (const name of ['llama-gqa', 'gpt2', 'gemma']) {
+    const g = readJson<Golden & { prompt_text: string; prompt2_text: string }>(path.join(ROOT, name, 'golden.json'));
+    const tok = await loadTokenizer(path.join(ROOT, name));
+    assert.deepEqual(tok.encodeText(g.prompt_text), g.prompt_ids, name);
+    assert.deepEqual(tok.encodeText(g.prompt2_text), g.prompt2_ids, name);
+    assert.equal(tok.decode(g.prompt_ids), g.prompt_text);
+    const cfg = readJson<{ vocab_size: number; eos_token_id: number }>(path.join(ROOT, name, 'config.json'));
+    // config's eos is the <|im_end|> special, and specials are the last ids of the vocab
+    assert.deepEqual(tok.encodeText('<|im_end|>'), [cfg.eos_token_id]);
+    assert.equal(tok.eosId, cfg.eos_token_id);
+    assert.equal(tok.tokenText(cfg.eos_token_id), '<|im_end|>');
+    const chat = tok.encodePrompt({ kind: 'chat', messages: [{ role: 'user', content: 'Hi' }] });
+    assert.deepEqual(chat, tok.encodeText('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n'));
+    assert.equal(tok.decode(chat), 'user\nHi\nassistant\n', 'specials dropped when decoding');
+    assert.equal(cfg.vocab_size, g.vocab_size);
+    assert.ok(cfg.eos_token_id < cfg.vocab_size);
   }
 });

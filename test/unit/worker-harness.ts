@@ -25,7 +25,7 @@ export function bundleWorker(): Promise<string> {
       platform: 'node',
       format: 'cjs',
       target: 'es2022',
-      external: ['onnxruntime-node', '@huggingface/transformers', 'sharp'],
+      external: ['onnxruntime-node'],
       // As esbuild.config.mjs: jsonc-parser's UMD "main" hides its requires from the bundler.
       mainFields: ['module', 'main'],
       logLevel: 'error',

@@ -15,7 +15,7 @@ export interface LoadOptions {
   dtype?: string;
   /** intra-op threads (default: ONNX Runtime's choice) */
   threads?: number;
-  /** where rewritten graphs and library caches go when the model folder is not writable */
+  /** where rewritten graphs go when the model folder is not writable */
   cacheDir?: string;
   /** execution providers, default ['cpu'] */
   providers?: string[];
@@ -49,7 +49,7 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
     throw new Error(`loadModel: threads must be a non-negative integer, got ${JSON.stringify(opts.threads)}`);
   }
   const config = readModelConfig(folder);
-  const tokenizer = await loadTokenizer(folder, opts.cacheDir);
+  const tokenizer = await loadTokenizer(folder);
   const { dtype, path: graphPath } = selectGraph(folder, dtypeAsked);
   const graphHash = await sha256File(graphPath);
   const hook = await hookedModelPath(graphPath, {

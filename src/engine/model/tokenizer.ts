@@ -1,31 +1,22 @@
-// Tokenizer and chat template through @huggingface/transformers, from local files only.
-// We parse tokenizer.json / tokenizer_config.json ourselves (errors with file and line) and
-// build the tokenizer class from the parsed objects, so the library never resolves a path or
-// touches the network; its env is locked to local files anyway.
+// Tokenizer and chat template from local files: @huggingface/tokenizers (the tokenizer.json
+// pipeline) and @huggingface/jinja (the chat template), the two libraries transformers.js
+// itself builds its PreTrainedTokenizer from. We parse tokenizer.json / tokenizer_config.json
+// ourselves (errors with file and line) and nothing here resolves a path or touches the network.
+// Not importing all of transformers.js saves ~38 MiB of worker memory and ~1.7 s at first load
+// (BENCHMARKS.md, item 5).
 
+import { Template } from '@huggingface/jinja';
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChatMessage, PromptInput } from '../../protocol/types.js';
 import { fileExists, readJsonObject, readText, parseJson } from './json.js';
 
-/** The subset of transformers.js' PreTrainedTokenizer we use. */
-interface HfTokenizer {
-  encode(text: string, opts?: { add_special_tokens?: boolean }): number[];
-  decode(ids: number[], opts?: { skip_special_tokens?: boolean }): string;
-  apply_chat_template(
-    messages: { role: string; content: string }[],
-    opts: { tokenize: false; add_generation_prompt: boolean; chat_template: string },
-  ): string;
-  pad_token_id?: number | null;
-  eos_token_id?: number | null;
-  bos_token_id?: number | null;
-}
-
 export interface Tokenizer {
   /** Token ids of a prompt: chat messages through the template (+ prefill), or raw ids. */
   encodePrompt(prompt: PromptInput): number[];
+  /** The chat template's text for these messages, with the generation prompt appended. */
+  renderChat(messages: ChatMessage[]): string;
   /** Plain text to ids, no special tokens added (used for refusal-phrase start tokens). */
   encodeText(text: string): number[];
   decode(ids: number[]): string;
@@ -38,19 +29,7 @@ export interface Tokenizer {
   readonly eosId: number | undefined;
 }
 
-let envReady: Promise<typeof import('@huggingface/transformers')> | undefined;
-
-async function transformers(cacheDir?: string): Promise<typeof import('@huggingface/transformers')> {
-  envReady ??= import('@huggingface/transformers').then((m) => {
-    m.env.allowRemoteModels = false;
-    m.env.allowLocalModels = true;
-    m.env.cacheDir = cacheDir ?? mkdtempSync(join(tmpdir(), 'refusal-lens-hf-'));
-    return m;
-  });
-  return envReady;
-}
-
-export async function loadTokenizer(folder: string, cacheDir?: string): Promise<Tokenizer> {
+export async function loadTokenizer(folder: string): Promise<Tokenizer> {
   const tjPath = join(folder, 'tokenizer.json');
   const tcPath = join(folder, 'tokenizer_config.json');
   if (!fileExists(tjPath)) throw new Error(`model folder ${folder}: tokenizer.json not found (${tjPath})`);
@@ -63,54 +42,83 @@ export async function loadTokenizer(folder: string, cacheDir?: string): Promise<
   const tokenizerConfig = readJsonObject(tcPath, 'tokenizer_config.json');
   const chatTemplate = findChatTemplate(folder, tokenizerConfig, tcPath);
 
-  const m = await transformers(cacheDir);
-  const className = String(tokenizerConfig['tokenizer_class'] ?? 'PreTrainedTokenizer').replace(/Fast$/, '');
-  const classes = m as unknown as Record<string, new (json: unknown, cfg: unknown) => HfTokenizer>;
-  const Cls = /Tokenizer$/.test(className) && classes[className] ? classes[className]! : classes['PreTrainedTokenizer']!;
   let tok: HfTokenizer;
   try {
-    tok = new Cls(tokenizerJson, tokenizerConfig);
+    tok = new HfTokenizer(tokenizerJson, tokenizerConfig);
   } catch (e) {
     throw new Error(`${tjPath}: cannot build the tokenizer: ${(e as Error).message}`);
   }
+  // special tokens as transformers' PreTrainedTokenizer reads them; pad falls back to eos
+  const specials: Record<string, string> = {};
+  for (const key of SPECIAL_TOKEN_KEYS) {
+    const t = specialToken(tokenizerConfig, key, tcPath);
+    if (t) specials[key] = t;
+  }
+  const idOf = (t: string | undefined) => (t === undefined ? undefined : tok.token_to_id(t));
+  let template: Template | undefined;
+  const render = (messages: ChatMessage[]) => {
+    if (!chatTemplate) {
+      throw new Error(
+        `model folder ${folder}: no chat template (tokenizer_config.json has no "chat_template" and there is no chat_template.jinja); use a token-id prompt`,
+      );
+    }
+    template ??= compileTemplate(chatTemplate, folder);
+    return renderChat(template, specials, messages, folder);
+  };
   const hash = createHash('sha256').update(tjText).update('\0').update(chatTemplate ?? '').digest('hex');
   const texts = new Map<number, string>();
 
   return {
     chatTemplate,
     hash,
-    padId: tok.pad_token_id ?? undefined,
-    eosId: tok.eos_token_id ?? undefined,
+    padId: idOf(specials['pad_token'] ?? specials['eos_token']),
+    eosId: idOf(specials['eos_token']),
     encodePrompt(prompt) {
       if (prompt.kind === 'tokens') return [...prompt.tokenIds];
       if (prompt.kind !== 'chat') throw new Error(`prompt: unknown kind ${JSON.stringify((prompt as { kind: unknown }).kind)}`);
-      if (!chatTemplate) {
-        throw new Error(
-          `model folder ${folder}: no chat template (tokenizer_config.json has no "chat_template" and there is no chat_template.jinja); use a token-id prompt`,
-        );
-      }
-      const text = renderChat(tok, chatTemplate, prompt.messages, folder) + (prompt.prefill ?? '');
+      const text = render(prompt.messages) + (prompt.prefill ?? '');
       // The template already wrote BOS and the role markers as text.
-      return tok.encode(text, { add_special_tokens: false });
+      return tok.encode(text, { add_special_tokens: false }).ids;
     },
+    renderChat: render,
     encodeText(text) {
-      return tok.encode(text, { add_special_tokens: false });
+      return tok.encode(text, { add_special_tokens: false }).ids;
     },
     decode(ids) {
       return ids.length ? tok.decode(ids, { skip_special_tokens: true }) : '';
     },
     tokenText(id) {
-      let t = texts.get(id);
-      if (t === undefined) {
-        t = tok.decode([id], { skip_special_tokens: false });
-        texts.set(id, t);
-      }
+      const known = texts.get(id);
+      if (known !== undefined) return known;
+      const t: string = tok.decode([id], { skip_special_tokens: false });
+      texts.set(id, t);
       return t;
     },
   };
 }
 
-function renderChat(tok: HfTokenizer, template: string, messages: ChatMessage[], folder: string): string {
+// the keys transformers.js passes to a chat template (PreTrainedTokenizer.apply_chat_template)
+const SPECIAL_TOKEN_KEYS = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'] as const;
+
+/** A special token of tokenizer_config.json: a string, or an AddedToken object with "content". */
+function specialToken(cfg: Record<string, unknown>, key: string, cfgPath: string): string | undefined {
+  const v = cfg[key];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string') return v;
+  const content = typeof v === 'object' ? (v as { content?: unknown }).content : undefined;
+  if (typeof content === 'string') return content || undefined;
+  throw new Error(`${cfgPath}: field "${key}" must be a string or an object with a string "content"`);
+}
+
+function compileTemplate(source: string, folder: string): Template {
+  try {
+    return new Template(source);
+  } catch (e) {
+    throw new Error(`chat template of ${folder} does not parse: ${(e as Error).message}`);
+  }
+}
+
+function renderChat(template: Template, specials: Record<string, string>, messages: ChatMessage[], folder: string): string {
   if (!Array.isArray(messages) || messages.length === 0) throw new Error('prompt: a chat prompt needs at least one message');
   messages.forEach((msg, i) => {
     if (!msg || !['system', 'user', 'assistant'].includes(msg.role)) {
@@ -119,10 +127,13 @@ function renderChat(tok: HfTokenizer, template: string, messages: ChatMessage[],
     if (typeof msg.content !== 'string') throw new Error(`prompt: messages[${i}].content must be a string`);
   });
   try {
-    return tok.apply_chat_template(
-      messages.map((x) => ({ role: x.role, content: x.content })),
-      { tokenize: false, add_generation_prompt: true, chat_template: template },
-    );
+    return template.render({
+      messages: messages.map((x) => ({ role: x.role, content: x.content })),
+      add_generation_prompt: true,
+      tools: null,
+      documents: null,
+      ...specials,
+    });
   } catch (e) {
     throw new Error(`chat template of ${folder} failed: ${(e as Error).message}`);
   }
