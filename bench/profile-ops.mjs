@@ -1,10 +1,11 @@
 // Developer probe (not part of npm run bench): ONNX Runtime per-op profile of batch-1 decode
-// steps on the benchmark model. node bench/profile-ops.mjs GRAPH.onnx THREADS
+// steps on the benchmark model, and for a hooked graph the kernel time of the nodes the rewrite
+// added (names rl/...). node bench/profile-ops.mjs GRAPH.onnx THREADS
 import * as ort from 'onnxruntime-node';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 const [graph, threads = '1'] = process.argv.slice(2);
 const cfg = JSON.parse(readFileSync(new URL('../.cache/bench/llama12-d768/config.json', import.meta.url)));
-const s = await ort.InferenceSession.create(graph, { graphOptimizationLevel: 'all', intraOpNumThreads: +threads, interOpNumThreads: 1, executionMode: 'sequential', enableProfiling: true, profileFilePrefix: '/tmp/ortprof' });
+const s = await ort.InferenceSession.create(graph, { graphOptimizationLevel: 'all', intraOpNumThreads: +threads, interOpNumThreads: 1, executionMode: 'sequential', enableMemPattern: false, extra: { session: { intra_op: { allow_spinning: '0' } } }, enableProfiling: true, profileFilePrefix: '/tmp/ortprof' });
 const L = cfg.num_hidden_layers, d = cfg.hidden_size, kvh = cfg.num_key_value_heads, dh = cfg.head_dim;
 const past = 64;
 const feeds = {
@@ -37,7 +38,10 @@ for (const e of ev) {
   total += e.dur;
 }
 const runs = 35;
-console.log(`wall ms/step ${wall.toFixed(2)}; kernel sum ms/step ${(total / runs / 1000).toFixed(2)}`);
+const hooks = new Map();
+for (const e of ev) if (e.name.startsWith('rl/')) hooks.set(e.args.op_name, (hooks.get(e.args.op_name) ?? 0) + e.dur);
+const hookSum = [...hooks.values()].reduce((a, b) => a + b, 0);
+console.log(`wall ms/step ${wall.toFixed(2)}; kernel sum ms/step ${(total / runs / 1000).toFixed(2)}; rl/ nodes ${(hookSum / runs / 1000).toFixed(3)} ms (${[...hooks].map(([o, us]) => `${o} ${(us / runs / 1000).toFixed(3)}`).join(', ')})`);
 for (const [op, us] of [...byOp].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(op.padEnd(32), (us / runs / 1000).toFixed(3), 'ms');
 // Biggest MatMul nodes: effective bandwidth over their weight bytes.
 const mm = new Map();
