@@ -309,11 +309,12 @@ async function sectionModel(
   // Side-by-side variants: every round runs each once (order rotates).
   type V = () => Promise<number | Record<string, unknown>>;
   // Hook overhead: its own short rounds (4× as many), so hooked and plain runs sit next to each
-  // other in time and no long PyTorch run falls between them.
-  const hookNames = ['prefillHooked', 'prefillPlain', 'decodeHooked', 'decodePlain'];
+  // other in time and no long PyTorch run falls between them. decodePlainAgain is an A/A control:
+  // the untouched graph against itself shows how far two identical runs differ in these rounds.
+  const hookNames = ['prefillHooked', 'prefillPlain', 'decodeHooked', 'decodePlain', 'decodePlainAgain'];
   const t1 = performance.now();
   const hookSamples = (await interleave(
-    [() => prefill(hooked), () => prefill(plain), () => decode(hooked), () => decode(plain)],
+    [() => prefill(hooked), () => prefill(plain), () => decode(hooked), () => decode(plain), () => decode(plain)],
     o.rounds * 4,
     1,
   )) as number[][];
@@ -373,10 +374,12 @@ async function sectionModel(
   }
   const names = Object.keys(variants);
   const t2 = performance.now();
-  // A short pause between runs lets the other process's idle pool threads park.
+  // A pause between runs lets the other process's idle pool threads park: OpenBLAS's pthread
+  // workers poll for ~2^28 TSC ticks (THREAD_TIMEOUT 28, ~0.1 s here) after a call before they
+  // sleep, so at 2 threads a run that follows PyTorch within that time shares its second core.
   const samples =
     extra.bwBin || mmSession || extra.torch
-      ? await interleave(names.map((n) => variants[n]!), o.rounds, 1, () => sleep(extra.torch ? 30 : 0))
+      ? await interleave(names.map((n) => variants[n]!), o.rounds, 1, () => sleep(extra.torch ? 150 : 0))
       : names.map(() => []);
   const S = Object.fromEntries(names.map((n, i) => [n, samples[i]!])) as Record<string, unknown[]>;
   hookNames.forEach((n, i) => (S[n] = hookSamples[i]!));
@@ -396,6 +399,7 @@ async function sectionModel(
     hookOverhead: {
       prefillMs: ratioOf(num('prefillHooked'), num('prefillPlain')),
       decodeMsPerToken: ratioOf(num('decodeHooked'), num('decodePlain')),
+      decodeAA: ratioOf(num('decodePlainAgain'), num('decodePlain')),
     } as Record<string, Ratio>,
   };
 
@@ -629,11 +633,15 @@ function report(r: Record<string, any>, o: Options): string {
   L.push('Steer `persona` ×4 at every layer, project out `refusal` in the middle third of the layers, read out 3 axes at');
   L.push(`every layer; prefill of ${PROMPT_LEN} tokens (one session run) and per-token decode (mean over ${NEW_TOKENS} KV-cache steps), batch 1.`);
   L.push('');
-  L.push('| model | threads | prefill hooked ms | prefill plain ms | ratio | decode hooked ms/token | decode plain ms/token | ratio |');
-  L.push('|---|---|---|---|---|---|---|---|');
+  L.push('A/A control: the untouched graph against itself, run in the same rounds; its spread is the resolution of');
+  L.push('the decode ratio (a hook cost smaller than the A/A spread cannot be told from noise by timing alone).');
+  L.push('');
+  L.push('| model | threads | prefill hooked ms | prefill plain ms | ratio | decode hooked ms/token | decode plain ms/token | ratio | A/A decode ratio |');
+  L.push('|---|---|---|---|---|---|---|---|---|');
   for (const m of r.models as any[]) {
     const h = m.hookOverhead;
-    L.push(`| ${m.model} | ${m.threads} | ${ms(h.prefillMs.a)} | ${ms(h.prefillMs.b)} | ${x(h.prefillMs.ratio)} | ${ms(h.decodeMsPerToken.a)} | ${ms(h.decodeMsPerToken.b)} | ${x(h.decodeMsPerToken.ratio)} |`);
+    const aa = h.decodeAA ? x(h.decodeAA.ratio) : '—';
+    L.push(`| ${m.model} | ${m.threads} | ${ms(h.prefillMs.a)} | ${ms(h.prefillMs.b)} | ${x(h.prefillMs.ratio)} | ${ms(h.decodeMsPerToken.a)} | ${ms(h.decodeMsPerToken.b)} | ${x(h.decodeMsPerToken.ratio)} | ${aa} |`);
   }
   const withTorch = (r.models as any[]).filter((m) => m.vsTorch);
   if (withTorch.length) {
@@ -723,7 +731,7 @@ function targets(r: Record<string, any>): { id: string; target: string; measured
     out.push({
       id: '1',
       target: `hook overhead ≤ 1.03× (12-layer, ${m.threads} thr)`,
-      measured: `prefill ${x(h.prefillMs.ratio)}, decode ${x(h.decodeMsPerToken.ratio)}`,
+      measured: `prefill ${x(h.prefillMs.ratio)}, decode ${x(h.decodeMsPerToken.ratio)}${h.decodeAA ? ` (A/A control ${x(h.decodeAA.ratio)})` : ''}`,
       ok: h.prefillMs.ratio.median <= 1.03 && h.decodeMsPerToken.ratio.median <= 1.03,
     });
   }
