@@ -375,8 +375,9 @@ async function sectionModel(
   const names = Object.keys(variants);
   const t2 = performance.now();
   // A pause between runs lets the other process's idle pool threads park: OpenBLAS's pthread
-  // workers poll for ~2^28 TSC ticks (THREAD_TIMEOUT 28, ~0.1 s here) after a call before they
-  // sleep, so at 2 threads a run that follows PyTorch within that time shares its second core.
+  // workers poll for 2^28 TSC ticks (THREAD_TIMEOUT 28) after a call before they sleep: measured
+  // here, a 2-thread torch process burns ~98 ms of CPU in the 100 ms after a GEMM returns, so
+  // with the former 30 ms pause a run that followed PyTorch shared its second core.
   const samples =
     extra.bwBin || mmSession || extra.torch
       ? await interleave(names.map((n) => variants[n]!), o.rounds, 1, () => sleep(extra.torch ? 150 : 0))
