@@ -8,6 +8,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/test/fixtures/models"
 cd "$root/tools"
 OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.fixtures "$out"
+# genai layout (GroupQueryAttention), weights of its own, tokenizer from llama-gqa
+OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.ortgqa "$out/llama-ortgqa" "$out/llama-gqa"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 PYTHONPATH="$root/tools" /usr/bin/python3 -c "

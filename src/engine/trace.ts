@@ -80,7 +80,9 @@ export class LensModel {
 
   /**
    * Requests that share axes and interventions run as one left-padded batch (the rl.* inputs
-   * have no batch axis); others run as separate batches. Results come back in request order.
+   * have no batch axis); others run as separate batches. On a graph whose attention cannot take
+   * padding (LoadedModel.paddingUnsafeOps) a batch also holds one prompt length only. Results
+   * come back in request order.
    */
   traceBatch(reqs: TraceRequest[], opts: BatchOptions = {}): Promise<TraceResult[]> {
     return this.serial(() => this.traceBatchNow(reqs, opts));
@@ -137,6 +139,12 @@ export class LensModel {
       const interventions = opts.interventions ?? [];
       if (!hooked && (axes.length || interventions.length)) throw new Error('generateIds: the unhooked graph takes no interventions');
       validateInterventions(interventions, axes, c.numLayers, c.dModel);
+      const unsafe = this.loaded.paddingUnsafeOps;
+      if (unsafe.length && new Set(prompts.map((p) => p.length)).size > 1) {
+        throw new Error(
+          `generateIds: this graph's ${unsafe.join(', ')} takes row lengths instead of an attention mask, so it cannot run a left-padded batch; pass prompts of one length (got ${prompts.map((p) => p.length).join(', ')})`,
+        );
+      }
       return generateLoop(
         prompts.map((ids) => ({ ids, decoding })),
         {
@@ -184,8 +192,10 @@ export class LensModel {
     const tokenizeMs = performance.now() - t0;
 
     const groups = new Map<string, number[]>();
+    // A graph whose attention takes row lengths, not a mask, cannot run left-padded rows.
+    const byLength = this.loaded.paddingUnsafeOps.length > 0;
     reqs.forEach((r, i) => {
-      const key = groupKey(r);
+      const key = byLength ? `${groupKey(r)}#${encoded[i]!.length}` : groupKey(r);
       const g = groups.get(key);
       if (g) g.push(i);
       else groups.set(key, [i]);

@@ -3,7 +3,7 @@
 // so external *.onnx_data files next to the graph are resolved by ONNX Runtime.
 
 import { basename, resolve } from 'node:path';
-import { hookedModelPath, sha256File } from '../onnx/index.js';
+import { hookedModelPath, sha256File, type HookInfo } from '../onnx/index.js';
 import { createSession, release, type SessionConfig } from '../runtime.js';
 import { readModelConfig, type ModelConfig } from './config.js';
 import { checkDtype, isDir, selectGraph, type Dtype } from './files.js';
@@ -33,7 +33,12 @@ export interface LoadedModel {
   /** the rewritten graph, and whether it came from the cache */
   hookedPath: string;
   hookCached: boolean;
-  hookInfo: unknown;
+  hookInfo: HookInfo;
+  /**
+   * Attention ops that cannot take left-padded rows (HookInfo.paddingUnsafeOps); when any,
+   * batches hold prompts of one length only.
+   */
+  paddingUnsafeOps: readonly string[];
   hooked: GraphIO;
   /** the source graph's session, opened on first use (for comparisons and benchmarks) */
   unhooked(): Promise<GraphIO>;
@@ -81,6 +86,7 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
     hookedPath: hook.path,
     hookCached: hook.cached,
     hookInfo: hook.info,
+    paddingUnsafeOps: hook.info.paddingUnsafeOps,
     hooked,
     unhooked() {
       unhooked ??= createSession(graphPath, sessionCfg).then((s) => describeGraph(s, graphPath, config));

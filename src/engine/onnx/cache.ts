@@ -37,7 +37,7 @@ async function readInfo(jsonPath: string, onnxPath: string, opts: HookOptions): 
   try {
     await fsp.access(onnxPath);
     const info = JSON.parse(await fsp.readFile(jsonPath, 'utf8')) as HookInfo;
-    const ok = info.rewriteVersion === REWRITE_VERSION && info.numLayers === opts.numLayers && info.dModel === opts.dModel && Array.isArray(info.layers);
+    const ok = info.rewriteVersion === REWRITE_VERSION && info.numLayers === opts.numLayers && info.dModel === opts.dModel && Array.isArray(info.layers) && Array.isArray(info.paddingUnsafeOps);
     return ok ? info : undefined;
   } catch {
     return undefined; // missing or half-written: rewrite

@@ -9,7 +9,7 @@ import {
 import { findResidualStream, isSkipNorm, ResidualError, residualDtype, ResidualDtype } from './residual';
 
 /** Bump whenever the rewritten graph changes: it is part of the cache key. */
-export const REWRITE_VERSION = 2;
+export const REWRITE_VERSION = 3;
 
 export interface HookLayer {
   layer: number;
@@ -33,7 +33,17 @@ export interface HookInfo {
    * recognised; `logits` is then [batch, seq, vocab] as in the source graph.
    */
   lastPositionLogits: boolean;
+  /**
+   * Attention ops of the graph that take per-row lengths instead of a mask
+   * (com.microsoft GroupQueryAttention, as in onnxruntime-genai exports): they read a row's tokens
+   * from the left, so a left-padded row is computed wrong. Rows of one batch must then have equal
+   * lengths. Empty when the graph masks padding itself.
+   */
+  paddingUnsafeOps: string[];
 }
+
+/** com.microsoft ops that locate each row's tokens from seqlens_k rather than an attention mask. */
+const LENGTH_ATTENTION_OPS = new Set(['GroupQueryAttention', 'SparseAttention', 'PagedAttention']);
 
 export interface HookOptions {
   numLayers: number;
@@ -151,7 +161,8 @@ export function hookDecodedModel(model: ModelProto, opts: HookOptions): HookInfo
   g.output = [...g.output, ...newOutputs];
   // Slice with starts/ends/axes inputs needs opset 10
   const lastPositionLogits = (opsetVersion(model, '') ?? 0) >= 10 && sliceLogitsToLastPosition(g);
-  return { rewriteVersion: REWRITE_VERSION, numLayers: opts.numLayers, dModel, residualDtype: dtype, layers, lastPositionLogits };
+  const paddingUnsafeOps = [...new Set(g.node.filter((n) => n.domain === 'com.microsoft' && LENGTH_ATTENTION_OPS.has(n.opType)).map((n) => n.opType))];
+  return { rewriteVersion: REWRITE_VERSION, numLayers: opts.numLayers, dModel, residualDtype: dtype, layers, lastPositionLogits, paddingUnsafeOps };
 }
 
 // Ops between lm_head and the `logits` output that act on each position alone (final logit
