@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/test/fixtures/models"
 cd "$root/tools"
 OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.fixtures "$out"
-# genai layout (GroupQueryAttention), weights of its own, tokenizer from llama-gqa
+# genai layout (GroupQueryAttention; model_q4.onnx with MatMulNBits + GatherBlockQuantized), weights of its own, tokenizer from llama-gqa
 OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.ortgqa "$out/llama-ortgqa" "$out/llama-gqa"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

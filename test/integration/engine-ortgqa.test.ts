@@ -1,6 +1,7 @@
 // The llama-ortgqa fixture has the layout of onnxruntime-genai exports: one com.microsoft
 // GroupQueryAttention node per layer (rotary inside), no position_ids input, row lengths given
-// to the attention as seqlens_k. Checks that the hooked graph reproduces PyTorch, and that a
+// to the attention as seqlens_k; its model_q4.onnx also has MatMulNBits linear layers and a
+// GatherBlockQuantized embedding. Checks that the hooked graphs reproduce PyTorch, and that a
 // batch of prompts of different lengths is split by length: GroupQueryAttention reads each row's
 // tokens from the left, so the engine's left padding would corrupt the shorter rows.
 import assert from 'node:assert/strict';
@@ -14,10 +15,17 @@ import type { Direction } from '../../src/engine/directions/direction';
 import { assertClose, FIXTURES } from './engine-fixtures';
 import { mulberry32 } from '../../src/engine/directions/math';
 
+interface PromptGolden {
+  ids: number[];
+  logits_last: number[];
+  greedy: number[];
+}
 interface GqaGolden {
   layers: number;
   d_model: number;
-  prompts: { ids: number[]; logits_last: number[]; greedy: number[] }[];
+  prompts: PromptGolden[];
+  /** the same prompts on the model with its weights dequantised from 4 bits (model_q4.onnx) */
+  q4: PromptGolden[];
 }
 const NAME = 'llama-ortgqa';
 const g = JSON.parse(readFileSync(join(FIXTURES, NAME, 'golden.json'), 'utf8')) as GqaGolden;
@@ -105,5 +113,47 @@ describe(`GroupQueryAttention graph: ${NAME}`, () => {
     const err = (i: number) => Math.max(...res.rows[i]!.firstLogits.map((x, j) => Math.abs(x - g.prompts[i]!.logits_last[j]!)));
     assert.ok(err(0) < 1e-4, `the unpadded row stays right (${err(0)})`);
     assert.ok(err(1) > 0.1, `the left-padded row is corrupted (${err(1)}); if this fails, ONNX Runtime's GroupQueryAttention handles left padding now and the split by length could go`);
+  });
+});
+
+describe(`4-bit graph (MatMulNBits, GatherBlockQuantized): ${NAME} --dtype q4`, () => {
+  let model: LensModel;
+  before(async () => {
+    model = await loadModel(join(FIXTURES, NAME), { threads: 1, dtype: 'q4' });
+  });
+  after(async () => {
+    await model?.dispose();
+  });
+
+  it('is hooked at every layer, with the last-position Slice on the MatMulNBits lm_head', () => {
+    assert.equal(model.loaded.dtype, 'q4');
+    assert.equal(model.loaded.hooked.hookLayers, g.layers);
+    assert.equal(model.loaded.hookInfo.lastPositionLogits, true);
+    assert.deepEqual(model.loaded.paddingUnsafeOps, ['GroupQueryAttention']);
+  });
+
+  it('reproduces the dequantised PyTorch model: logits and greedy tokens, and differs from the fp32 one', async () => {
+    g.q4.forEach((p, i) => assert.deepEqual(p.ids, g.prompts[i]!.ids));
+    for (const [i, p] of g.q4.entries()) {
+      const r = await model.generateIds([p.ids], { maxNewTokens: p.greedy.length, stopAtEos: false });
+      assertClose(r.rows[0]!.firstLogits, p.logits_last, 1e-4, `q4 logits after ${p.ids.length} tokens`);
+      assert.deepEqual(r.rows[0]!.generated, p.greedy);
+      const fp32 = g.prompts[i]!.logits_last;
+      assert.ok(Math.max(...r.rows[0]!.firstLogits.map((x, j) => Math.abs(x - fp32[j]!))) > 1e-2, 'the 4-bit weights change the logits');
+    }
+  });
+
+  it('zero interventions: same tokens as the source q4 graph, prefill logits within rounding; a steer changes the output', async () => {
+    const p = g.q4[0]!;
+    const hooked = await model.generateIds([p.ids], { maxNewTokens: 4, stopAtEos: false });
+    const source = await model.generateIds([p.ids], { maxNewTokens: 4, stopAtEos: false }, { hooked: false });
+    assert.deepEqual(hooked.rows[0]!.generated, source.rows[0]!.generated);
+    // the 4-bit lm_head kernel rounds the 1-row (sliced) product differently from the 9-row one
+    assertClose(hooked.rows[0]!.firstLogits, source.rows[0]!.firstLogits, 1e-6, 'q4 prefill logits, hooked vs source');
+    const steered = await model.generateIds([p.ids], { maxNewTokens: 0 }, {
+      interventions: [{ kind: 'steer', axis: 'a', coefficient: 4, layers: [0, 1] }],
+      axes: [randomAxis('a', 1)],
+    });
+    assert.ok(Math.max(...steered.rows[0]!.firstLogits.map((x, j) => Math.abs(x - p.logits_last[j]!))) > 1e-2);
   });
 });

@@ -6,7 +6,9 @@ so PyTorch gives the golden.
 
     cd tools && /usr/bin/python3 -m pymodels.ortgqa ../test/fixtures/models/llama-ortgqa ../test/fixtures/models/llama-gqa
 
-The second folder lends its tokenizer (vocab 316, ChatML specials).
+The second folder lends its tokenizer (vocab 316, ChatML specials). onnx/model_q4.onnx is the same
+model with 4-bit weights (MatMulNBits, GatherBlockQuantized); golden.json["q4"] comes from PyTorch
+with those weights dequantised.
 """
 import json
 import os
@@ -22,7 +24,9 @@ from .llama import LlamaConfig, LlamaForCausalLM, greedy_full
 from .fixtures import scale_init
 
 
-def build_graph(model: LlamaForCausalLM) -> onnx.ModelProto:
+def build_graph(model: LlamaForCausalLM, q4: bool = False) -> onnx.ModelProto:
+    """q4: every linear layer a com.microsoft MatMulNBits (4-bit blocks of 32, default zero
+    point 8) and the embedding a GatherBlockQuantized, as in onnx-community model_q4.onnx files."""
     cfg = model.config
     L, d, H, KVH, dh = cfg.num_hidden_layers, cfg.hidden_size, cfg.num_attention_heads, cfg.num_key_value_heads, cfg.dim_head
     inits, nodes = [], []
@@ -35,8 +39,17 @@ def build_graph(model: LlamaForCausalLM) -> onnx.ModelProto:
         nodes.append(helper.make_node(op, ins, outs, name=f"/{outs[0]}", domain=domain, **attrs))
         return outs[0]
 
-    def linear(x, lin, name):  # nn.Linear weight [out, in] -> MatMul with [in, out]
-        return node("MatMul", [x, init(f"{name}.weight_T", lin.weight.detach().numpy().T)], [f"{name}/out"])
+    def linear(x, lin, name, out=None):  # nn.Linear weight [out, in] -> MatMul with [in, out]
+        w = lin.weight.detach().numpy()
+        out = out or f"{name}/out"
+        if not q4:
+            return node("MatMul", [x, init(f"{name}.weight_T", w.T)], [out])
+        packed, scales, _ = quantize_q4(w)  # MatMulNBits keeps the [N, K] (out, in) layout
+        n, k = w.shape
+        inits.append(numpy_helper.from_array(packed, f"{name}.weight_Q4"))
+        inits.append(numpy_helper.from_array(scales.reshape(-1), f"{name}.weight_scales"))
+        return node("MatMulNBits", [x, f"{name}.weight_Q4", f"{name}.weight_scales"], [out], domain="com.microsoft",
+                    K=k, N=n, bits=4, block_size=BLOCK)
 
     def norm(x, n, name):
         return node("SimplifiedLayerNormalization", [x, init(f"{name}.weight", n.weight.detach().numpy())], [f"{name}/out"],
@@ -58,7 +71,15 @@ def build_graph(model: LlamaForCausalLM) -> onnx.ModelProto:
     node("Gather", ["mask_shape", "seq_axis"], ["total_len_i64"], axis=0)
     node("Cast", ["total_len_i64"], ["total_seq_len"], to=TensorProto.INT32)
 
-    x = node("Gather", [init("embed_tokens.weight", model.embed_tokens.weight.detach().numpy()), "input_ids"], ["embeds"], axis=0)
+    table = model.embed_tokens.weight.detach().numpy()
+    if q4:
+        packed, scales, _ = quantize_q4(table)
+        inits.append(numpy_helper.from_array(packed.reshape(table.shape[0], -1), "embed_tokens.weight_Q4"))
+        inits.append(numpy_helper.from_array(scales, "embed_tokens.weight_scales"))
+        x = node("GatherBlockQuantized", ["embed_tokens.weight_Q4", "input_ids", "embed_tokens.weight_scales"], ["embeds"],
+                 domain="com.microsoft", gather_axis=0, quantize_axis=1, block_size=BLOCK, bits=4)
+    else:
+        x = node("Gather", [init("embed_tokens.weight", table), "input_ids"], ["embeds"], axis=0)
     for l, blk in enumerate(model.layers):
         p = f"layers.{l}"
         h = norm(x, blk.input_layernorm, f"{p}.input_layernorm")
@@ -82,7 +103,7 @@ def build_graph(model: LlamaForCausalLM) -> onnx.ModelProto:
         m = linear(gu, blk.mlp.down_proj, f"{p}.down_proj")
         x = node("Add", [x1, m], [f"{p}/output"])
     hf = norm(x, model.norm, "norm")
-    nodes.append(helper.make_node("MatMul", [hf, init("lm_head.weight_T", model.lm_head.weight.detach().numpy().T)], ["logits"], name="/lm_head/MatMul"))
+    linear(hf, model.lm_head, "lm_head", out="logits")
 
     inputs = [
         helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
@@ -97,6 +118,44 @@ def build_graph(model: LlamaForCausalLM) -> onnx.ModelProto:
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
     m.ir_version = 8
     return m
+
+
+BLOCK = 32
+
+
+def quantize_q4(w: np.ndarray):
+    """Symmetric 4-bit blocks of BLOCK along the last axis, stored with zero point 8 (the
+    MatMulNBits / GatherBlockQuantized default): returns packed uint8 [rows, blocks, BLOCK/2]
+    (low nibble first), scales float32 [rows, blocks], and the dequantised float32 weights."""
+    rows, k = w.shape
+    assert k % BLOCK == 0
+    blocks = w.reshape(rows, k // BLOCK, BLOCK).astype(np.float32)
+    scales = np.abs(blocks).max(axis=-1) / 7.0
+    scales[scales == 0] = 1.0
+    q = np.clip(np.rint(blocks / scales[..., None]), -8, 7).astype(np.int32) + 8  # [rows, blocks, BLOCK] in 0..15
+    packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
+    deq = ((q - 8).astype(np.float32) * scales[..., None]).reshape(rows, k)
+    return packed, scales.astype(np.float32), deq
+
+
+def dequantised_copy(model: LlamaForCausalLM) -> LlamaForCausalLM:
+    """The model with every weight the q4 graph quantises replaced by its dequantised value."""
+    import copy
+    m = copy.deepcopy(model)
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, (torch.nn.Linear, torch.nn.Embedding)):
+                mod.weight.copy_(torch.from_numpy(quantize_q4(mod.weight.numpy())[2]))
+    return m
+
+
+def goldens(model: LlamaForCausalLM, prompts) -> list:
+    out = []
+    with torch.no_grad():
+        for ids in prompts:
+            logits, _ = model(torch.tensor([ids]))
+            out.append({"ids": ids, "logits_last": logits[0, -1].tolist(), "greedy": greedy_full(model, ids, 6)})
+    return out
 
 
 def main(out: str, tokenizer_from: str) -> None:
@@ -114,14 +173,13 @@ def main(out: str, tokenizer_from: str) -> None:
     for f in ("tokenizer.json", "tokenizer_config.json", "generation_config.json"):
         shutil.copy(os.path.join(tokenizer_from, f), os.path.join(out, f))
     onnx.save(build_graph(model), os.path.join(out, "onnx", "model.onnx"))
-    # golden: last-position logits of two prompts of different lengths, and greedy continuations
+    onnx.save(build_graph(model, q4=True), os.path.join(out, "onnx", "model_q4.onnx"))
+    # golden: last-position logits of two prompts of different lengths, and greedy continuations;
+    # for the q4 graph from the same model with its weights dequantised
     rs = np.random.RandomState(3)
     prompts = [rs.randint(0, 300, size=n).tolist() for n in (9, 5)]
-    gold = {"prompts": [], "layers": cfg.num_hidden_layers, "d_model": cfg.hidden_size}
-    with torch.no_grad():
-        for ids in prompts:
-            logits, _ = model(torch.tensor([ids]))
-            gold["prompts"].append({"ids": ids, "logits_last": logits[0, -1].tolist(), "greedy": greedy_full(model, ids, 6)})
+    gold = {"layers": cfg.num_hidden_layers, "d_model": cfg.hidden_size,
+            "prompts": goldens(model, prompts), "q4": goldens(dequantised_copy(model), prompts)}
     with open(os.path.join(out, "golden.json"), "w") as f:
         json.dump(gold, f)
     print(f"wrote {out}")

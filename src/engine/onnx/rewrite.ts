@@ -182,7 +182,9 @@ function int64Init(name: string, v: bigint) {
  * per-position elementwise ops to the first MatMul with a constant weight (tied embeddings:
  * possibly a Transpose of the embedding table) and slices its other input to the last position
  * (Slice axes [1], starts [-1]). The kept row came out bit-identical to the source's last row on
- * every fixture form and the 12-layer bench model (ORT's CPU MatMul). Leaves the graph unchanged and returns false when the chain is not recognised.
+ * every fixture form and the 12-layer bench model (ORT's CPU MatMul); a MatMulNBits lm_head rounds
+ * one row differently from many (~1e-7 relative, docs/ARCHITECTURE.md). Leaves the graph
+ * unchanged and returns false when the chain is not recognised.
  */
 function sliceLogitsToLastPosition(g: GraphProto): boolean {
   const view = new GraphView(g);
