@@ -11,6 +11,7 @@ import {
   RemoveIntervention,
   Rerun,
   RunStarted,
+  RunStopped,
   SelectToken,
   SetInterventions,
   ShowRun,
@@ -24,7 +25,7 @@ import { reduce, restoreState, type Action, type InspectorState } from './state'
 import { themeBackground, themeColors, themeForeground, watchTheme } from './theme';
 import { loadState, post, saveState } from './vscode';
 
-const HOST_TYPES: readonly string[] = [ShowRun, RunStarted, Tokens, SetInterventions, Busy, Progress, ErrorShown];
+const HOST_TYPES: readonly string[] = [ShowRun, RunStarted, Tokens, SetInterventions, Busy, RunStopped, Progress, ErrorShown];
 
 let state: InspectorState = restoreState(loadState());
 let frame = 0;

@@ -5,7 +5,7 @@ import type { AxisSummary, Intervention, LabelResult, TokenInfo, TraceResult } f
 import type { InspectorState, ViewMode } from './state';
 import { robustMaxAbs } from '../src/protocol/scale';
 
-/** What is on screen: the streaming run while it streams, else the last finished run. */
+/** What is on screen: the streaming run (or what streamed of a stopped one), else the last finished run. */
 export interface ShownRun {
   axes: AxisSummary[];
   layers: number[];
@@ -14,11 +14,17 @@ export interface ShownRun {
   interventions: Intervention[];
   response?: string;
   label?: LabelResult;
+  /** still coming in */
   streaming: boolean;
+  /** ended without a result; the tokens are those that streamed before */
+  stopped?: 'cancelled' | 'failed';
 }
 
 export function shownRun(state: InspectorState): ShownRun | undefined {
-  if (state.live) return { ...state.live, streaming: true };
+  if (state.live) {
+    const { stopped, ...live } = state.live;
+    return stopped ? { ...live, streaming: false, stopped } : { ...live, streaming: true };
+  }
   const r = state.run;
   if (!r) return undefined;
   return {

@@ -41,7 +41,11 @@ function skeleton(root: HTMLElement, h: RenderHandlers): void {
   select(root).append('div').attr('id', 'tooltip').attr('role', 'tooltip').attr('hidden', '');
 }
 
-function labelLine(parent: HTMLElement, cls: string, heading: string, label: LabelResult | undefined, text: string | undefined): void {
+const STOPPED_TEXT = { cancelled: 'cancelled: partial', failed: 'failed: partial' } as const;
+
+function labelLine(
+  parent: HTMLElement, cls: string, heading: string, label: LabelResult | undefined, text: string | undefined, stopped?: 'cancelled' | 'failed',
+): void {
   const block = select(parent)
     .selectAll<HTMLDivElement, null>(`div.${cls}`)
     .data(text === undefined ? [] : [null])
@@ -57,9 +61,10 @@ function labelLine(parent: HTMLElement, cls: string, heading: string, label: Lab
   block.select('h2').text(heading);
   block
     .select('span.badge')
-    .attr('class', `badge ${label ? `label-${label.label}` : 'label-pending'}`)
+    .attr('class', `badge ${label ? `label-${label.label}` : stopped ? 'label-stopped' : 'label-pending'}`)
     .attr('data-label', label?.label ?? null)
-    .text(label ? label.label : 'generating…');
+    .attr('data-stopped', stopped ?? null)
+    .text(label ? label.label : stopped ? STOPPED_TEXT[stopped] : 'generating…');
   const extra = label?.matched ? ` · matched “${label.matched}”` : label?.reason ? ` · ${label.reason}` : '';
   block.select('span.score').text(label ? `refusal score ${formatValue(label.refusalScore)}${extra}` : '');
   block.select('pre.response-text').text(text || '(empty response)');
@@ -71,8 +76,8 @@ function streamedText(state: InspectorState): string {
 
 function renderResponse(section: HTMLElement, state: InspectorState): void {
   const run = shownRun(state);
-  const text = run ? (run.streaming ? streamedText(state) : run.response) : undefined;
-  labelLine(section, 'current', state.baseline && run?.interventions.length ? 'Response (with interventions)' : 'Response', run?.label, text);
+  const text = run ? (run.streaming || run.stopped ? streamedText(state) : run.response) : undefined;
+  labelLine(section, 'current', state.baseline && run?.interventions.length ? 'Response (with interventions)' : 'Response', run?.label, text, run?.stopped);
   const base: TraceResult | undefined = state.baseline && state.baseline !== state.run ? state.baseline : undefined;
   labelLine(section, 'baseline', 'Baseline response', base?.label, base?.response);
 }

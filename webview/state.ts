@@ -7,6 +7,7 @@ import {
   ErrorShown,
   Progress,
   RunStarted,
+  RunStopped,
   SetInterventions,
   ShowRun,
   Tokens,
@@ -21,6 +22,8 @@ export interface LiveRun {
   /** [axis][layerIndex][token] */
   projections: number[][][];
   interventions: Intervention[];
+  /** set when the run ended without a result: what streamed stays on screen, marked */
+  stopped?: 'cancelled' | 'failed';
 }
 
 /** Text fields stay strings so a half-typed "-0." survives a re-render. */
@@ -147,7 +150,8 @@ export function reduce(state: InspectorState, action: Action): InspectorState {
       };
     case Tokens: {
       const live = state.live;
-      if (!live) return state; // tokens of a run this view never saw start: nothing to attach them to
+      // tokens of a run this view never saw start, or of one already stopped: nothing to attach them to
+      if (!live || live.stopped) return state;
       const { tokens, projections } = action.event;
       return {
         ...state,
@@ -168,19 +172,17 @@ export function reduce(state: InspectorState, action: Action): InspectorState {
         busy: action.busy,
         busyMessage: action.busy ? action.message : undefined,
         progress: action.busy ? state.progress : undefined,
-        live: action.busy ? state.live : undefined,
       };
+    case RunStopped: {
+      // keep what streamed (a cancelled long generation is still worth reading); nothing streamed: nothing to keep
+      const live = state.live && state.live.tokens.length > 0 ? { ...state.live, stopped: action.reason } : undefined;
+      return { ...state, busy: false, busyMessage: undefined, progress: undefined, live };
+    }
     case Progress:
       return { ...state, progress: { message: action.message, fraction: action.fraction } };
     case ErrorShown:
-      return {
-        ...state,
-        busy: false,
-        busyMessage: undefined,
-        progress: undefined,
-        live: undefined,
-        error: { message: action.message, detail: action.detail },
-      };
+      // a form or request error leaves a streaming run alone; RunStopped ends a failed run
+      return { ...state, error: { message: action.message, detail: action.detail } };
     case 'ui/selectToken':
       return { ...state, selectedToken: action.token };
     case 'ui/cursorLayer':

@@ -19,6 +19,8 @@ export interface RunView {
   showRun(run: TraceResult, baseline: TraceResult | undefined, axes: AxisSummary[], model: ModelSummary, interventions: Intervention[]): void;
   setInterventions(interventions: Intervention[]): void;
   busy(busy: boolean, message?: string): void;
+  /** the streaming run ended without a result; what streamed stays visible */
+  runStopped(reason: 'cancelled' | 'failed'): void;
   error(message: string, detail?: string): void;
 }
 
@@ -170,20 +172,20 @@ export class Controller implements vscode.Disposable {
           }
           this.lastRun = run;
           this.log.info(`${prompt!.label}: ${run.label.label} (refusal score ${run.label.refusalScore.toFixed(3)}), ${run.timings.totalMs.toFixed(0)} ms`);
-          this.view?.busy(false);
-          this.view?.showRun(run, interventions.length ? baseline : undefined, axes, model, this._interventions);
+          this.view?.showRun(run, interventions.length ? baseline : undefined, axes, model, this._interventions); // ends busy
           this.changed.fire();
           return run;
         },
       );
     } catch (err) {
-      this.view?.busy(false);
       if (err instanceof CancelledError || cts.token.isCancellationRequested) {
+        this.view?.runStopped('cancelled');
         this.log.info('run cancelled');
         return undefined;
       }
       const message = err instanceof Error ? err.message : String(err);
       this.log.error(`run failed: ${message}`);
+      this.view?.runStopped('failed');
       this.view?.error(message);
       void vscode.window.showErrorMessage(`Refusal Lens: ${message}`, 'Show Log').then((a) => a && this.log.show());
       return undefined;

@@ -12,6 +12,7 @@ import {
   AddProjectOut,
   AddSteer,
   Busy,
+  RunStopped,
   ClearInterventions,
   ErrorShown,
   Export,
@@ -89,6 +90,9 @@ export class InspectorPanel implements RunView {
   }
   busy(busy: boolean, message?: string): void {
     this.post({ type: Busy, busy, ...(message ? { message } : {}) });
+  }
+  runStopped(reason: 'cancelled' | 'failed'): void {
+    this.post({ type: RunStopped, reason });
   }
   error(message: string, detail?: string): void {
     this.post({ type: ErrorShown, message, ...(detail ? { detail } : {}) });

@@ -64,7 +64,18 @@ export interface ProgressMessage {
   fraction?: number;
 }
 
-/** host → webview: the last request failed (also ends busy). */
+/**
+ * host → webview: the streaming run ended without a result (cancelled, or failed; an
+ * `ErrorShown` with the reason follows a failure). Ends busy; the tokens streamed so far stay on
+ * screen, marked as stopped, until the next run.
+ */
+export const RunStopped = 'runStopped' as const;
+export interface RunStoppedMessage {
+  type: typeof RunStopped;
+  reason: 'cancelled' | 'failed';
+}
+
+/** host → webview: a request failed; shows the message (a streaming run is ended by `RunStopped`, not by this). */
 export const ErrorShown = 'error' as const;
 export interface ErrorMessage {
   type: typeof ErrorShown;
@@ -78,6 +89,7 @@ export type HostToWebviewMessage =
   | TokensMessage
   | SetInterventionsMessage
   | BusyMessage
+  | RunStoppedMessage
   | ProgressMessage
   | ErrorMessage;
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import * as esbuild from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { isWebviewToHostMessage, SetInterventions, Tokens, RunStarted, type HostToWebviewMessage } from '../../src/protocol/webview';
+import { isWebviewToHostMessage, SetInterventions, Tokens, RunStarted, RunStopped, ErrorShown, type HostToWebviewMessage } from '../../src/protocol/webview';
 import { AXES, COMPLY, INTERVENTIONS, N_LAYERS, PROMPT, baselineValue, intervenedValue, showRunMessage } from '../unit/webview-fixture';
 import { THEMES } from './webview-themes';
 
@@ -303,6 +303,25 @@ test('inspector webview in headless Chromium', { timeout: 90_000 }, async (t) =>
       assert.equal(await page.textContent('.response .current .response-text'), ' OK');
       await send(page, showRunMessage());
       await page.waitForFunction((n) => document.querySelector('svg.heatmap')?.getAttribute('data-cols') === String(n), T);
+    });
+
+    await t.test('a cancelled run keeps what streamed, badged as partial; an error alongside does not drop it', async () => {
+      await send(page, { type: RunStarted, axes: AXES, layers: [0, 1, 2, 3], interventions: [] });
+      const tok = (text: string, position: number, generated: boolean) => ({ id: position, text, position, generated });
+      await send(page, { type: Tokens, event: { tokens: [tok('Hi', 0, false), tok(' I', 1, true)], projections: AXES.map(() => [0, 1, 2, 3].map((l) => [l, -l])) } });
+      await page.waitForFunction(() => document.querySelector('svg.heatmap')?.getAttribute('data-cols') === '2');
+      await send(page, { type: ErrorShown, message: 'steer layers 0-99: the model has layers 0..3' });
+      await page.waitForFunction(() => document.querySelector('.error-text')?.textContent?.includes('0..3'));
+      assert.equal(await page.getAttribute('svg.heatmap', 'data-cols'), '2', 'the error left the streaming run on screen');
+      await send(page, { type: RunStopped, reason: 'cancelled' });
+      await page.waitForFunction(() => document.querySelector('.response .current .badge')?.getAttribute('data-stopped') === 'cancelled');
+      assert.equal(await page.textContent('.response .current .badge'), 'cancelled: partial');
+      assert.equal(await page.textContent('.response .current .response-text'), ' I');
+      assert.equal(await page.getAttribute('svg.heatmap', 'data-cols'), '2');
+      await page.click('.error-dismiss');
+      await send(page, showRunMessage());
+      await page.waitForFunction((n) => document.querySelector('svg.heatmap')?.getAttribute('data-cols') === String(n), T);
+      assert.equal(await page.getAttribute('.response .current .badge', 'data-stopped'), null);
     });
 
     for (const theme of ['light', 'dark', 'high-contrast'] as const) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { color as parseColor } from 'd3-color';
 import { interpolateLab } from 'd3-interpolate';
-import { isWebviewToHostMessage, RunStarted, SetInterventions, Tokens, ErrorShown, Busy } from '../../src/protocol/webview';
+import { isWebviewToHostMessage, RunStarted, RunStopped, SetInterventions, Tokens, ErrorShown, Busy } from '../../src/protocol/webview';
 import { cellText, formatDelta, interventionText, layerRanges, projectOutFromForm, steerFromForm, tokenLabel } from '../../webview/format';
 import { heatmapLayout } from '../../webview/layout';
 import { heatmapModels, profileSeries, promptLength, selectedToken, shownRun, symmetricExtent } from '../../webview/model';
@@ -58,16 +58,50 @@ test('streamed tokens grow the live run column by column, then ShowRun replaces 
   assert.equal(shownRun(s)!.streaming, false);
 });
 
-test('tokens for a run that never started are ignored; errors end busy and streaming', () => {
+test('tokens for a run that never started are ignored; a failed run with nothing streamed leaves nothing behind', () => {
   const s0 = loaded();
   assert.equal(reduce(s0, { type: Tokens, event: { tokens: [], projections: [] } }), s0);
   let s = reduce(s0, { type: RunStarted, axes: AXES, layers: [0], interventions: [] });
+  s = reduce(s, { type: RunStopped, reason: 'failed' });
   s = reduce(s, { type: ErrorShown, message: 'worker died (SIGKILL)' });
   assert.equal(s.busy, false);
   assert.equal(s.live, undefined);
+  assert.equal(shownRun(s)!.streaming, false, 'the last finished run shows again');
   assert.equal(s.error?.message, 'worker died (SIGKILL)');
   assert.equal(reduce(s, { type: 'ui/dismissError' }).error, undefined);
   assert.equal(reduce(reduce(s, { type: Busy, busy: true, message: 'Loading' }), { type: Busy, busy: false }).busyMessage, undefined);
+});
+
+test('a cancelled or failed run keeps what streamed, marked stopped, until the next run', () => {
+  const tok = (text: string, position: number, generated: boolean) => ({ id: position, text, position, generated });
+  for (const reason of ['cancelled', 'failed'] as const) {
+    let s = reduce(loaded(), { type: RunStarted, axes: AXES, layers: [0, 1, 2], interventions: [] });
+    s = reduce(s, { type: Tokens, event: { tokens: [tok('a', 0, false), tok('b', 1, true)], projections: [[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]]] } });
+    s = reduce(s, { type: RunStopped, reason });
+    assert.equal(s.busy, false);
+    const shown = shownRun(s)!;
+    assert.equal(shown.streaming, false);
+    assert.equal(shown.stopped, reason);
+    assert.equal(shown.tokens.length, 2);
+    assert.deepEqual(shown.projections[1]![2], [11, 12]);
+    // a late token of the stopped run does not attach
+    assert.equal(reduce(s, { type: Tokens, event: { tokens: [tok('c', 2, true)], projections: [[[0], [0], [0]], [[0], [0], [0]]] } }), s);
+    // the next run replaces it, as does a finished run
+    assert.equal(reduce(s, { type: RunStarted, axes: AXES, layers: [0], interventions: [] }).live?.stopped, undefined);
+    assert.equal(reduce(s, showRunMessage()).live, undefined);
+  }
+});
+
+test('an error during a streaming run (a bad form entry) shows the message and leaves the run streaming', () => {
+  const tok = (text: string, position: number) => ({ id: position, text, position, generated: false });
+  let s = reduce(loaded(), { type: RunStarted, axes: AXES, layers: [0], interventions: [] });
+  s = reduce(s, { type: Tokens, event: { tokens: [tok('a', 0)], projections: [[[1]], [[2]]] } });
+  s = reduce(s, { type: ErrorShown, message: 'layers 0-99: the model has layers 0..5' });
+  assert.equal(s.busy, true);
+  assert.equal(shownRun(s)!.streaming, true);
+  s = reduce(s, { type: Tokens, event: { tokens: [tok('b', 1)], projections: [[[3]], [[4]]] } });
+  assert.equal(shownRun(s)!.tokens.length, 2, 'tokens keep arriving');
+  assert.equal(s.error?.message, 'layers 0-99: the model has layers 0..5');
 });
 
 test('SetInterventions replaces the chips; diff view needs a baseline', () => {
