@@ -115,6 +115,15 @@ describe('graph variants', () => {
     assert.throws(() => checkDtype('int3'), /unsupported dtype "int3": use one of fp32, fp16, q4, q4f16, quantized/);
   });
 
+  it('names the older split-decoder layout instead of saying no graph was found', () => {
+    const dir = folder({ 'onnx/decoder_model_merged.onnx': 'x', 'onnx/decoder_model_merged_quantized.onnx': 'x' });
+    assert.throws(() => selectGraph(dir, 'fp32'), (e: Error) => {
+      assert.match(e.message, /no fp32 graph \(expected onnx\/model\.onnx\); it has onnx\/decoder_model_merged\.onnx, the older split-decoder export/);
+      assert.match(e.message, /use a single-graph export with past_key_values inputs/);
+      return true;
+    });
+  });
+
   it('says when there is no graph at all', () => {
     assert.throws(() => selectGraph(folder({ 'config.json': llama }), 'fp32'), /no ONNX graph found/);
   });

@@ -53,10 +53,31 @@ export function selectGraph(folder: string, dtype: string): { dtype: Dtype; path
   const path = found.get(d);
   if (path) return { dtype: d, path };
   const list = [...found].map(([k, p]) => `${k} (${p.slice(folder.length).replace(/^[\\/]/, '')})`);
+  const split = list.length ? undefined : splitDecoder(folder);
   throw new Error(
     `model folder ${folder}: no ${d} graph (expected onnx/${FILE_OF[d]}); ` +
-      (list.length ? `available: ${list.join(', ')}` : 'no ONNX graph found (expected onnx/model.onnx)'),
+      (list.length
+        ? `available: ${list.join(', ')}`
+        : split
+          ? `it has ${split}, the older split-decoder export (prefill and decode in separate graphs, or merged behind an If on use_cache_branch), ` +
+            'which is not supported: use a single-graph export with past_key_values inputs (onnx/model.onnx, the onnx-community layout)'
+          : 'no ONNX graph found (expected onnx/model.onnx)'),
   );
+}
+
+/** The first decoder_model*.onnx / decoder_with_past_model*.onnx of the folder, if any (older Optimum / Xenova exports). */
+function splitDecoder(folder: string): string | undefined {
+  for (const dir of graphDirs(folder)) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    const hit = names.filter((n) => /^decoder_(?:with_past_)?model(?:_merged)?(?:_[a-z0-9]+)?\.onnx$/.test(n)).sort()[0];
+    if (hit) return `${dir === folder ? '' : 'onnx/'}${hit}`;
+  }
+  return undefined;
 }
 
 export function isDir(path: string): boolean {
