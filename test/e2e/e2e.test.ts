@@ -26,6 +26,8 @@ let wb: Workbench;
 let model: E2eModel;
 let baseline: TraceResult;
 let projected: TraceResult;
+let steered: TraceResult;
+const STEER_COEFFICIENT = 0.25;
 
 /** Waits until every axis's heatmap shows exactly `expected`'s layers × tokens and values. */
 async function expectView(expected: TraceResult, what: string, timeout = 90_000): Promise<void> {
@@ -84,6 +86,8 @@ describe('Refusal Lens in VS Code (code-server + Chromium)', { timeout: 20 * 60_
     [baseline] = await referenceRuns(model, prompt, decoding, [[]]);
     po[0]!.layers = baseline!.layers;
     [, projected] = await referenceRuns(model, prompt, decoding, [[], po]);
+    const steer = [{ kind: 'steer' as const, axis: model.steerAxis, coefficient: STEER_COEFFICIENT, layers: baseline!.layers }];
+    [steered] = await referenceRuns(model, prompt, decoding, [steer]);
 
     server = await startCodeServer(RUN, vsix, WORKSPACE, model.settings);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
@@ -134,6 +138,20 @@ describe('Refusal Lens in VS Code (code-server + Chromium)', { timeout: 20 * 60_
     assert.equal(now.length, 1);
     assert.notEqual(now[0], pids[0]);
     await wb.screenshot('rerun-after-kill');
+  });
+
+  test('Clear Interventions, then Steer… from the palette: the view follows the engine', async () => {
+    await wb.runCommand('Refusal Lens: Clear Interventions');
+    await expectView(baseline, 'cleared');
+    // the steer must move the readouts, or following the engine would prove nothing
+    const moved = steered.projections.some((ax, a) => ax.some((row, l) => row.some((v, t) => Math.abs(v - (baseline.projections[a]![l]![t] ?? v)) > 1e-2)));
+    assert.ok(moved, 'the steer changes the projections');
+    await wb.runCommand('Refusal Lens: Steer…');
+    await wb.pick(model.steerAxis, 'Steer: axis');
+    await wb.input('coefficient', String(STEER_COEFFICIENT));
+    await wb.input('layers'); // the default: all
+    await expectView(steered, 'steer');
+    await wb.screenshot('steered');
   });
 
   test('a broken prompt file gets a diagnostic at its line and field, and Inspect says where', async () => {

@@ -13,6 +13,8 @@ export interface E2eModel {
   axisNames: string[];
   /** The axis the test projects out. */
   projectAxis: string;
+  /** The axis the test steers along. */
+  steerAxis: string;
   /** Settings the editor needs to use this model (none for the built-in one). */
   settings: Record<string, unknown>;
 }
@@ -26,7 +28,9 @@ export async function chooseModel(): Promise<E2eModel> {
   const axisFiles = readdirSync(axesDir).filter((f) => f.endsWith('.safetensors')).sort().map((f) => path.join(axesDir, f));
   const axisNames: string[] = [];
   for (const f of axisFiles) axisNames.push((await loadDirection(f)).name);
-  return { folder: organism, axisFiles, axisNames, projectAxis: axisNames.includes('refusal') ? 'refusal' : axisNames[0]!, settings: {} };
+  const projectAxis = axisNames.includes('refusal') ? 'refusal' : axisNames[0]!;
+  const steerAxis = axisNames.includes('persona') ? 'persona' : axisNames.find((n) => n !== projectAxis) ?? projectAxis;
+  return { folder: organism, axisFiles, axisNames, projectAxis, steerAxis, settings: {} };
 }
 
 /** The prompt and decoding the extension will use for `file` (prompt file decoding over the setting). */
