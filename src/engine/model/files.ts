@@ -30,16 +30,23 @@ function graphDirs(folder: string): string[] {
   return dirs;
 }
 
+/** The file names of each graph folder (unreadable folders left out). */
+function graphDirListings(folder: string): { dir: string; names: string[] }[] {
+  const out: { dir: string; names: string[] }[] = [];
+  for (const dir of graphDirs(folder)) {
+    try {
+      out.push({ dir, names: readdirSync(dir) });
+    } catch {
+      // not readable: as if absent
+    }
+  }
+  return out;
+}
+
 /** The dtype variants present, as dtype → path. */
 export function availableGraphs(folder: string): Map<Dtype, string> {
   const found = new Map<Dtype, string>();
-  for (const dir of graphDirs(folder)) {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
+  for (const { dir, names } of graphDirListings(folder)) {
     for (const d of DTYPES) {
       if (!found.has(d) && names.includes(FILE_OF[d])) found.set(d, join(dir, FILE_OF[d]));
     }
@@ -67,13 +74,7 @@ export function selectGraph(folder: string, dtype: string): { dtype: Dtype; path
 
 /** The first decoder_model*.onnx / decoder_with_past_model*.onnx of the folder, if any (older Optimum / Xenova exports). */
 function splitDecoder(folder: string): string | undefined {
-  for (const dir of graphDirs(folder)) {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
+  for (const { dir, names } of graphDirListings(folder)) {
     const hit = names.filter((n) => /^decoder_(?:with_past_)?model(?:_merged)?(?:_[a-z0-9]+)?\.onnx$/.test(n)).sort()[0];
     if (hit) return `${dir === folder ? '' : 'onnx/'}${hit}`;
   }
