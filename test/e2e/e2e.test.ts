@@ -4,7 +4,7 @@
 // Screenshots of every step go to test-artifacts/e2e/. Installs what it needs on first run
 // (test/e2e/setup.sh, about two minutes), then takes well under three minutes.
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
@@ -27,6 +27,8 @@ let model: E2eModel;
 let baseline: TraceResult;
 let projected: TraceResult;
 let steered: TraceResult;
+let resaved: TraceResult;
+const RESAVED_TOKENS = 5;
 const STEER_COEFFICIENT = 0.25;
 
 /** Waits until every axis's heatmap shows exactly `expected`'s layers × tokens and values. */
@@ -81,6 +83,8 @@ describe('Refusal Lens in VS Code (code-server + Chromium)', { timeout: 20 * 60_
     // A fresh copy: the test must not write into the repository's sample workspace.
     rmSync(WORKSPACE, { recursive: true, force: true });
     cpSync(path.join(ROOT, 'test', 'fixtures', 'workspace'), WORKSPACE, { recursive: true });
+    const wsSettings = path.join(WORKSPACE, '.vscode', 'settings.json');
+    writeFileSync(wsSettings, readFileSync(wsSettings, 'utf8').replace(/\n\}\s*$/, ',\n  "refusalLens.rerunOnSave": true\n}\n'));
     const { prompt, decoding } = promptOf(readFileSync(path.join(WORKSPACE, PROMPT_FILE), 'utf8'), MAX_NEW_TOKENS);
     const po = [{ kind: 'project_out' as const, axes: [model.projectAxis], layers: [] as number[] }];
     [baseline] = await referenceRuns(model, prompt, decoding, [[]]);
@@ -88,6 +92,8 @@ describe('Refusal Lens in VS Code (code-server + Chromium)', { timeout: 20 * 60_
     [, projected] = await referenceRuns(model, prompt, decoding, [[], po]);
     const steer = [{ kind: 'steer' as const, axis: model.steerAxis, coefficient: STEER_COEFFICIENT, layers: baseline!.layers }];
     [steered] = await referenceRuns(model, prompt, decoding, [steer]);
+    // the prompt file saved with a shorter generation, rerun with the steer still active
+    [resaved] = await referenceRuns(model, prompt, { ...decoding, maxNewTokens: RESAVED_TOKENS }, [steer]);
 
     server = await startCodeServer(RUN, vsix, WORKSPACE, model.settings);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
@@ -152,6 +158,14 @@ describe('Refusal Lens in VS Code (code-server + Chromium)', { timeout: 20 * 60_
     await wb.input('layers'); // the default: all
     await expectView(steered, 'steer');
     await wb.screenshot('steered');
+  });
+
+  test('with rerunOnSave, saving the inspected prompt file reruns it as the file now says', async () => {
+    assert.notEqual(resaved.tokens.length, steered.tokens.length, 'the edit changes the run');
+    await wb.openFile(PROMPT_FILE);
+    await wb.replaceAndSave(PROMPT_FILE, '"maxNewTokens": 12', `"maxNewTokens": ${RESAVED_TOKENS}`);
+    await expectView(resaved, 'rerun-on-save');
+    await wb.screenshot('rerun-on-save');
   });
 
   test('a broken prompt file gets a diagnostic at its line and field, and Inspect says where', async () => {

@@ -72,6 +72,22 @@ export class Workbench {
     await this.page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15_000 });
   }
 
+  /** Replaces every `find` in the active editor (showing `name`) through the find/replace widget, then saves. */
+  async replaceAndSave(name: string, find: string, replace: string): Promise<void> {
+    const editor = this.page.locator('.editor-instance .monaco-editor').first();
+    await editor.locator('.view-lines').click();
+    await this.page.keyboard.press('Control+H');
+    const widget = editor.locator('.find-widget');
+    await widget.waitFor({ state: 'visible', timeout: 10_000 });
+    await widget.locator('.find-part textarea, .find-part input').first().fill(find);
+    await widget.locator('.replace-part textarea, .replace-part input').first().fill(replace);
+    await widget.locator('.replace-part [aria-label^="Replace All"], .replace-part .codicon-replace-all').first().click();
+    await this.page.keyboard.press('Escape');
+    await editor.locator('.view-lines').click();
+    await this.page.keyboard.press('Control+S');
+    await this.page.locator('.tab.active:not(.dirty)', { hasText: name }).waitFor({ timeout: 10_000 });
+  }
+
   async runCommand(title: string): Promise<void> {
     await this.quickAccept('F1', `>${title}`, title, `run "${title}" from the command palette`);
   }
