@@ -85,6 +85,29 @@ test('demo writes a self-contained HTML report with every run', async () => {
   assert.match(r.out, /5\. Default persona, steered/);
 });
 
+test('model: reports the graph, the hooked form of every layer and how batches will run', async () => {
+  const std = await cli('model', MODEL, '--json');
+  assert.equal(std.code, 0, std.err);
+  const a = JSON.parse(std.out);
+  assert.equal(a.layers, g.layers);
+  assert.deepEqual(a.hookedAt.map((h: { layer: number }) => h.layer), Array.from({ length: g.layers }, (_, l) => l));
+  assert.equal(a.lastPositionLogits, true);
+  assert.equal(a.batching, 'left-padded batches');
+  assert.deepEqual(a.dtypesAvailable, ['fp32', 'fp16']);
+  const fused = await cli('model', join(FIXTURES, 'llama-fused'));
+  assert.equal(fused.code, 0, fused.err);
+  assert.match(fused.out, /every layer hooked at its block output \(SkipSimplifiedLayerNormalization\)/);
+  const q4 = await cli('model', join(FIXTURES, 'llama-ortgqa'), '--dtype', 'q4', '--json');
+  assert.equal(q4.code, 0, q4.err);
+  const b = JSON.parse(q4.out);
+  assert.equal(b.graph, join('onnx', 'model_q4.onnx'));
+  assert.match(b.batching, /^equal prompt lengths only \(GroupQueryAttention/);
+  assert.deepEqual(b.inputs, { attentionMask: true, positionIds: false, kvCache: '2 layers, float32' });
+  const missing = await cli('model', join(dir, 'no-such-model'));
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /model folder not found: .*no-such-model/);
+});
+
 test('bad input: each gets a message that says what and where, never a crash', async () => {
   const [a] = await axisFiles();
   const cases: [string[], number, RegExp][] = [

@@ -7,5 +7,6 @@ import { selectCommand } from './select';
 import { geometryCommand } from './geometry';
 import { annotateCommand } from './annotate';
 import { ablateCommand } from './ablate';
+import { modelCommand } from './model';
 
-export const commands: Command[] = [demoCommand, traceCommand, extractCommand, selectCommand, geometryCommand, annotateCommand, ablateCommand];
+export const commands: Command[] = [demoCommand, modelCommand, traceCommand, extractCommand, selectCommand, geometryCommand, annotateCommand, ablateCommand];
