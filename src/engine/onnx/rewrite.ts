@@ -8,7 +8,7 @@ import {
 } from './proto';
 import { findResidualStream, isSkipNorm, ResidualError, residualDtype, ResidualDtype } from './residual';
 
-/** Bump whenever the rewritten graph changes: it is part of the cache key. */
+/** Bump whenever the rewritten graph or its HookInfo changes: it is part of the cache key (3: paddingUnsafeOps). */
 export const REWRITE_VERSION = 3;
 
 export interface HookLayer {
