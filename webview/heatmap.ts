@@ -33,6 +33,28 @@ export function cellInfoText(m: HeatmapModel, li: number, t: number): string {
   return cellText(m.axis, { token: m.tokens[t]!, tokenIndex: t, layer: m.layers[li]!, value: m.value[li]![t]!, delta: m.delta[li]![t], baselineText: m.baselineText[t] });
 }
 
+/** What each heatmap block's cells were last drawn from. */
+const drawnCells = new WeakMap<HTMLElement, { m: HeatmapModel; cellW: number; cellH: number; colors: string }>();
+
+function drawCells(g: SVGGElement, m: HeatmapModel, lay: { cellW: number; cellH: number }, color: (v: number) => string): void {
+  const cells: Cell[] = [];
+  for (let li = 0; li < m.layers.length; li++) for (let t = 0; t < m.tokens.length; t++) cells.push({ li, t, shown: m.shown[li]![t]! });
+  select(g)
+    .selectAll<SVGRectElement, Cell>('rect.cell')
+    .data(cells, (d) => `${d.li}:${d.t}`)
+    .join('rect')
+    .attr('class', (d) => (m.tokens[d.t]!.generated ? 'cell generated' : 'cell'))
+    .attr('x', (d) => d.t * lay.cellW)
+    .attr('y', (d) => d.li * lay.cellH)
+    .attr('width', lay.cellW)
+    .attr('height', lay.cellH)
+    .attr('fill', (d) => color(d.shown))
+    .attr('data-layer', (d) => m.layers[d.li]!)
+    .attr('data-token', (d) => d.t)
+    .attr('data-value', (d) => m.value[d.li]![d.t]!)
+    .attr('data-delta', (d) => m.delta[d.li]![d.t] ?? null);
+}
+
 export function renderHeatmap(block: HTMLElement, m: HeatmapModel, ctx: HeatmapContext): void {
   const nL = m.layers.length;
   const nT = m.tokens.length;
@@ -91,25 +113,17 @@ export function renderHeatmap(block: HTMLElement, m: HeatmapModel, ctx: HeatmapC
   legend.select<SVGGElement>('g.legend-axis').call(axisBottom(legendScale).ticks(5).tickSize(4));
 
   const plot = svg.select('g.plot').attr('transform', `translate(${lay.margin.left},${lay.margin.top})`);
-  const cells: Cell[] = [];
-  for (let li = 0; li < nL; li++) for (let t = 0; t < nT; t++) cells.push({ li, t, shown: m.shown[li]![t]! });
-  plot
-    .select('g.cells')
-    .selectAll<SVGRectElement, Cell>('rect.cell')
-    .data(cells, (d) => `${d.li}:${d.t}`)
-    .join('rect')
-    .attr('class', (d) => (m.tokens[d.t]!.generated ? 'cell generated' : 'cell'))
-    .attr('x', (d) => d.t * lay.cellW)
-    .attr('y', (d) => d.li * lay.cellH)
-    .attr('width', lay.cellW)
-    .attr('height', lay.cellH)
-    .attr('fill', (d) => color(d.shown))
-    .attr('data-layer', (d) => m.layers[d.li]!)
-    .attr('data-token', (d) => d.t)
-    .attr('data-value', (d) => m.value[d.li]![d.t]!)
-    .attr('data-delta', (d) => m.delta[d.li]![d.t] ?? null);
+  // The cells are the cost of a render (one <rect> each); a click, a cursor move or a focus
+  // change leaves them as they were, so they are redrawn only when what they show changes.
+  const cellsKey = { m, cellW: lay.cellW, cellH: lay.cellH, colors: JSON.stringify(ctx.colors) };
+  const last = drawnCells.get(block);
+  if (!last || last.m !== m || last.cellW !== cellsKey.cellW || last.cellH !== cellsKey.cellH || last.colors !== cellsKey.colors) {
+    drawCells(plot.select<SVGGElement>('g.cells').node()!, m, lay, color);
+    drawnCells.set(block, cellsKey);
+  }
 
   plot.select('rect.frame').attr('width', lay.plotW).attr('height', lay.plotH);
+
   const sel = Math.min(ctx.selectedToken, nT - 1);
   plot
     .select('rect.selected-col')

@@ -93,7 +93,19 @@ export function symmetricExtent(rows: number[][]): number {
   return robustMaxAbs(rows.flat());
 }
 
+// One-entry memo: a click or a cursor move re-renders with the same run, baseline and view, and
+// rebuilding the models (a quantile over every cell for the colour domain) would cost ~0.1 s per
+// 10^4 cells. Keyed by the identities the reducer keeps while those parts do not change.
+let memo: { run?: unknown; live?: unknown; baseline?: unknown; view?: ViewMode; out: HeatmapModel[] } | undefined;
+
 export function heatmapModels(state: InspectorState): HeatmapModel[] {
+  if (memo && memo.run === state.run && memo.live === state.live && memo.baseline === state.baseline && memo.view === state.view) return memo.out;
+  const out = buildHeatmapModels(state);
+  memo = { run: state.run, live: state.live, baseline: state.baseline, view: state.view, out };
+  return out;
+}
+
+function buildHeatmapModels(state: InspectorState): HeatmapModel[] {
   const run = shownRun(state);
   if (!run) return [];
   const mode: ViewMode = state.view === 'diff' && state.baseline ? 'diff' : 'values';

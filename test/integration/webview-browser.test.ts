@@ -291,6 +291,24 @@ test('inspector webview in headless Chromium', { timeout: 90_000 }, async (t) =>
       await page.waitForFunction(() => document.querySelector('svg.heatmap')?.getAttribute('data-mode') === 'values');
     });
 
+    await t.test('a real-model-sized run (32 layers × 1024 tokens): every cell drawn, a click selects its token', async () => {
+      const L = 32;
+      const n = 1024;
+      const base = showRunMessage();
+      const tokens = Array.from({ length: n }, (_, i) => ({ id: i, text: `t${i}`, position: i, generated: i >= n - 64 }));
+      const projections = base.run.axes.map((_, a) => Array.from({ length: L }, (_, l) => Array.from({ length: n }, (_, t) => Math.sin(a + l * 0.1 + t * 0.01))));
+      const run = { ...base.run, tokens, layers: Array.from({ length: L }, (_, l) => l), projections, model: { ...base.run.model, layers: L } };
+      await send(page, { ...base, run, baseline: undefined, model: { ...base.model, layers: L }, interventions: [] });
+      await page.waitForFunction((k) => document.querySelector('svg.heatmap')?.getAttribute('data-cols') === String(k), n, { timeout: 60_000 });
+      assert.equal(await page.locator('svg.heatmap[data-axis="persona"] rect.cell').count(), L * n);
+      const cell = page.locator('svg.heatmap[data-axis="persona"] rect.cell[data-layer="7"][data-token="500"]');
+      assert.equal(Number(await cell.getAttribute('data-value')).toFixed(6), Math.sin(0 + 0.7 + 5).toFixed(6));
+      await cell.click();
+      await page.waitForFunction(() => document.querySelector('svg.profile')?.getAttribute('data-token') === '500');
+      await send(page, showRunMessage());
+      await page.waitForFunction((k) => document.querySelector('svg.heatmap')?.getAttribute('data-cols') === String(k), T);
+    });
+
     await t.test('streamed tokens grow the heatmap while generating', async () => {
       await send(page, { type: RunStarted, axes: AXES, layers: [0, 1, 2, 3], interventions: [] });
       const tok = (text: string, position: number, generated: boolean) => ({ id: position, text, position, generated });
