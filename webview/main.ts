@@ -1,5 +1,5 @@
 // Webview entry: owns the state, feeds host messages and user actions through the reducer,
-// persists with setState, and re-renders once per animation frame (tokens stream fast).
+// persists with setState once things settle, and re-renders once per animation frame (tokens stream fast).
 
 import {
   Busy,
@@ -31,9 +31,21 @@ let state: InspectorState = restoreState(loadState());
 let frame = 0;
 const root = document.getElementById('root') ?? document.body;
 
+// Persisting serialises the whole state (a 32 × 1024 run is ~65k numbers, ~50 ms), so it runs
+// once things settle rather than on every click or streamed token, and at once when the page goes.
+// The streaming run is not kept: restoreState drops it anyway.
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+function persist(): void {
+  if (saveTimer !== undefined) clearTimeout(saveTimer);
+  saveTimer = undefined;
+  saveState({ ...state, live: undefined });
+}
+window.addEventListener('pagehide', persist);
+
 function dispatch(action: Action): void {
   state = reduce(state, action);
-  saveState(state);
+  if (saveTimer !== undefined) clearTimeout(saveTimer);
+  saveTimer = setTimeout(persist, 250);
   if (!frame) frame = requestAnimationFrame(draw);
 }
 
