@@ -4,6 +4,7 @@
 import type { AxisSummary, Intervention, LabelResult, TokenInfo, TraceResult } from '../src/protocol/types';
 import type { InspectorState, ViewMode } from './state';
 import { robustMaxAbs } from '../src/protocol/scale';
+import type { RunStopReason } from '../src/protocol/webview';
 
 /** What is on screen: the streaming run (or what streamed of a stopped one), else the last finished run. */
 export interface ShownRun {
@@ -17,7 +18,7 @@ export interface ShownRun {
   /** still coming in */
   streaming: boolean;
   /** ended without a result; the tokens are those that streamed before */
-  stopped?: 'cancelled' | 'failed';
+  stopped?: RunStopReason;
 }
 
 export function shownRun(state: InspectorState): ShownRun | undefined {

@@ -10,6 +10,7 @@ import { heatmapModels, profileSeries, selectedToken, shownRun, type HeatmapMode
 import { renderProfile } from './profile';
 import type { DivergingColors } from './scales';
 import type { InspectorState } from './state';
+import type { RunStopReason } from '../src/protocol/webview';
 import type { LabelResult, TraceResult } from '../src/protocol/types';
 
 export interface RenderHandlers extends ControlHandlers {
@@ -44,7 +45,7 @@ function skeleton(root: HTMLElement, h: RenderHandlers): void {
 const STOPPED_TEXT = { cancelled: 'cancelled: partial', failed: 'failed: partial' } as const;
 
 function labelLine(
-  parent: HTMLElement, cls: string, heading: string, label: LabelResult | undefined, text: string | undefined, stopped?: 'cancelled' | 'failed',
+  parent: HTMLElement, cls: string, heading: string, label: LabelResult | undefined, text: string | undefined, stopped?: RunStopReason,
 ): void {
   const block = select(parent)
     .selectAll<HTMLDivElement, null>(`div.${cls}`)

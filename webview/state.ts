@@ -12,6 +12,7 @@ import {
   ShowRun,
   Tokens,
   type HostToWebviewMessage,
+  type RunStopReason,
 } from '../src/protocol/webview';
 
 /** A run that is still streaming in: projections grow one token column at a time. */
@@ -23,7 +24,7 @@ export interface LiveRun {
   projections: number[][][];
   interventions: Intervention[];
   /** set when the run ended without a result: what streamed stays on screen, marked */
-  stopped?: 'cancelled' | 'failed';
+  stopped?: RunStopReason;
 }
 
 /** Text fields stay strings so a half-typed "-0." survives a re-render. */

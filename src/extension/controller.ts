@@ -5,6 +5,7 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AxisFile } from '../protocol/rpc';
+import type { RunStopReason } from '../protocol/webview';
 import type { AxisSummary, DecodingOptions, Intervention, ModelSummary, TokenEvent, TraceResult } from '../protocol/types';
 import { readSettings, resolvePath, type Settings } from './config';
 import { EngineSession, type EngineTarget } from './engineSession';
@@ -20,7 +21,7 @@ export interface RunView {
   setInterventions(interventions: Intervention[]): void;
   busy(busy: boolean, message?: string): void;
   /** the streaming run ended without a result; what streamed stays visible */
-  runStopped(reason: 'cancelled' | 'failed'): void;
+  runStopped(reason: RunStopReason): void;
   error(message: string, detail?: string): void;
 }
 

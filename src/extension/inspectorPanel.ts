@@ -26,6 +26,7 @@ import {
   isWebviewToHostMessage,
   type ExportMessage,
   type HostToWebviewMessage,
+  type RunStopReason,
 } from '../protocol/webview';
 import type { Controller, RunView } from './controller';
 
@@ -91,7 +92,7 @@ export class InspectorPanel implements RunView {
   busy(busy: boolean, message?: string): void {
     this.post({ type: Busy, busy, ...(message ? { message } : {}) });
   }
-  runStopped(reason: 'cancelled' | 'failed'): void {
+  runStopped(reason: RunStopReason): void {
     this.post({ type: RunStopped, reason });
   }
   error(message: string, detail?: string): void {

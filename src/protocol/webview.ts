@@ -70,9 +70,10 @@ export interface ProgressMessage {
  * screen, marked as stopped, until the next run.
  */
 export const RunStopped = 'runStopped' as const;
+export type RunStopReason = 'cancelled' | 'failed';
 export interface RunStoppedMessage {
   type: typeof RunStopped;
-  reason: 'cancelled' | 'failed';
+  reason: RunStopReason;
 }
 
 /** host → webview: a request failed; shows the message (a streaming run is ended by `RunStopped`, not by this). */
