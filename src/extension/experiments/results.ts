@@ -2,6 +2,8 @@
 // results file lies, reading one that a running or killed annotation may still be writing,
 // matching results to dataset lines by row id (lines move; ids do not), and the inline text.
 import * as path from 'node:path';
+import { assertOwnResultsFile } from '../../engine/experiments/results-file';
+import { describeOwner, lockHolder } from '../../engine/io/lock';
 import { parseJsonl } from '../../engine/prompts/index';
 import type { AnnotatedErrorRow, AnnotatedRow, AnnotatePosition, ExperimentProgressParams } from '../../protocol/rpc';
 import type { Label } from '../../protocol/types';
@@ -33,6 +35,21 @@ export function resultsPathFor(dataset: string, pattern = ''): string {
   if (!p) return path.join(dir, name + RESULTS_SUFFIX);
   const expanded = p.replace(/\$\{dir\}/g, dir).replace(/\$\{name\}/g, name);
   return path.resolve(dir, expanded);
+}
+
+/**
+ * Why Annotate Dataset must not write `out`, or undefined: it is not a results file of ours (the
+ * engine's check: nothing is changed), or another run (CLI, worker, another window) holds its
+ * lock. `fromSetting`: the path came from refusalLens.annotate.resultsFile, so the message names it.
+ */
+export function resultsFileRefusal(out: string, fromSetting: boolean): string | undefined {
+  try {
+    assertOwnResultsFile(out);
+  } catch (e) {
+    return `${(e as Error).message}${fromSetting ? ' (check refusalLens.annotate.resultsFile)' : ''}.`;
+  }
+  const holder = lockHolder(out);
+  return holder ? `${path.basename(out)} is being written by another ${describeOwner(holder)}; wait for it to finish.` : undefined;
 }
 
 const LABELS: readonly Label[] = ['refusal', 'bypass', 'degenerate'];
