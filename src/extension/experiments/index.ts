@@ -202,7 +202,7 @@ export class ExperimentsUi implements vscode.Disposable {
 
   // ───────────── Annotate Dataset ─────────────
 
-  async annotate(arg?: unknown, opts: { restart?: boolean } = {}): Promise<AnnotateResult | undefined> {
+  async annotate(arg?: unknown, opts: { restart?: boolean; retryErrors?: boolean } = {}): Promise<AnnotateResult | undefined> {
     const uri = await this.pickFile(arg, isDatasetPath, 'Annotate Dataset: a JSONL prompt dataset', { 'JSONL datasets': ['jsonl'] });
     if (!uri) return undefined;
     const dataset = uri.fsPath;
@@ -271,6 +271,7 @@ export class ExperimentsUi implements vscode.Disposable {
                 decoding: { maxNewTokens: settings.maxNewTokens },
                 batchSize: settings.annotateBatchSize,
                 ...(opts.restart ? { restart: true } : {}),
+                ...(opts.retryErrors ? { retryErrors: true } : {}),
               },
               token,
             );
@@ -325,7 +326,9 @@ export class ExperimentsUi implements vscode.Disposable {
     ].filter(Boolean);
     const text = `Refusal Lens: ${name}: ${n} rows: refusal ${r.counts.refusal}, bypass ${r.counts.bypass}, degenerate ${r.counts.degenerate}${extra.length ? ` (${extra.join(', ')})` : ''}.`;
     const show = r.errors ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-    void show(text, 'Show Summary', 'Open Results').then((a) => {
+    // Error rows stay on a resume (their causes rarely go away by themselves); this runs them again.
+    void show(text, 'Show Summary', 'Open Results', ...(r.errors ? ['Retry Errors'] : [])).then((a) => {
+      if (a === 'Retry Errors') void this.annotate(uri, { retryErrors: true });
       if (a === 'Show Summary') this.showSummary(uri);
       if (a === 'Open Results') void vscode.window.showTextDocument(vscode.Uri.file(r.out), { preview: true, viewColumn: vscode.ViewColumn.Beside });
     });
