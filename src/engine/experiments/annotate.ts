@@ -7,7 +7,8 @@
 // so a resume does not run it again (the usual causes are deterministic) unless asked to
 // (`retryErrors`). One run at a time writes a results file (a lock beside it, see io/lock.ts), and
 // only a file that is absent, empty or ours is written (see results-file.ts).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { DatasetRow, Diagnostic } from '../../protocol/prompts';
 import type { DecodingOptions, Intervention, Label, TraceResult } from '../../protocol/types';
 import type { Direction } from '../directions/index';
@@ -224,6 +225,7 @@ export async function annotate(model: LensModel, datasetPath: string, outPath: s
   const { rows, diagnostics } = parseJsonl(text, datasetPath);
 
   // Nothing is written, not even the lock, before the file proved to be ours (or absent or empty).
+  if (!existsSync(path.dirname(outPath))) throw new Error(`${outPath}: the folder ${path.dirname(outPath)} does not exist`);
   assertOwnResultsFile(outPath);
   let lock;
   try {
