@@ -73,9 +73,9 @@ test('a line over the prompt size limit is an error row at once, without tokeniz
   const r = await cli(['annotate', 'builtin', data, '--out', out, ...FAST], { timeoutMs: 30000 });
   assert.equal(r.code, 1, r.err);
   assert.ok(noStack(r), r.err);
-  // Tokenizing this line alone takes ~10 s on the built-in model; the check is on its length.
-  assert.ok(r.ms < 15000, `took ${r.ms} ms`);
   const lines = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { id: string; error?: string });
   assert.deepEqual(lines.map((l) => l.id), ['a', 'big', 'c']);
+  // The length check's reason, not the tokenizer's context error: the line was never tokenized
+  // (that alone takes ~10 s for it on the built-in model).
   assert.match(lines[1].error!, /characters is over the limit of 4194304/);
 });

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { acquireLock, isStale, LOCK_SCHEMA, LockHeldError, lockPathFor, readLock, type LockOwner } from '../../src/engine/io/lock';
+import { resultsFileRefusal } from '../../src/extension/experiments/results';
 import { Annotate, ErrorCodes, LoadModel } from '../../src/protocol/rpc';
 import { FIXTURE_MODEL, startClient } from '../unit/worker-harness';
 import { BIN, cli, noStack, ROOT, tempDir, writeRows } from './annotate-helpers';
@@ -134,6 +135,8 @@ test('the worker takes the same lock: refused with ResultsRefused naming the hol
   try {
     await t.client.request(LoadModel, { folder: FIXTURE_MODEL });
     writeLockFor(out, holder.pid!);
+    // The extension checks the same lock before it asks the worker.
+    assert.match(resultsFileRefusal(out, false)!, new RegExp(`r\\.jsonl is being written by another annotate run, pid ${holder.pid} on `));
     const params = { runId: 'w', dataset: data, out, layers: [1], positions: ['last_prompt' as const], decoding: { maxNewTokens: 4 } };
     await assert.rejects(t.client.request(Annotate, params), (e: unknown) => {
       assert.ok(e instanceof ResponseError);

@@ -136,13 +136,14 @@ function createWhole(lockFile: string, text: string): boolean {
  */
 export function acquireLock(target: string, purpose: string): FileLock {
   const file = lockPathFor(target);
+  const tick = procStart(process.pid);
   const owner: LockOwner = {
     schema: LOCK_SCHEMA,
     pid: process.pid,
     host: hostname(),
     started: new Date().toISOString(),
     purpose,
-    ...(procStart(process.pid) !== undefined ? { procStart: procStart(process.pid)! } : {}),
+    ...(tick !== undefined ? { procStart: tick } : {}),
     token: randomBytes(8).toString('hex'),
   };
   const text = JSON.stringify(owner) + '\n';

@@ -146,7 +146,7 @@ export function inlineText(row: ResultRow, choice: InlineChoice = {}): string {
 
 /** Every projection of a row, one line per axis and layer: the hover / tooltip text. */
 export function rowDetails(row: ResultRow): string {
-  if (isErrorRow(row)) return `error, id ${row.id}: the model could not run this row (rerun with retry errors to try again)\n${row.error}`;
+  if (isErrorRow(row)) return `error, id ${row.id}: the model could not run this row (Retry Errors after Annotate Dataset, or the CLI's --retry-errors, runs it again)\n${row.error}`;
   const lines = [`${row.label} (refusal score ${fmt(row.refusalScore)}), id ${row.id}`];
   for (const [axis, layers] of Object.entries(row.projections)) {
     for (const [layer, cell] of Object.entries(layers)) {
