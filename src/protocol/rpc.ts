@@ -106,6 +106,8 @@ export interface AnnotateParams {
   batchSize?: number;
   /** Discard an existing results file instead of resuming. */
   restart?: boolean;
+  /** Run the dataset's error rows again (a plain resume keeps them). */
+  retryErrors?: boolean;
 }
 
 /** One finished dataset row, as written to the results file (the response text left out). */
@@ -119,6 +121,14 @@ export interface AnnotatedRow {
   projections: Record<string, Record<string, Partial<Record<AnnotatePosition, number>>>>;
 }
 
+/** A dataset row the model could not run, as written to the results file in its place. */
+export interface AnnotatedErrorRow {
+  id: string;
+  line: number;
+  /** Why, e.g. the prompt is longer than the model's context. */
+  error: string;
+}
+
 export interface AnnotateResult {
   out: string;
   /** Readable dataset rows. */
@@ -129,8 +139,12 @@ export interface AnnotateResult {
   ran: number;
   /** Unreadable dataset lines (skipped), 1-based. */
   skipped: { line: number; field: string; message: string }[];
-  /** Rows the model could not run; not written, retried on the next run. */
+  /** Rows the model could not run in this run; written as error rows (a resume keeps them; `retryErrors` runs them again). */
   failed: { id: string; line: number; message: string }[];
+  /** Error rows for the dataset's rows in the file after the run (this run's and earlier ones). */
+  errors: number;
+  /** Error rows of earlier runs run again (`retryErrors`). */
+  retried: number;
   /** A half-written last line left by a killed run, cut off before resuming. */
   truncated?: { line: number; bytes: number };
   /** Rows in the results file whose id the dataset no longer has (kept). */
@@ -142,7 +156,9 @@ export interface AnnotateResult {
  * and one `AnnotateRow` per row once it is on disk. Cancellable: `$/cancelRequest` aborts the
  * engine; rows already written stay, and the same request again resumes. An existing results
  * file made with other settings fails with `ErrorCodes.ResultsMismatch` (send `restart` to
- * start over).
+ * start over); one that cannot be used at all (not a results file of ours, a line that is not a
+ * row, or another run writing it) fails with `ErrorCodes.ResultsRefused` and
+ * `data: { problem: 'foreign' | 'corrupt' | 'locked' }`, and nothing is changed.
  */
 export const Annotate = request<AnnotateParams, AnnotateResult>('refusalLens/annotate');
 
@@ -194,7 +210,7 @@ export interface AblateResult {
 export const Ablate = request<AblateParams, AblateResult>('refusalLens/ablate');
 
 /** JSON-RPC error codes of the worker (server error range) the host tells apart. */
-export const ErrorCodes = { NoModel: -32001, BadRequest: -32002, ConditionFile: -32003, ResultsMismatch: -32004, Cancelled: -32800 } as const;
+export const ErrorCodes = { NoModel: -32001, BadRequest: -32002, ConditionFile: -32003, ResultsMismatch: -32004, ResultsRefused: -32005, Cancelled: -32800 } as const;
 
 /** host → worker: free the model and exit 0 after answering. */
 export const Shutdown = request<void, void>('refusalLens/shutdown');
@@ -222,7 +238,7 @@ export const ExperimentProgress = notification<ExperimentProgressParams>('refusa
 
 export interface AnnotateRowParams {
   runId: string;
-  row: AnnotatedRow;
+  row: AnnotatedRow | AnnotatedErrorRow;
 }
 /** worker → host: a row of a running `annotate`, sent after it is written to the results file. */
 export const AnnotateRow = notification<AnnotateRowParams>('refusalLens/annotateRow');

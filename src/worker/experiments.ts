@@ -121,19 +121,25 @@ async function annotate(host: ExperimentHost, p: AnnotateParams, signal: AbortSi
       decoding: p.decoding,
       ...(p.batchSize ? { batchSize: p.batchSize } : {}),
       restart: p.restart === true,
+      retryErrors: p.retryErrors === true,
       signal,
       onProgress,
       onRow: (row) =>
         void sendNotification(host.conn, AnnotateRow, {
           runId: p.runId,
-          row: { id: row.id, line: row.line, label: row.label, refusalScore: row.refusalScore, projections: row.projections },
+          row: E.isAnnotationError(row)
+            ? { id: row.id, line: row.line, error: row.error }
+            : { id: row.id, line: row.line, label: row.label, refusalScore: row.refusalScore, projections: row.projections },
         }),
     });
   } catch (e) {
-    if (e instanceof R.ResultsFileError) throw new ResponseError(ErrorCodes.ResultsMismatch, e.message);
+    if (e instanceof R.ResultsFileError) {
+      if (e.problem === 'mismatch') throw new ResponseError(ErrorCodes.ResultsMismatch, e.message);
+      throw new ResponseError(ErrorCodes.ResultsRefused, e.message, { problem: e.problem });
+    }
     throw e;
   }
-  host.log.info(`annotate ${path.basename(dataset)}: ${s.ran} run, ${s.resumed} resumed, ${s.failed.length} failed (${Date.now() - t0} ms)`);
+  host.log.info(`annotate ${path.basename(dataset)}: ${s.ran} run, ${s.resumed} resumed, ${s.failed.length} failed, ${s.errors} error rows (${Date.now() - t0} ms)`);
   return {
     out: s.out,
     total: s.total,
@@ -141,6 +147,8 @@ async function annotate(host: ExperimentHost, p: AnnotateParams, signal: AbortSi
     ran: s.ran,
     skipped: s.diagnostics.filter((d) => d.severity === 'error').map((d) => ({ line: d.line, field: d.field, message: d.message })),
     failed: s.failed,
+    errors: s.errors,
+    retried: s.retried,
     ...(s.truncated ? { truncated: s.truncated } : {}),
     foreign: s.foreign,
     counts: s.counts,

@@ -10,11 +10,11 @@ import { parseJsonl } from '../../src/engine/prompts/index';
 import { issueSpan, issuesSummary } from '../../src/extension/experiments/conditionIssues';
 import { boxPlotSvg, escapeHtml, page, receiptBody, receiptProblem, summaryBody } from '../../src/extension/experiments/render';
 import {
-  fmt, inlineCell, inlineText, isResultsFile, parseResults, progressMessage, resultsByLine, resultsPathFor, rowDetails, type ResultRow,
+  fmt, inlineCell, inlineText, isResultsFile, parseResults, progressMessage, resultsByLine, resultsPathFor, rowDetails, type LabelledRow,
 } from '../../src/extension/experiments/results';
 
-function row(id: string, label: ResultRow['label'], score: number, proj: Record<string, Record<string, Record<string, number>>> = {}): ResultRow {
-  return { id, line: 1, label, refusalScore: score, projections: proj as ResultRow['projections'] };
+function row(id: string, label: LabelledRow['label'], score: number, proj: Record<string, Record<string, Record<string, number>>> = {}): LabelledRow {
+  return { id, line: 1, label, refusalScore: score, projections: proj as LabelledRow['projections'] };
 }
 
 test('results file path: next to the dataset by default, or the setting pattern', () => {
@@ -33,7 +33,7 @@ test('parseResults keys by id, skips bad lines, and ignores a half-written last 
   const { rows, bad } = parseResults(text);
   assert.deepEqual([...rows.keys()], ['a', 'b']);
   assert.equal(bad, 2);
-  assert.equal(rows.get('b')!.label, 'bypass');
+  assert.equal((rows.get('b') as LabelledRow).label, 'bypass');
   // Once the line is complete it counts.
   const full = parseResults(`${a}\n${JSON.stringify(row('c', 'degenerate', 0))}\n`);
   assert.deepEqual([...full.rows.keys()], ['a', 'c']);
@@ -51,7 +51,7 @@ test('results follow their rows by id when lines move; an edited row without id 
   assert.deepEqual(resultsByLine(before, results).map((r) => [r.line, r.id]), [[0, 'x'], [1, ids[1]], [2, 'z']]);
   // Reordered, with a new line on top and an unreadable line in between.
   const after = ['{"id": "new", "prompt": "Fresh"}', l3, '{broken', l1, l2].join('\n');
-  assert.deepEqual(resultsByLine(after, results).map((r) => [r.line, r.id, r.row.refusalScore]), [[1, 'z', 2], [3, 'x', 0], [4, ids[1], 1]]);
+  assert.deepEqual(resultsByLine(after, results).map((r) => [r.line, r.id, (r.row as LabelledRow).refusalScore]), [[1, 'z', 2], [3, 'x', 0], [4, ids[1], 1]]);
   // Editing the prompt of the id-less row changes its id: its old result no longer applies.
   const edited = [l1, '{"prompt": "How do I bake rye bread?"}', l3].join('\n');
   assert.deepEqual(resultsByLine(edited, results).map((r) => r.id), ['x', 'z']);

@@ -71,7 +71,7 @@ describe('worker experiments', () => {
     const out = path.join(tmp, 'full.results.jsonl');
     const rows: AnnotatedRow[] = [];
     const progress: ExperimentProgressParams[] = [];
-    const offRow = t.client.onNotification(AnnotateRow, (p) => p.runId === 'full' && rows.push(p.row));
+    const offRow = t.client.onNotification(AnnotateRow, (p) => p.runId === 'full' && rows.push(p.row as AnnotatedRow));
     const offProg = t.client.onNotification(ExperimentProgress, (p) => p.runId === 'full' && progress.push(p));
     const res = await t.client.request(Annotate, params('full', out));
     await t.client.request(Encode, { prompt: FLUSH }); // notifications sent before this answer have arrived

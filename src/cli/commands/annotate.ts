@@ -7,6 +7,8 @@ import { MODEL_OPTIONS, openAxes, openModel } from '../load';
 import { parseProjectOut, parseSteer } from '../interventions';
 import { annotate, DEFAULT_ANNOTATE_BATCH, PROJECTION_POSITIONS, type ProjectionPosition } from '../../engine/experiments/annotate';
 import { parseLayers } from '../../engine/experiments/layers';
+import { assertOwnResultsFile, ResultsFileError } from '../../engine/experiments/results-file';
+import { describeOwner, lockHolder, lockPathFor } from '../../engine/io/lock';
 import { decodingFrom, DECODING_OPTIONS, positiveInt, progressPrinter } from './experiments-shared';
 
 export const annotateCommand: Command = {
@@ -22,7 +24,8 @@ export const annotateCommand: Command = {
     { name: 'project-out', kind: 'list', description: 'AXIS[,AXIS]:LAYERS[:POSITIONS][@SOURCE], applied to every prompt' },
     { name: 'batch-size', kind: 'number', description: 'prompts per batch (keep it fixed across resumes)', default: DEFAULT_ANNOTATE_BATCH },
     ...DECODING_OPTIONS,
-    { name: 'restart', kind: 'boolean', description: 'discard an existing results file instead of resuming' },
+    { name: 'restart', kind: 'boolean', description: 'discard an existing results file (one of ours) instead of resuming' },
+    { name: 'retry-errors', kind: 'boolean', description: 'run the error rows of an earlier run again (a resume keeps them)' },
     { name: 'json', kind: 'boolean', description: 'print the run summary as JSON' },
   ],
   async run(args, io) {
@@ -37,6 +40,11 @@ export const annotateCommand: Command = {
     const positions = str(args, 'positions')!.split(',').map((s) => s.trim()).filter(Boolean) as ProjectionPosition[];
     for (const p of positions) if (!PROJECTION_POSITIONS.includes(p)) throw new UsageError(`--positions: '${p}' is not one of ${PROJECTION_POSITIONS.join(', ')}`);
     if (!positions.length) throw new UsageError('--positions: name at least one position');
+
+    // Before the model loads: a file that is not ours, or one another run is writing, fails at once.
+    assertOwnResultsFile(out);
+    const holder = lockHolder(out);
+    if (holder) throw new ResultsFileError(`${out} is in use by another ${describeOwner(holder)} (lock file ${lockPathFor(out)}); wait for it to finish or stop it`, 'locked');
 
     const model = await openModel({ ...args, positionals: pos.length === 2 ? [pos[0]] : [] });
     const progress = progressPrinter(io);
@@ -56,22 +64,26 @@ export const annotateCommand: Command = {
         decoding: decodingFrom(args, 64),
         batchSize: positiveInt(args, 'batch-size', DEFAULT_ANNOTATE_BATCH),
         restart: bool(args, 'restart'),
+        retryErrors: bool(args, 'retry-errors'),
         onProgress: progress.onProgress,
         signal: io.signal,
       });
       progress.finish();
       for (const d of s.diagnostics) io.err(`${d.severity === 'error' ? 'skipped' : 'warning'}: ${d.file}:${d.line}:${d.column}: ${d.field ? d.field + ': ' : ''}${d.message}\n`);
       if (s.truncated) io.err(`note: cut off a half-written line (${s.truncated.bytes} bytes at line ${s.truncated.line}) left by an interrupted run; that row was run again\n`);
-      for (const f of s.failed) io.err(`failed: ${path.basename(dataset)}:${f.line} (id ${f.id}): ${f.message}\n`);
+      for (const f of s.failed) io.err(`error row: ${path.basename(dataset)}:${f.line} (id ${f.id}): ${f.message}\n`);
+      const earlier = s.errors - s.failed.length;
+      if (earlier > 0) io.err(`note: ${earlier} error row(s) from an earlier run kept; --retry-errors runs them again\n`);
       if (s.foreign) io.err(`note: ${s.foreign} row(s) in ${outArg} are not in the dataset; kept at the end\n`);
       if (bool(args, 'json')) io.out(JSON.stringify(s, null, 2) + '\n');
       else {
         const n = s.counts.refusal + s.counts.bypass + s.counts.degenerate;
         const pct = (k: number) => (n ? ((100 * k) / n).toFixed(1) : '0.0');
-        io.out(`${out}: ${s.total} rows (${s.resumed} already done, ${s.ran} run now${s.failed.length ? `, ${s.failed.length} failed` : ''})\n`);
-        io.out(`  refusal ${s.counts.refusal} (${pct(s.counts.refusal)}%)  bypass ${s.counts.bypass} (${pct(s.counts.bypass)}%)  degenerate ${s.counts.degenerate} (${pct(s.counts.degenerate)}%)\n`);
+        io.out(`${out}: ${s.total} rows (${s.resumed} already done, ${s.ran} run now${s.retried ? `, ${s.retried} retried` : ''}${s.errors ? `, ${s.errors} error${s.errors === 1 ? '' : 's'}` : ''})\n`);
+        io.out(`  refusal ${s.counts.refusal} (${pct(s.counts.refusal)}%)  bypass ${s.counts.bypass} (${pct(s.counts.bypass)}%)  degenerate ${s.counts.degenerate} (${pct(s.counts.degenerate)}%)${s.errors ? `  errors ${s.errors}` : ''}\n`);
       }
-      return s.failed.length ? 1 : 0;
+      // Error rows leave the results incomplete: say so in the exit code, on every run that keeps them.
+      return s.errors ? 1 : 0;
     } finally {
       progress.finish();
       await model.dispose();

@@ -2,8 +2,13 @@
 // on the axes at chosen layers and positions, one results line per prompt keyed by its stable
 // id. Resumable (see results-file.ts): rows already in the results file are skipped, and
 // batches are fixed groups of the dataset's rows, so a resumed run feeds the model exactly the
-// batches an uninterrupted run would, and its file ends byte-identical.
-import { readFileSync, writeFileSync } from 'node:fs';
+// batches an uninterrupted run would, and its file ends byte-identical. A row the model cannot
+// run (longer than its context, say) becomes an error row {id, line, error}: it counts as done,
+// so a resume does not run it again (the usual causes are deterministic) unless asked to
+// (`retryErrors`). One run at a time writes a results file (a lock beside it, see io/lock.ts), and
+// only a file that is absent, empty or ours is written (see results-file.ts).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { DatasetRow, Diagnostic } from '../../protocol/prompts';
 import type { DecodingOptions, Intervention, Label, TraceResult } from '../../protocol/types';
 import type { Direction } from '../directions/index';
@@ -11,13 +16,21 @@ import type { LensModel } from '../index';
 import { parseJsonl } from '../prompts/index';
 import { postInstructionLength } from './activations';
 import { canonicalJson } from './receipt';
-import { openExisting, replaceAtomically, ResultsAppender, ResultsFileError } from './results-file';
+import { acquireLock, LockHeldError } from '../io/lock';
+import { assertOwnResultsFile, isErrorLine, openExisting, replaceAtomically, ResultsAppender, ResultsFileError, RUN_SETTINGS_SCHEMA, sidecarPathFor } from './results-file';
 import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './progress';
 import { rowPrompt } from './dataset';
-import { mean, quantileSorted } from './stats';
+export { summariseAnnotations, readAnnotations, readResults, type ProjectionSummary, type AnnotationSummary } from './annotate-summary';
 
 export type ProjectionPosition = 'last_prompt' | 'post_instruction' | 'prompt_mean' | 'response_mean';
 export const PROJECTION_POSITIONS: readonly ProjectionPosition[] = ['last_prompt', 'post_instruction', 'prompt_mean', 'response_mean'];
+
+/**
+ * A prompt over this many characters becomes an error row without being tokenized: no model's
+ * context holds it (4 Mi characters are ≥ 1 Mi tokens at 4 characters a token, and tokenizing
+ * a 10 MB line alone took 27 s on the built-in model).
+ */
+export const MAX_PROMPT_CHARS = 4 * 1024 * 1024;
 
 /** Prompts per batch by default: batch 32 annotated 3.8× faster than batch 1 on the built-in model, batch 8 only 2.6× (BENCHMARKS.md). */
 export const DEFAULT_ANNOTATE_BATCH = 32;
@@ -34,9 +47,11 @@ export interface AnnotateOptions {
   batchSize?: number;
   /** Start over: discard an existing results file instead of resuming. */
   restart?: boolean;
+  /** Run the dataset's error rows again (a plain resume keeps them as they are). */
+  retryErrors?: boolean;
   onProgress?: ProgressFn;
   /** Each row as it is written (after the batch is on disk): for inline display. */
-  onRow?: (row: AnnotationRow) => void;
+  onRow?: (row: AnnotationRow | AnnotationErrorRow) => void;
   signal?: AbortSignal;
 }
 
@@ -53,6 +68,19 @@ export interface AnnotationRow {
   projections: Record<string, Record<string, Partial<Record<ProjectionPosition, number>>>>;
 }
 
+/** A row the model could not run, as written to the results file in its place. */
+export interface AnnotationErrorRow {
+  id: string;
+  /** 1-based line in the dataset. */
+  line: number;
+  /** Why, e.g. the prompt is longer than the model's context. */
+  error: string;
+}
+
+export function isAnnotationError(r: AnnotationRow | AnnotationErrorRow): r is AnnotationErrorRow {
+  return typeof (r as AnnotationErrorRow).error === 'string';
+}
+
 export interface AnnotateSummary {
   out: string;
   /** Readable dataset rows. */
@@ -67,15 +95,20 @@ export interface AnnotateSummary {
   truncated?: { line: number; bytes: number };
   /** Rows in the results file whose id is not in the dataset (kept at the end). */
   foreign: number;
-  /** Rows the model could not run (e.g. longer than its context); not written, retried on resume. */
+  /** Rows the model could not run in this run (e.g. longer than its context), written as error rows. */
   failed: { id: string; line: number; message: string }[];
+  /** Error rows for the dataset's rows in the file after the run (this run's and earlier ones). */
+  errors: number;
+  /** Error rows of earlier runs run again (`retryErrors`). */
+  retried: number;
+  /** Labels of the dataset's result rows (error rows not included). */
   counts: Record<Label, number>;
 }
 
 /** What must match for a results file to be resumed: everything that changes a row. */
 function runSettings(model: LensModel, o: AnnotateOptions, layers: number[], positions: ProjectionPosition[]) {
   return {
-    schema: 'refusal-lens.annotate-run/1',
+    schema: RUN_SETTINGS_SCHEMA,
     model: { name: model.summary.name, graphHash: model.summary.graphHash, tokenizerHash: model.summary.tokenizerHash },
     axes: o.axes.map((a) => ({ name: a.name, sha256: a.sha256 ?? null, method: a.meta.method })),
     layers,
@@ -125,32 +158,56 @@ export function rowFromTrace(row: DatasetRow, t: TraceResult, layers: number[], 
   };
 }
 
+type Traced = [DatasetRow, AnnotationRow | AnnotationErrorRow];
+
+const promptChars = (r: DatasetRow) => r.messages.reduce((n, m) => n + m.content.length, r.prefill?.length ?? 0);
+
+function errorRow(r: DatasetRow, e: unknown): AnnotationErrorRow {
+  // "request.prompt: …" from the engine's one-request path: the row is the request here.
+  const message = (e instanceof Error ? e.message : String(e)).replace(/^requests?(\[\d+\])?\./, '');
+  return { id: r.id, line: r.line, error: message };
+}
+
 /**
  * Runs a group as one batch; if the engine rejects it (one bad row fails a whole batch), runs
- * its rows one by one so only the bad ones are left out. Cancellation is never swallowed.
+ * its rows one by one, so a bad row becomes an error row and the others still run. A prompt
+ * over MAX_PROMPT_CHARS is an error row at once. Cancellation is never swallowed.
  */
-async function traceRows(
-  model: LensModel, rows: DatasetRow[], o: AnnotateOptions, layers: number[], positions: ProjectionPosition[], failed: AnnotateSummary['failed'],
-): Promise<[DatasetRow, AnnotationRow][]> {
+async function traceRows(model: LensModel, rows: DatasetRow[], o: AnnotateOptions, layers: number[], positions: ProjectionPosition[]): Promise<Traced[]> {
   const req = (r: DatasetRow) => ({ prompt: rowPrompt(r), axes: o.axes, interventions: o.interventions ?? [], decoding: o.decoding });
-  const toRow = (r: DatasetRow, t: TraceResult): [DatasetRow, AnnotationRow] => [
+  const toRow = (r: DatasetRow, t: TraceResult): Traced => [
     r,
     rowFromTrace(r, t, layers, positions, positions.includes('post_instruction') ? postInstructionLength(model, rowPrompt(r)) : 0),
   ];
   const opts = o.signal ? { signal: o.signal } : {};
-  try {
-    const traces = await model.traceBatch(rows.map(req), opts);
-    return rows.map((r, i) => toRow(r, traces[i]));
-  } catch (e) {
-    if (o.signal?.aborted || rows.length === 1) {
-      if (o.signal?.aborted) throw e;
-      failed.push({ id: rows[0].id, line: rows[0].line, message: (e as Error).message });
-      return [];
-    }
+  const tooLong = new Map<DatasetRow, AnnotationErrorRow>();
+  for (const r of rows) {
+    const n = promptChars(r);
+    if (n > MAX_PROMPT_CHARS) tooLong.set(r, errorRow(r, new Error(`prompt: ${n} characters is over the limit of ${MAX_PROMPT_CHARS} (no model's context holds it); not run`)));
   }
-  const out: [DatasetRow, AnnotationRow][] = [];
-  for (const r of rows) out.push(...(await traceRows(model, [r], o, layers, positions, failed)));
-  return out;
+  const runnable = rows.filter((r) => !tooLong.has(r));
+  const ran = new Map<DatasetRow, Traced>();
+  const runOne = async (r: DatasetRow) => {
+    try {
+      const [t] = await model.traceBatch([req(r)], opts);
+      ran.set(r, toRow(r, t));
+    } catch (e) {
+      if (o.signal?.aborted) throw e;
+      ran.set(r, [r, errorRow(r, e)]);
+    }
+  };
+  if (runnable.length === 1) await runOne(runnable[0]);
+  else if (runnable.length > 1) {
+    let traces: TraceResult[] | undefined;
+    try {
+      traces = await model.traceBatch(runnable.map(req), opts);
+    } catch (e) {
+      if (o.signal?.aborted) throw e;
+    }
+    if (traces) runnable.forEach((r, i) => ran.set(r, toRow(r, traces[i])));
+    else for (const r of runnable) await runOne(r);
+  }
+  return rows.map((r) => (tooLong.has(r) ? [r, tooLong.get(r)!] : ran.get(r)!));
 }
 
 export async function annotate(model: LensModel, datasetPath: string, outPath: string, o: AnnotateOptions): Promise<AnnotateSummary> {
@@ -167,7 +224,27 @@ export async function annotate(model: LensModel, datasetPath: string, outPath: s
   }
   const { rows, diagnostics } = parseJsonl(text, datasetPath);
 
-  const settingsFile = `${outPath}.run.json`;
+  // Nothing is written, not even the lock, before the file proved to be ours (or absent or empty).
+  if (!existsSync(path.dirname(outPath))) throw new Error(`${outPath}: the folder ${path.dirname(outPath)} does not exist`);
+  assertOwnResultsFile(outPath);
+  let lock;
+  try {
+    lock = acquireLock(outPath, 'annotate');
+  } catch (e) {
+    if (e instanceof LockHeldError) throw new ResultsFileError(e.message, 'locked');
+    throw new Error(`${outPath}: cannot create the lock file beside it: ${(e as Error).message}`);
+  }
+  try {
+    return await annotateLocked(model, rows, diagnostics, outPath, o, layers, positions, batchSize);
+  } finally {
+    lock.release();
+  }
+}
+
+async function annotateLocked(
+  model: LensModel, rows: DatasetRow[], diagnostics: Diagnostic[], outPath: string, o: AnnotateOptions, layers: number[], positions: ProjectionPosition[], batchSize: number,
+): Promise<AnnotateSummary> {
+  const settingsFile = sidecarPathFor(outPath);
   const settings = canonicalJson(runSettings(model, o, layers, positions));
   if (o.restart) writeFileSync(outPath, '');
   const existing = openExisting(outPath);
@@ -182,16 +259,25 @@ export async function annotate(model: LensModel, datasetPath: string, outPath: s
       throw new ResultsFileError(
         `${outPath} holds ${existing.rows.size} rows ${previous ? 'made with different settings (model, axes, layers, positions, interventions, decoding or batch size)' : `but no readable ${settingsFile}`}; ` +
           'write to another file, or start over with the restart option (CLI: --restart)',
+        'mismatch',
       );
     }
   }
   writeFileSync(settingsFile, JSON.stringify(JSON.parse(settings), null, 2) + '\n');
 
-  const counts: Record<Label, number> = { refusal: 0, bypass: 0, degenerate: 0 };
-  const countLine = (line: string) => {
-    const l = (JSON.parse(line) as { label?: Label }).label;
-    if (l && l in counts) counts[l]++;
-  };
+  // Retrying: drop the dataset's error rows first (atomically), so a kill midway leaves them to run.
+  let retried = 0;
+  if (o.retryErrors) {
+    for (const r of rows) {
+      const line = existing.rows.get(r.id);
+      if (line !== undefined && isErrorLine(JSON.parse(line))) {
+        existing.rows.delete(r.id);
+        retried++;
+      }
+    }
+    if (retried) replaceAtomically(outPath, [...existing.rows.values()]);
+  }
+
   let resumed = 0;
   for (const r of rows) if (existing.rows.has(r.id)) resumed++;
   const progress = new ProgressTracker('annotate', rows.length, o.onProgress, resumed);
@@ -205,11 +291,14 @@ export async function annotate(model: LensModel, datasetPath: string, outPath: s
       const todo = group.filter((r) => !existing.rows.has(r.id));
       if (!todo.length) continue;
       throwIfAborted(o.signal, 'annotate');
-      const results = await traceRows(model, todo, o, layers, positions, failed);
+      const results = await traceRows(model, todo, o, layers, positions);
       const lines = results.map(([, row]) => JSON.stringify(row));
       appender.appendBatch(lines);
       results.forEach(([r], i) => existing.rows.set(r.id, lines[i]));
-      results.forEach(([, row]) => o.onRow?.(row));
+      for (const [, row] of results) {
+        if (isAnnotationError(row)) failed.push({ id: row.id, line: row.line, message: row.error });
+        o.onRow?.(row);
+      }
       ran += results.length;
       progress.report((done += todo.length));
     }
@@ -218,10 +307,17 @@ export async function annotate(model: LensModel, datasetPath: string, outPath: s
   }
   // Dataset order, then rows of ids the dataset no longer has (kept, never dropped).
   const inDataset = new Set(rows.map((r) => r.id));
-  const ordered = [...rows.map((r) => existing.rows.get(r.id)!), ...[...existing.rows].filter(([id]) => !inDataset.has(id)).map(([, l]) => l)];
+  const ours = rows.map((r) => existing.rows.get(r.id)).filter((l): l is string => l !== undefined);
+  const ordered = [...ours, ...[...existing.rows].filter(([id]) => !inDataset.has(id)).map(([, l]) => l)];
   const current = [...existing.rows.values()];
   if (ordered.some((l, i) => l !== current[i])) replaceAtomically(outPath, ordered);
-  for (const l of ordered.slice(0, rows.length)) countLine(l);
+  const counts: Record<Label, number> = { refusal: 0, bypass: 0, degenerate: 0 };
+  let errors = 0;
+  for (const l of ours) {
+    const x = JSON.parse(l) as AnnotationRow | AnnotationErrorRow;
+    if (isAnnotationError(x)) errors++;
+    else if (x.label in counts) counts[x.label]++;
+  }
   return {
     out: outPath,
     total: rows.length,
@@ -229,53 +325,10 @@ export async function annotate(model: LensModel, datasetPath: string, outPath: s
     ran,
     diagnostics,
     ...(existing.truncated ? { truncated: existing.truncated } : {}),
-    foreign: ordered.length - rows.length,
+    foreign: ordered.length - ours.length,
     failed,
+    errors,
+    retried,
     counts,
   };
-}
-
-/** Reads a results file (e.g. for the editor's inline labels and summary view). */
-export function readAnnotations(file: string): AnnotationRow[] {
-  const text = readFileSync(file, 'utf8');
-  return text.split('\n').filter((l, i, all) => l.trim() !== '' && (i < all.length - 1 || text.endsWith('\n'))).map((l) => JSON.parse(l) as AnnotationRow);
-}
-
-export interface ProjectionSummary {
-  axis: string;
-  layer: string;
-  position: ProjectionPosition;
-  /** Per label: n, mean and the 5/25/50/75/95% quantiles of the projection. */
-  byLabel: Partial<Record<Label, { n: number; mean: number; q: [number, number, number, number, number] }>>;
-}
-
-/** Label counts and the distribution of each projection per label: the editor's summary view. */
-export function summariseAnnotations(rows: AnnotationRow[]): { counts: Record<Label, number>; projections: ProjectionSummary[] } {
-  const counts: Record<Label, number> = { refusal: 0, bypass: 0, degenerate: 0 };
-  const groups = new Map<string, { key: Omit<ProjectionSummary, 'byLabel'>; values: Map<Label, number[]> }>();
-  for (const r of rows) {
-    counts[r.label]++;
-    for (const [axis, layers] of Object.entries(r.projections)) {
-      for (const [layer, cell] of Object.entries(layers)) {
-        for (const [position, v] of Object.entries(cell) as [ProjectionPosition, number][]) {
-          const k = `${axis}\u0000${layer}\u0000${position}`;
-          let g = groups.get(k);
-          if (!g) groups.set(k, (g = { key: { axis, layer, position }, values: new Map() }));
-          const list = g.values.get(r.label) ?? [];
-          list.push(v);
-          g.values.set(r.label, list);
-        }
-      }
-    }
-  }
-  const projections = [...groups.values()].map(({ key, values }) => {
-    const byLabel: ProjectionSummary['byLabel'] = {};
-    for (const [label, xs] of values) {
-      const s = Float64Array.from(xs).sort();
-      const q = (p: number) => quantileSorted(s, p);
-      byLabel[label] = { n: xs.length, mean: mean(xs), q: [q(0.05), q(0.25), q(0.5), q(0.75), q(0.95)] };
-    }
-    return { ...key, byLabel };
-  });
-  return { counts, projections };
 }

@@ -6,8 +6,8 @@ export { extractDirection, pcaPaired, type ExtractMethod, type ExtractOptions } 
 export { selectRefusalDirection, selectJson, selectMarkdown, type CandidateScore, type SelectOptions, type SelectResult } from './select';
 export { geometry, geometryCsv, geometryMarkdown, geometrySvg, randomCosineSpread, type GeometryResult } from './geometry';
 export {
-  annotate, readAnnotations, summariseAnnotations, PROJECTION_POSITIONS,
-  type AnnotateOptions, type AnnotateSummary, type AnnotationRow, type ProjectionPosition, type ProjectionSummary,
+  annotate, readAnnotations, readResults, summariseAnnotations, isAnnotationError, PROJECTION_POSITIONS, MAX_PROMPT_CHARS,
+  type AnnotateOptions, type AnnotateSummary, type AnnotationRow, type AnnotationErrorRow, type AnnotationSummary, type ProjectionPosition, type ProjectionSummary,
 } from './annotate';
 export { runAblation, writeReceiptFiles, sweepChart, type AblateOptions, type AblationRun, type ResponseRow } from './ablate';
 export { loadConditionFile, parseConditions, ConditionFileError, formatIssue, type ConditionPlan, type LocatedIssue } from './conditions';

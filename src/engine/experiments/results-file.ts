@@ -1,10 +1,17 @@
 // The append-only results JSONL behind resumable runs. Invariants: the file only ever holds
 // whole lines (each batch is appended with one write of whole lines, then fsync'd, so a kill
 // between or during batches leaves at most one trailing partial line); on open, a trailing
-// partial line is reported and cut off; the final reordering replaces the file atomically
-// (temp file + fsync + rename), so at no moment is a finished row missing from disk.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
+// partial line is reported and cut off, but only after every complete line proved to be a row
+// (so a file that is not ours is never changed); the final reordering replaces the file
+// atomically (temp file + fsync + rename), so at no moment is a finished row missing from disk.
+// A file is only ever written when it is absent, empty, or ours: its sidecar `<file>.run.json`
+// has our schema, or its first line is a results row (see assertOwnResultsFile).
+import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
+
+/** The `schema` of a results file's sidecar `<file>.run.json`. */
+export const RUN_SETTINGS_SCHEMA = 'refusal-lens.annotate-run/1';
 
 export interface ExistingResults {
   /** id → the line's text (without newline), in file order. */
@@ -13,34 +20,122 @@ export interface ExistingResults {
   truncated?: { line: number; bytes: number };
 }
 
-export class ResultsFileError extends Error {}
+/**
+ * Why a results file cannot be used: `mismatch` (made with other settings; starting over is
+ * possible), `foreign` (not a results file of ours: nothing is changed), `corrupt` (a line that is
+ * not a row, or an id twice), `locked` (another run is writing it).
+ */
+export type ResultsFileProblem = 'mismatch' | 'foreign' | 'corrupt' | 'locked';
 
-/** Reads what a previous run left, cutting off a trailing partial line. */
+export class ResultsFileError extends Error {
+  constructor(
+    message: string,
+    readonly problem: ResultsFileProblem = 'corrupt',
+  ) {
+    super(message);
+    this.name = 'ResultsFileError';
+  }
+}
+
+export const sidecarPathFor = (file: string) => `${file}.run.json`;
+
+const LABELS = ['refusal', 'bypass', 'degenerate'];
+
+/** A results row as written by annotate: a result (label, score, projections) or an error row. */
+export function isResultsLine(x: unknown): boolean {
+  const r = x as Record<string, unknown> | null;
+  if (typeof r !== 'object' || r === null || Array.isArray(r) || typeof r.id !== 'string' || !Number.isInteger(r.line)) return false;
+  if (typeof r.error === 'string') return true;
+  return LABELS.includes(r.label as string) && typeof r.refusalScore === 'number' && typeof r.projections === 'object' && r.projections !== null;
+}
+
+export function isErrorLine(x: unknown): boolean {
+  return isResultsLine(x) && typeof (x as { error?: unknown }).error === 'string';
+}
+
+/** Whether `file` holds a run-settings sidecar of ours. */
+function ownSidecar(file: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { schema?: unknown })?.schema === RUN_SETTINGS_SCHEMA;
+  } catch {
+    return false;
+  }
+}
+
+/** The first line of `file` (up to 1 MiB), without reading the rest. */
+function firstLine(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const text = buf.subarray(0, n).toString('utf8');
+    const nl = text.indexOf('\n');
+    return nl < 0 ? text : text.slice(0, nl);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Throws ResultsFileError('foreign') unless `file` may be written by annotate: it is absent or
+ * empty, or ours (its sidecar has our schema, or its first line is a results row). A sidecar
+ * path holding something else is refused too, since annotate rewrites it. Changes nothing.
+ */
+export function assertOwnResultsFile(file: string): void {
+  const sidecar = sidecarPathFor(file);
+  const refuse = (why: string) => {
+    throw new ResultsFileError(`${file}: ${why}; nothing was changed. Write the results to a new file, or move that file away first`, 'foreign');
+  };
+  let sidecarOurs = false;
+  if (existsSync(sidecar)) {
+    sidecarOurs = ownSidecar(sidecar);
+    if (!sidecarOurs) refuse(`${path.basename(sidecar)} beside it is not a Refusal Lens run file (no "schema": "${RUN_SETTINGS_SCHEMA}")`);
+  }
+  let st;
+  try {
+    st = lstatSync(file);
+  } catch {
+    return; // absent: ours to create
+  }
+  if (st.isSymbolicLink()) refuse('is a symbolic link (the results file is replaced on finishing, which would replace the link); give the path it points to');
+  if (!st.isFile()) refuse('is not a regular file');
+  if (st.size === 0 || sidecarOurs) return;
+  let first: unknown;
+  try {
+    first = JSON.parse(firstLine(file));
+  } catch {
+    first = undefined;
+  }
+  if (!isResultsLine(first)) refuse(`exists and is not a Refusal Lens results file (no ${path.basename(sidecar)} beside it, and its first line is not a results row)`);
+}
+
+/** Reads what a previous run left, cutting off a trailing partial line once the rest proved to be rows. */
 export function openExisting(file: string): ExistingResults {
   const rows = new Map<string, string>();
   if (!existsSync(file)) return { rows };
   const text = readFileSync(file, 'utf8');
   const lastNl = text.lastIndexOf('\n');
   const whole = text.slice(0, lastNl + 1);
-  let truncated: ExistingResults['truncated'];
-  if (lastNl + 1 < text.length) {
-    const cut = Buffer.byteLength(text.slice(lastNl + 1));
-    truncated = { line: whole.split('\n').length, bytes: cut };
-    truncateSync(file, Buffer.byteLength(whole));
-  }
   const lines = whole.split('\n').slice(0, -1);
   lines.forEach((line, i) => {
-    let id: unknown;
+    let x: unknown;
     try {
-      id = (JSON.parse(line) as { id?: unknown }).id;
+      x = JSON.parse(line);
     } catch {
-      id = undefined;
+      x = undefined;
     }
     // A complete line that is not a row was not written by us: stop rather than guess.
-    if (typeof id !== 'string') throw new ResultsFileError(`${file}:${i + 1}: not a results row (no string "id"); fix or remove that line, or write to another file`);
+    if (!isResultsLine(x)) throw new ResultsFileError(`${file}:${i + 1}: not a results row (no string "id" with a label or an error); fix or remove that line, or write to another file`);
+    const id = (x as { id: string }).id;
     if (rows.has(id)) throw new ResultsFileError(`${file}:${i + 1}: id '${id}' appears twice; fix or remove one of the lines`);
     rows.set(id, line);
   });
+  let truncated: ExistingResults['truncated'];
+  if (lastNl + 1 < text.length) {
+    const cut = Buffer.byteLength(text.slice(lastNl + 1));
+    truncated = { line: lines.length + 1, bytes: cut };
+    truncateSync(file, Buffer.byteLength(whole));
+  }
   return { rows, ...(truncated ? { truncated } : {}) };
 }
 
@@ -65,8 +160,8 @@ export class ResultsAppender {
 
 /** Replaces `file` with `lines` atomically and durably. */
 export function replaceAtomically(file: string, lines: string[]): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx');
   try {
     const buf = Buffer.from(lines.map((l) => l + '\n').join(''));
     let off = 0;

@@ -24,12 +24,14 @@ export function contentId(messages: readonly ChatMessage[], prefill?: string): s
 
 /**
  * Rows in file order, each with its 1-based line. Blank lines are skipped. Ids are `id` (a
- * string or integer) when present, else contentId(); a repeated id gets "~LINE" appended so ids
- * stay unique, with a warning naming the first line.
+ * string or integer) when present, else contentId(). A repeated id gets "~LINE" appended (then
+ * ".2", ".3", … while that is taken), unique against every id in the file, with a warning naming
+ * the first line; the same file always gives the same ids, so results resume.
  */
 export function parseJsonl(text: string, fileLabel: string): { rows: DatasetRow[]; diagnostics: Diagnostic[] } {
   const rows: DatasetRow[] = [];
   const diagnostics: Diagnostic[] = [];
+  const repeats: { row: DatasetRow; c: Checker; length: number }[] = [];
   const firstLineOfId = new Map<string, number>();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -39,15 +41,24 @@ export function parseJsonl(text: string, fileLabel: string): { rows: DatasetRow[
     const c = new Checker(fileLabel, new Locator(line, i + 1));
     const row = readRow(c, line, i + 1);
     if (row) {
-      const first = firstLineOfId.get(row.id);
-      if (first !== undefined) {
-        const unique = `${row.id}~${row.line}`;
-        c.report(0, line.length, ['id'], `duplicate id '${row.id}' (first on line ${first}); this row is '${unique}'`, 'warning');
-        row.id = unique;
-      } else firstLineOfId.set(row.id, row.line);
+      if (firstLineOfId.has(row.id)) repeats.push({ row, c, length: line.length });
+      else firstLineOfId.set(row.id, row.line);
       rows.push(row);
     }
     diagnostics.push(...c.diagnostics);
+  }
+  // Second pass, once every id in the file is known: a derived id never takes one a row has.
+  const taken = new Set(firstLineOfId.keys());
+  for (const { row, c, length } of repeats) {
+    let unique = `${row.id}~${row.line}`;
+    for (let k = 2; taken.has(unique); k++) unique = `${row.id}~${row.line}.${k}`;
+    taken.add(unique);
+    c.report(0, length, ['id'], `duplicate id '${row.id}' (first on line ${firstLineOfId.get(row.id)}); this row is '${unique}'`, 'warning');
+    const at = diagnostics.findIndex((d) => d.line > row.line);
+    const added = c.diagnostics.at(-1)!;
+    if (at < 0) diagnostics.push(added);
+    else diagnostics.splice(at, 0, added);
+    row.id = unique;
   }
   return { rows, diagnostics };
 }

@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { summariseAnnotations, type AnnotationRow } from '../../engine/experiments/annotate';
+import { summariseAnnotations, type AnnotationErrorRow, type AnnotationRow } from '../../engine/experiments/annotate';
 import type { Receipt } from '../../engine/experiments/receipt';
+import { lockHolder } from '../../engine/io/lock';
 import { parseJsonl } from '../../engine/prompts/index';
 import { parseLayerSpec } from '../../engine/prompts/layers';
 import {
@@ -28,7 +29,7 @@ import type { Controller } from '../controller';
 import { CancelledError } from '../workerClient';
 import { issueSpan, issuesSummary } from './conditionIssues';
 import { page, receiptBody, receiptProblem, summaryBody } from './render';
-import { inlineText, isResultsFile, parseResults, progressMessage, resultsByLine, resultsPathFor, rowDetails, type ResultRow } from './results';
+import { inlineText, isResultsFile, parseResults, progressMessage, resultsByLine, resultsFileRefusal, resultsPathFor, rowDetails, type ResultRow } from './results';
 
 const POSITIONS: readonly AnnotatePosition[] = ['last_prompt', 'post_instruction', 'prompt_mean', 'response_mean'];
 const MAX_SCAN_CHARS = 8 * 1024 * 1024;
@@ -201,7 +202,7 @@ export class ExperimentsUi implements vscode.Disposable {
 
   // ───────────── Annotate Dataset ─────────────
 
-  async annotate(arg?: unknown, opts: { restart?: boolean } = {}): Promise<AnnotateResult | undefined> {
+  async annotate(arg?: unknown, opts: { restart?: boolean; retryErrors?: boolean } = {}): Promise<AnnotateResult | undefined> {
     const uri = await this.pickFile(arg, isDatasetPath, 'Annotate Dataset: a JSONL prompt dataset', { 'JSONL datasets': ['jsonl'] });
     if (!uri) return undefined;
     const dataset = uri.fsPath;
@@ -227,6 +228,12 @@ export class ExperimentsUi implements vscode.Disposable {
     const out = this.store.resultsPath(dataset);
     if (path.resolve(out) === path.resolve(dataset)) {
       void vscode.window.showErrorMessage('Refusal Lens: refusalLens.annotate.resultsFile names the dataset itself.');
+      return undefined;
+    }
+    // The worker checks these again under the lock; here they fail before a model loads.
+    const refused = resultsFileRefusal(out, settings.annotateResultsFile !== '');
+    if (refused) {
+      void vscode.window.showErrorMessage(`Refusal Lens: ${refused}`);
       return undefined;
     }
     this.running.add(dataset);
@@ -264,6 +271,7 @@ export class ExperimentsUi implements vscode.Disposable {
                 decoding: { maxNewTokens: settings.maxNewTokens },
                 batchSize: settings.annotateBatchSize,
                 ...(opts.restart ? { restart: true } : {}),
+                ...(opts.retryErrors ? { retryErrors: true } : {}),
               },
               token,
             );
@@ -289,6 +297,11 @@ export class ExperimentsUi implements vscode.Disposable {
         this.running.delete(dataset);
         return a === 'Start Over' ? this.annotate(uri, { restart: true }) : undefined;
       }
+      if (codeOf(err) === ErrorCodes.ResultsRefused) {
+        const fromSetting = settings.annotateResultsFile !== '' ? ' (the results file named by refusalLens.annotate.resultsFile)' : '';
+        void vscode.window.showErrorMessage(`Refusal Lens: cannot annotate ${name}: ${errorText(err)}${fromSetting}.`);
+        return undefined;
+      }
       const message = errorText(err);
       this.log.error(`annotate ${dataset}: ${message}`);
       void vscode.window.showErrorMessage(`Refusal Lens: annotating ${name} failed: ${message}`, 'Show Log').then((a) => a && this.log.show());
@@ -303,17 +316,19 @@ export class ExperimentsUi implements vscode.Disposable {
   private reportAnnotation(uri: vscode.Uri, r: AnnotateResult): void {
     const name = path.basename(uri.fsPath);
     for (const s of r.skipped) this.log.warn(`${name}:${s.line}: skipped: ${s.field ? `${s.field}: ` : ''}${s.message}`);
-    for (const f of r.failed) this.log.warn(`${name}:${f.line} (id ${f.id}): failed: ${f.message}`);
+    for (const f of r.failed) this.log.warn(`${name}:${f.line} (id ${f.id}): error row: ${f.message}`);
     if (r.truncated) this.log.info(`${path.basename(r.out)}: cut off a half-written line left by an interrupted run (line ${r.truncated.line}); that row ran again`);
     const n = r.counts.refusal + r.counts.bypass + r.counts.degenerate;
     const extra = [
       r.resumed ? `${r.resumed} resumed` : '',
       r.skipped.length ? `${r.skipped.length} unreadable line${r.skipped.length === 1 ? '' : 's'} skipped` : '',
-      r.failed.length ? `${r.failed.length} failed (see log)` : '',
+      r.errors ? `${r.errors} error row${r.errors === 1 ? '' : 's'}: the model could not run ${r.errors === 1 ? 'it' : 'them'}${r.failed.length ? ' (see log)' : ''}` : '',
     ].filter(Boolean);
     const text = `Refusal Lens: ${name}: ${n} rows: refusal ${r.counts.refusal}, bypass ${r.counts.bypass}, degenerate ${r.counts.degenerate}${extra.length ? ` (${extra.join(', ')})` : ''}.`;
-    const show = r.failed.length ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-    void show(text, 'Show Summary', 'Open Results').then((a) => {
+    const show = r.errors ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    // Error rows stay on a resume (their causes rarely go away by themselves); this runs them again.
+    void show(text, 'Show Summary', 'Open Results', ...(r.errors ? ['Retry Errors'] : [])).then((a) => {
+      if (a === 'Retry Errors') void this.annotate(uri, { retryErrors: true });
       if (a === 'Show Summary') this.showSummary(uri);
       if (a === 'Open Results') void vscode.window.showTextDocument(vscode.Uri.file(r.out), { preview: true, viewColumn: vscode.ViewColumn.Beside });
     });
@@ -359,15 +374,16 @@ export class ExperimentsUi implements vscode.Disposable {
     } catch {
       // the dataset is gone or unreadable: summarise the whole results file
     }
-    const s = summariseAnnotations(rows as AnnotationRow[]);
+    const s = summariseAnnotations(rows as (AnnotationRow | AnnotationErrorRow)[]);
     const body = summaryBody({
       dataset: vscode.workspace.asRelativePath(dataset, false),
       results: vscode.workspace.asRelativePath(res?.file ?? this.store.resultsPath(dataset), false),
       counts: s.counts,
+      errors: s.errors,
       projections: s.projections,
       ...(pending !== undefined ? { pending } : {}),
       bad: res?.bad ?? 0,
-      running: this.running.has(dataset),
+      running: this.running.has(dataset) || (res?.file !== undefined && lockHolder(res.file) !== undefined),
     });
     panel.webview.html = page({ title: `Summary: ${path.basename(dataset)}`, body, cspSource: panel.webview.cspSource, nonce: randomBytes(16).toString('base64') });
   }

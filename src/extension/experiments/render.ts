@@ -106,6 +106,8 @@ export interface SummaryPageInput {
   pending?: number;
   /** Results lines that could not be read. */
   bad?: number;
+  /** Error rows: dataset rows the model could not run (not in the label shares). */
+  errors?: number;
   running?: boolean;
 }
 
@@ -118,8 +120,10 @@ export function summaryBody(s: SummaryPageInput): string {
   out.push(`<p class="muted"><code>${escapeHtml(s.dataset)}</code> → <code>${escapeHtml(s.results)}</code>${s.running ? ' · <strong>running…</strong>' : ''}</p>`);
   out.push('<table id="counts"><thead><tr><th>label</th><th>rows</th><th>share</th></tr></thead><tbody>');
   for (const l of LABELS) out.push(`<tr data-label="${l}"><td>${l}</td><td>${s.counts[l]}</td><td>${pct(s.counts[l])}</td></tr>`);
-  out.push(`<tr><td><strong>total</strong></td><td><strong>${n}</strong></td><td></td></tr></tbody></table>`);
+  if (s.errors) out.push(`<tr data-label="error"><td>error</td><td>${s.errors}</td><td class="muted">not run</td></tr>`);
+  out.push(`<tr><td><strong>total</strong></td><td><strong>${n + (s.errors ?? 0)}</strong></td><td></td></tr></tbody></table>`);
   const notes: string[] = [];
+  if (s.errors) notes.push(`${s.errors} row${s.errors === 1 ? '' : 's'} the model could not run (error rows; the results file says why; shares leave them out)`);
   if (s.pending) notes.push(`${s.pending} dataset row${s.pending === 1 ? '' : 's'} not annotated yet (run Annotate Dataset to resume)`);
   if (s.bad) notes.push(`${s.bad} unreadable line${s.bad === 1 ? '' : 's'} in the results file skipped`);
   if (notes.length) out.push(`<p class="muted">${notes.map(escapeHtml).join('; ')}.</p>`);

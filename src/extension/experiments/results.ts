@@ -2,12 +2,20 @@
 // results file lies, reading one that a running or killed annotation may still be writing,
 // matching results to dataset lines by row id (lines move; ids do not), and the inline text.
 import * as path from 'node:path';
+import { assertOwnResultsFile } from '../../engine/experiments/results-file';
+import { describeOwner, lockHolder } from '../../engine/io/lock';
 import { parseJsonl } from '../../engine/prompts/index';
-import type { AnnotatedRow, AnnotatePosition, ExperimentProgressParams } from '../../protocol/rpc';
+import type { AnnotatedErrorRow, AnnotatedRow, AnnotatePosition, ExperimentProgressParams } from '../../protocol/rpc';
 import type { Label } from '../../protocol/types';
 
-/** A results row as the editor keeps it: what the worker streams, plus the response when read from the file. */
-export type ResultRow = AnnotatedRow & { response?: string };
+/** A result row as the editor keeps it: what the worker streams, plus the response when read from the file. */
+export type LabelledRow = AnnotatedRow & { response?: string };
+/** A results row: a result, or an error row (the model could not run that dataset row). */
+export type ResultRow = LabelledRow | AnnotatedErrorRow;
+
+export function isErrorRow(r: ResultRow): r is AnnotatedErrorRow {
+  return typeof (r as AnnotatedErrorRow).error === 'string';
+}
 
 export const RESULTS_SUFFIX = '.results.jsonl';
 
@@ -29,14 +37,28 @@ export function resultsPathFor(dataset: string, pattern = ''): string {
   return path.resolve(dir, expanded);
 }
 
+/**
+ * Why Annotate Dataset must not write `out`, or undefined: it is not a results file of ours (the
+ * engine's check: nothing is changed), or another run (CLI, worker, another window) holds its
+ * lock. `fromSetting`: the path came from refusalLens.annotate.resultsFile, so the message names it.
+ */
+export function resultsFileRefusal(out: string, fromSetting: boolean): string | undefined {
+  try {
+    assertOwnResultsFile(out);
+  } catch (e) {
+    return `${(e as Error).message}${fromSetting ? ' (check refusalLens.annotate.resultsFile)' : ''}.`;
+  }
+  const holder = lockHolder(out);
+  return holder ? `${path.basename(out)} is being written by another ${describeOwner(holder)}; wait for it to finish.` : undefined;
+}
+
 const LABELS: readonly Label[] = ['refusal', 'bypass', 'degenerate'];
 
 function isRow(x: unknown): x is ResultRow {
-  const r = x as ResultRow;
-  return (
-    typeof r === 'object' && r !== null && typeof r.id === 'string' && LABELS.includes(r.label) &&
-    typeof r.refusalScore === 'number' && typeof r.projections === 'object' && r.projections !== null
-  );
+  const r = x as LabelledRow & { error?: unknown };
+  if (typeof r !== 'object' || r === null || typeof r.id !== 'string') return false;
+  if (typeof r.error === 'string') return true;
+  return LABELS.includes(r.label) && typeof r.refusalScore === 'number' && typeof r.projections === 'object' && r.projections !== null;
 }
 
 /**
@@ -95,6 +117,7 @@ export function fmt(x: number): string {
 
 /** The (layer, position) cell an inline hint shows for `row`, or undefined when it has no projections. */
 export function inlineCell(row: ResultRow, choice: InlineChoice = {}): { layer: string; position: AnnotatePosition } | undefined {
+  if (isErrorRow(row)) return undefined;
   const first = Object.values(row.projections)[0];
   if (!first) return undefined;
   const layers = Object.keys(first).sort((a, b) => Number(a) - Number(b));
@@ -108,6 +131,7 @@ export function inlineCell(row: ResultRow, choice: InlineChoice = {}): { layer: 
 
 /** "refusal · score 0.91 · persona −1.23 · refusal 4.5 @ L3 last_prompt": the text shown on a dataset line. */
 export function inlineText(row: ResultRow, choice: InlineChoice = {}): string {
+  if (isErrorRow(row)) return `error · ${row.error.length > 80 ? row.error.slice(0, 80) + '…' : row.error}`;
   const parts = [row.label, `score ${fmt(row.refusalScore)}`];
   const cell = inlineCell(row, choice);
   if (cell) {
@@ -122,6 +146,7 @@ export function inlineText(row: ResultRow, choice: InlineChoice = {}): string {
 
 /** Every projection of a row, one line per axis and layer: the hover / tooltip text. */
 export function rowDetails(row: ResultRow): string {
+  if (isErrorRow(row)) return `error, id ${row.id}: the model could not run this row (Retry Errors after Annotate Dataset, or the CLI's --retry-errors, runs it again)\n${row.error}`;
   const lines = [`${row.label} (refusal score ${fmt(row.refusalScore)}), id ${row.id}`];
   for (const [axis, layers] of Object.entries(row.projections)) {
     for (const [layer, cell] of Object.entries(layers)) {
