@@ -24,7 +24,9 @@ export function markdownText(s: string): string {
     .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)
     // Block markers that only matter at the start of a line: "- x", "+ x", "= x", "1. x".
     .replace(/^(\s*)([-+=])/, '$1\\$2')
-    .replace(/^(\s*\d+)([.)])/, '$1\\$2');
+    .replace(/^(\s*\d+)([.)])/, '$1\\$2')
+    // Leading blanks would make an indented code block: as references they are plain text.
+    .replace(/^[ \t]+/, (ws) => ws.replace(/[ \t]/g, (c) => `&#${c.charCodeAt(0)};`));
 }
 
 /**
