@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { receiptBody, receiptProblem } from '../../src/extension/experiments/render';
 import { receiptHash, receiptJson, summarise, type Receipt } from '../../src/engine/experiments/receipt';
 import { receiptCsv, receiptLatex, receiptMarkdown } from '../../src/engine/experiments/receipt-render';
+import { readReceiptFile } from '../../src/engine/experiments/receipt-check';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rl-receipt-check-'));
 
@@ -76,8 +77,7 @@ test('whatever the shape check accepts renders without throwing; what it rejects
   assert.ok(rejected > 100 && accepted > 10, `${rejected} rejected, ${accepted} accepted`);
 });
 
-test('receipt.json problems name the file and the field', async () => {
-  const { readReceiptFile } = await import('../../src/engine/experiments/receipt-check');
+test('receipt.json problems name the file and the field', () => {
   const write = (name: string, text: string) => {
     const f = path.join(dir, name);
     writeFileSync(f, text);
