@@ -4,6 +4,7 @@ import type { Command } from '../command';
 import { bool, str, UsageError } from '../args';
 import { MODEL_OPTIONS, openModel } from '../load';
 import { ablateToFolder } from '../../engine/experiments/ablate';
+import { hasSavedProgress, PROGRESS_FILE } from '../../engine/experiments/ablate-progress';
 import { loadConditionFile } from '../../engine/experiments/conditions';
 import { receiptMarkdown } from '../../engine/experiments/receipt-render';
 import { prepareReceiptFolder } from '../../engine/experiments/receipt-files';
@@ -50,6 +51,10 @@ export const ablateCommand: Command = {
       io.out(bool(args, 'json') ? JSON.stringify(run.receipt, null, 2) + '\n' : receiptMarkdown(run.receipt));
       io.err(`wrote ${files.length} files to ${out}: ${files.map((f) => path.basename(f)).join(', ')}\n`);
       return 0;
+    } catch (e) {
+      progress.finish();
+      if (hasSavedProgress(out)) io.err(`finished prompts are kept in ${path.join(out, PROGRESS_FILE)}; run the same command again to resume\n`);
+      throw e;
     } finally {
       progress.finish();
       await model.dispose();

@@ -48,6 +48,16 @@ function parseBatch(line: string): BatchLine | undefined {
   return b;
 }
 
+/** Whether `dir` holds a progress file of ours with at least one finished batch (for "run again to resume"). */
+export function hasSavedProgress(dir: string): boolean {
+  try {
+    const lines = readFileSync(path.join(dir, PROGRESS_FILE), 'utf8').split('\n');
+    return (JSON.parse(lines[0]!) as { schema?: unknown }).schema === PROGRESS_SCHEMA && lines.length > 2;
+  } catch {
+    return false;
+  }
+}
+
 export class ProgressLog {
   private readonly done = new Map<string, SavedRow[]>();
   private fd: number | undefined;
