@@ -29,6 +29,10 @@ const HOSTILE = [
   'x\u2028# y',
   '[click](javascript:alert(1))',
   '&lt;b&gt;',
+  '1. item',
+  '    indented code',
+  '> quote',
+  '---',
 ];
 
 /** RFC 4180 parser (quoted fields, doubled quotes, CR/LF inside quotes). */
@@ -135,6 +139,8 @@ test('receipt.md with hostile names: no HTML, no extra headings, table rows inta
     assert.doesNotMatch(html, /<img|<script|onerror=alert\(1\)>|<\/td><script/, `${JSON.stringify(s)}:\n${html}`);
     assert.doesNotMatch(html, /href="javascript:/);
     assert.equal((html.match(/<h1>/g) ?? []).length, 1, JSON.stringify(s));
+    // the description (a paragraph of its own) cannot become a list, quote, rule or code block
+    assert.deepEqual([(html.match(/<ul>/g) ?? []).length, (html.match(/<ol|<blockquote|<hr|<pre/g) ?? []).length], [2, 0], `${JSON.stringify(s)}:\n${html}`);
     const h2 = (html.match(/<h2>/g) ?? []).length;
     assert.equal(h2, 5, `${JSON.stringify(s)}: ${h2} h2 headings`); // sets, axes, conditions, one sweep, system prompts
     // Each table keeps its rows: conditions table = 2 rows, sweep table = 1, sets and axes 1 each.

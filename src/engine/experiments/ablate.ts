@@ -57,7 +57,7 @@ export class PromptTooLongError extends Error {
   constructor(readonly problems: string[]) {
     const shown = problems.slice(0, 10);
     super(
-      `${problems.length} prompt${problems.length === 1 ? ' does' : 's do'} not fit the model's context; nothing was run:\n` +
+      `${problems.length} prompt${problems.length === 1 ? ' does' : 's do'} not fit the model's context${problems.some((p) => p.includes(': cannot be encoded: ')) ? ' or cannot be encoded' : ''}; nothing was run:\n` +
         shown.map((p) => `  ${p}`).join('\n') +
         (problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : '') +
         '\nShorten or remove these rows (or give the set a smaller `limit`), or lower decoding.maxNewTokens.',
@@ -121,8 +121,15 @@ function checkPromptLengths(model: LensModel, plan: ConditionPlan, sets: Map<str
     const set = sets.get(job.spec.set)!;
     for (const r of rowsOf(set, job)) {
       const where = `${set.display}:${r.line}: set '${job.spec.set}'${job.spec.system !== undefined ? ` with the system prompt of '${job.spec.name}'` : ''}, id ${JSON.stringify(r.id)}`;
+      let n: number;
       try {
-        checkContext(model.loaded.tokenizer.encodePrompt(rowPrompt(r)).length, plan.decoding.maxNewTokens, maxPositions, where);
+        n = model.loaded.tokenizer.encodePrompt(rowPrompt(r)).length;
+      } catch (e) {
+        problems.push(`${where}: cannot be encoded: ${(e as Error).message}`);
+        continue;
+      }
+      try {
+        checkContext(n, plan.decoding.maxNewTokens, maxPositions, where);
       } catch (e) {
         problems.push((e as Error).message);
       }

@@ -16,7 +16,8 @@ export function describeIntervention(iv: Intervention): string {
 
 const pct = (x: number) => (100 * x).toFixed(1);
 const score = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
-const md = markdownText;
+/** Text placed after other text on its line (cells, labels); a paragraph of its own uses markdownText(s). */
+const md = (s: string) => markdownText(s, false);
 
 export { latexEscape };
 
@@ -27,7 +28,7 @@ function interventionsText(c: ConditionResult): string {
 export function receiptMarkdown(r: Receipt): string {
   const out: string[] = [];
   out.push(`# Refusal receipt: ${md(r.title)}`, '');
-  if (r.description) out.push(md(r.description), '');
+  if (r.description) out.push(markdownText(r.description), '');
   out.push(
     `- model: **${md(r.model.name)}** (${md(r.model.modelType)}, ${r.model.layers} layers, d_model ${r.model.dModel}, ${md(r.model.dtype)})`,
     `- graph sha256: ${markdownCode(r.model.graphHash)}`,

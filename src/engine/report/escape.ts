@@ -16,12 +16,15 @@ function oneLine(s: string): string {
  * characters given. Line breaks become spaces; `<`, `>`, `&` become entities (so no raw HTML,
  * even under `html: true`); Markdown punctuation is backslash-escaped, `|` included, so the
  * text cannot split a table row, open a code span, link, emphasis, or start a heading or list
- * when it begins a line.
+ * when it begins a line. `lineStart = false` (text placed after other text on its line, e.g. a
+ * table cell or after a label) skips the escapes that only matter at the start of a line.
  */
-export function markdownText(s: string): string {
-  return oneLine(s)
+export function markdownText(s: string, lineStart = true): string {
+  const t = oneLine(s)
     .replace(/[\\`*_[\]|~#]/g, (c) => `\\${c}`)
-    .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)
+    .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
+  if (!lineStart) return t;
+  return t
     // Block markers that only matter at the start of a line: "- x", "+ x", "= x", "1. x".
     .replace(/^(\s*)([-+=])/, '$1\\$2')
     .replace(/^(\s*\d+)([.)])/, '$1\\$2')
