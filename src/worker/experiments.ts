@@ -161,16 +161,17 @@ async function ablate(host: ExperimentHost, p: AblateParams, signal: AbortSignal
   if (p.batchSize !== undefined && !(Number.isInteger(p.batchSize) && p.batchSize > 0)) throw bad(`ablate: batchSize must be a positive integer, got ${p.batchSize}`);
   const model = host.model();
   const [E] = await load();
-  let run: Awaited<ReturnType<Experiments['runAblation']>>;
+  let run: Awaited<ReturnType<Experiments['ablateToFolder']>>;
   try {
     const plan = E.loadConditionFile(file);
-    run = await E.runAblation(model, plan, { ...(p.batchSize ? { batchSize: p.batchSize } : {}), onProgress, signal });
+    // Same engine path as the CLI: output folder checked first, finished batches kept in outDir.
+    run = await E.ablateToFolder(model, plan, outDir, { ...(p.batchSize ? { batchSize: p.batchSize } : {}), onProgress, onNotice: (m) => host.log.info(`ablate ${path.basename(file)}: ${m}`), signal });
   } catch (e) {
     const issues = issuesOf(e);
     if (issues) throw conditionError(issues);
     throw e;
   }
-  const files = E.writeReceiptFiles(outDir, run);
+  const files = run.files;
   host.log.info(`ablate ${path.basename(file)}: receipt ${run.receipt.hash.slice(0, 12)} in ${outDir}`);
   return { outDir, files, receipt: run.receipt };
 }

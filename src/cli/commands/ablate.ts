@@ -3,9 +3,11 @@ import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, str, UsageError } from '../args';
 import { MODEL_OPTIONS, openModel } from '../load';
-import { runAblation, writeReceiptFiles } from '../../engine/experiments/ablate';
+import { ablateToFolder } from '../../engine/experiments/ablate';
+import { hasSavedProgress, PROGRESS_FILE } from '../../engine/experiments/ablate-progress';
 import { loadConditionFile } from '../../engine/experiments/conditions';
 import { receiptMarkdown } from '../../engine/experiments/receipt-render';
+import { prepareReceiptFolder } from '../../engine/experiments/receipt-files';
 import { positiveInt, progressPrinter } from './experiments-shared';
 
 export const ablateCommand: Command = {
@@ -14,7 +16,7 @@ export const ablateCommand: Command = {
   usage: '[model-folder] CONDITIONS.yaml [--out DIR] [options]',
   options: [
     ...MODEL_OPTIONS.filter((o) => o.name !== 'axis'),
-    { name: 'out', kind: 'string', short: 'o', description: 'folder for the receipt files (default receipt-<condition file stem>/)' },
+    { name: 'out', kind: 'string', short: 'o', description: 'folder for the receipt files (default receipt-<condition file stem>/); finished prompts are kept there, so a rerun after a crash or Ctrl-C resumes' },
     { name: 'batch-size', kind: 'number', description: "prompts per batch (overrides the file's batchSize)" },
     { name: 'check', kind: 'boolean', description: 'only check the condition file (schema and references), run nothing' },
     { name: 'json', kind: 'boolean', description: 'print the receipt JSON instead of the Markdown' },
@@ -30,19 +32,29 @@ export const ablateCommand: Command = {
       return 0;
     }
     const out = path.resolve(str(args, 'out') ?? `receipt-${path.basename(file).replace(/\.(ya?ml|json)$/i, '')}`);
+    // A folder that cannot take the receipt fails now, not after the last generation.
+    prepareReceiptFolder(out, plan);
     const model = await openModel({ ...args, positionals: pos.length === 2 ? [pos[0]] : [] });
     const progress = progressPrinter(io);
     try {
-      const run = await runAblation(model, plan, {
+      const run = await ablateToFolder(model, plan, out, {
         ...(args.options['batch-size'] !== undefined ? { batchSize: positiveInt(args, 'batch-size', 8) } : {}),
         onProgress: progress.onProgress,
+        onNotice: (m) => {
+          progress.finish();
+          io.err(`${m}\n`);
+        },
         signal: io.signal,
       });
       progress.finish();
-      const files = writeReceiptFiles(out, run);
+      const files = run.files;
       io.out(bool(args, 'json') ? JSON.stringify(run.receipt, null, 2) + '\n' : receiptMarkdown(run.receipt));
       io.err(`wrote ${files.length} files to ${out}: ${files.map((f) => path.basename(f)).join(', ')}\n`);
       return 0;
+    } catch (e) {
+      progress.finish();
+      if (hasSavedProgress(out)) io.err(`finished prompts are kept in ${path.join(out, PROGRESS_FILE)}; run the same command again to resume\n`);
+      throw e;
     } finally {
       progress.finish();
       await model.dispose();

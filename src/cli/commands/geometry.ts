@@ -1,5 +1,5 @@
 // refusal-lens geometry: cosine between axes per layer, beside the spread of random cosines.
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../engine/io/atomic';
 import type { Command } from '../command';
 import { list, num, str, UsageError } from '../args';
 import { readDirection, type Direction } from '../../engine/directions/index';
@@ -36,12 +36,12 @@ export const geometryCommand: Command = {
     const text = format === 'md' ? geometryMarkdown(g) : format === 'csv' ? geometryCsv(g) : JSON.stringify(g, null, 2) + '\n';
     const out = str(args, 'out');
     if (out) {
-      writeFileSync(out, text);
+      writeFileAtomic(out, text);
       io.err(`wrote ${out}\n`);
     } else io.out(text);
     const svg = str(args, 'svg');
     if (svg) {
-      writeFileSync(svg, geometrySvg(g));
+      writeFileAtomic(svg, geometrySvg(g));
       io.err(`wrote ${svg}\n`);
     }
     return 0;

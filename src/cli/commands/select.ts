@@ -1,6 +1,6 @@
 // refusal-lens select: pick a refusal direction among per-(position, layer) candidates as
 // Arditi et al. (2024) do, print the table, write the direction and the report.
-import { writeFileSync } from 'node:fs';
+import { writeFilesAtomic } from '../../engine/io/atomic';
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, num, str, UsageError } from '../args';
@@ -69,8 +69,10 @@ export const selectCommand: Command = {
       }
       const report = str(args, 'report');
       if (report) {
-        writeFileSync(report, selectMarkdown(r));
-        writeFileSync(report.replace(/\.md$/i, '') + '.json', selectJson(r));
+        writeFilesAtomic([
+          { file: report, data: selectMarkdown(r) },
+          { file: report.replace(/\.md$/i, '') + '.json', data: selectJson(r) },
+        ]);
       }
       io.out(bool(args, 'json') ? selectJson(r) : selectMarkdown(r));
       if (r.direction) io.err(`wrote ${r.direction.file} (position ${r.chosen!.position}, source layer ${r.chosen!.layer})\n`);

@@ -1,24 +1,38 @@
 // Runs a condition file's matrix (conditions and layer-window sweeps) on prompt sets and builds
-// the refusal receipt; writeReceiptFiles renders it as JSON, Markdown, LaTeX, CSV and SVG.
+// the refusal receipt; ablateToFolder also checks the output folder before any generation, keeps
+// finished batches there as they complete (a rerun resumes) and writes the receipt's files.
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Intervention, Label } from '../../protocol/types';
 import { randomControl, type Direction } from '../directions/index';
 import { loadDirection, type LensModel } from '../index';
+import { checkContext } from '../generate/validate';
+import type { WriteHooks } from '../io/atomic';
 import { TOOL_VERSION } from '../version';
-import { lineChart, ratesChart } from './charts';
+import { ProgressLog, PROGRESS_FILE, PROGRESS_SCHEMA } from './ablate-progress';
 import { ConditionFileError, resolveIntervention, sweepWindows, type ConditionPlan, type ConditionSpec, type LocatedIssue } from './conditions';
 import { describeDiagnostics, loadPromptSet, rowPrompt, systemPromptOf, withSystem, type PromptSet } from './dataset';
 import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './progress';
-import { RECEIPT_SCHEMA, receiptHash, receiptJson, summarise, type ConditionResult, type Receipt, type ReceiptAxis, type SweepResult } from './receipt';
-import { receiptCsv, receiptLatex, receiptMarkdown } from './receipt-render';
+import { canonicalJson, RECEIPT_SCHEMA, receiptHash, summarise, type ConditionResult, type Receipt, type ReceiptAxis, type SweepResult } from './receipt';
+import { prepareReceiptFolder, writeReceiptFiles } from './receipt-files';
+
+export { sweepChart, writeReceiptFiles } from './receipt-files';
 
 export interface AblateOptions {
   /** Overrides the file's batchSize. */
   batchSize?: number;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+  /**
+   * The receipt's folder. Given, it is checked (creatable, writable, nothing foreign in it)
+   * before any generation, and every finished batch is kept in its progress.jsonl, so a rerun
+   * of the same plan on the same model resumes and gives the same receipt.
+   */
+  outDir?: string;
+  /** Test hook: how bytes reach the disk (to simulate a full disk). */
+  hooks?: WriteHooks;
+  /** Things the user should know that are not errors (e.g. "resumed 40 of 120 prompts"). */
+  onNotice?: (message: string) => void;
 }
 
 export interface ResponseRow {
@@ -34,9 +48,27 @@ export interface ResponseRow {
 export interface AblationRun {
   receipt: Receipt;
   responses: ResponseRow[];
+  /** Prompts taken from the output folder's progress file instead of run again. */
+  resumed: number;
+}
+
+/** Prompts that cannot run at all (longer than the model's context): named by set file and line, before any work. */
+export class PromptTooLongError extends Error {
+  constructor(readonly problems: string[]) {
+    const shown = problems.slice(0, 10);
+    super(
+      `${problems.length} prompt${problems.length === 1 ? ' does' : 's do'} not fit the model's context${problems.some((p) => p.includes(': cannot be encoded: ')) ? ' or cannot be encoded' : ''}; nothing was run:\n` +
+        shown.map((p) => `  ${p}`).join('\n') +
+        (problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : '') +
+        '\nShorten or remove these rows (or give the set a smaller `limit`), or lower decoding.maxNewTokens.',
+    );
+    this.name = 'PromptTooLongError';
+  }
 }
 
 interface Job {
+  /** Stable within a plan: the progress file's key for this job. */
+  key: string;
   spec: ConditionSpec;
   interventions: Intervention[];
   window?: number[];
@@ -72,6 +104,58 @@ function axesOf(ivs: Intervention[], axes: Map<string, Direction>): Direction[] 
   return [...names].sort().map((n) => axes.get(n)!);
 }
 
+/**
+ * Every (set, system prompt) the jobs run must fit the model's context with the decoding's new
+ * tokens. Checked by tokenizing before any generation: an over-long row would otherwise stop the
+ * run midway. We stop (rather than record error rows) because a receipt's rates are claims about
+ * the whole set: silently dropping rows would change the sample the numbers describe.
+ */
+function checkPromptLengths(model: LensModel, plan: ConditionPlan, sets: Map<string, PromptSet>, jobs: Job[]): void {
+  const maxPositions = model.loaded.config.maxPositions;
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const job of jobs) {
+    const key = `${job.spec.set}\u0000${job.spec.system ?? '\u0001'}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const set = sets.get(job.spec.set)!;
+    for (const r of rowsOf(set, job)) {
+      const where = `${set.display}:${r.line}: set '${job.spec.set}'${job.spec.system !== undefined ? ` with the system prompt of '${job.spec.name}'` : ''}, id ${JSON.stringify(r.id)}`;
+      let n: number;
+      try {
+        n = model.loaded.tokenizer.encodePrompt(rowPrompt(r)).length;
+      } catch (e) {
+        problems.push(`${where}: cannot be encoded: ${(e as Error).message}`);
+        continue;
+      }
+      try {
+        checkContext(n, plan.decoding.maxNewTokens, maxPositions, where);
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+  }
+  if (problems.length) throw new PromptTooLongError(problems);
+}
+
+function rowsOf(set: PromptSet, job: Job) {
+  return job.spec.system !== undefined ? set.rows.map((r) => ({ ...r, messages: withSystem(r.messages, job.spec.system!) })) : set.rows;
+}
+
+/** What a batch's outputs depend on: a progress file saved under another key is not resumed. */
+function runKey(model: LensModel, plan: ConditionPlan, sets: Map<string, PromptSet>, records: ReceiptAxis[], batchSize: number): string {
+  const m = model.summary;
+  return createHash('sha256')
+    .update(canonicalJson({
+      schema: PROGRESS_SCHEMA, toolVersion: TOOL_VERSION, conditionFile: plan.sha256,
+      model: { name: m.name, graphHash: m.graphHash, tokenizerHash: m.tokenizerHash, dtype: m.dtype },
+      sets: [...sets.entries()].map(([name, s]) => ({ name, sha256: s.sha256, ids: s.rows.map((r) => r.id) })),
+      axes: records.map((a) => ({ name: a.name, sha256: a.sha256 })),
+      decoding: plan.decoding, batchSize,
+    }))
+    .digest('hex');
+}
+
 /** Validates everything against the model first (so a typo fails in seconds, not after an hour), then runs. */
 export async function runAblation(model: LensModel, plan: ConditionPlan, o: AblateOptions = {}): Promise<AblationRun> {
   const L = model.summary.layers;
@@ -89,126 +173,123 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
   }
   const { axes, records } = await loadAxes(model, plan, problems);
   const resolve = (spec: ConditionSpec) => spec.interventions.map((iv) => resolveIntervention(plan, iv, L, problems)).filter((x): x is Intervention => !!x);
-  const jobs: Job[] = plan.conditions.map((spec) => ({ spec, interventions: resolve(spec) }));
-  const sweepJobs = plan.sweeps.map((sw) => {
+  const jobs: Job[] = plan.conditions.map((spec, i) => ({ key: `c${i}:${spec.name}`, spec, interventions: resolve(spec) }));
+  const sweepJobs = plan.sweeps.map((sw, si) => {
     const fixed = resolve(sw);
     const w = sw.window;
     if (w.intervention.sourceLayer !== undefined && w.intervention.sourceLayer >= L) problems.push(plan.locate([...w.path, 'intervention', 'sourceLayer'], `layer ${w.intervention.sourceLayer} is outside 0..${L - 1}`));
     const windows = sweepWindows(w, L);
     if (!windows.length) problems.push(plan.locate(w.path, `no window of ${w.size} layers fits between layer ${w.from} and ${Math.min(w.to ?? L - 1, L - 1)}`));
-    return { sw, windows, jobs: windows.map((layers): Job => ({ spec: sw, window: layers, interventions: [...fixed, { ...w.intervention, layers } as Intervention] })) };
+    return {
+      sw,
+      windows,
+      jobs: windows.map((layers): Job => ({ key: `s${si}:${sw.name}@${layers.join(',')}`, spec: sw, window: layers, interventions: [...fixed, { ...w.intervention, layers } as Intervention] })),
+    };
   });
   if (problems.length) throw new ConditionFileError(problems);
 
   const batchSize = o.batchSize ?? plan.batchSize;
   const all = [...jobs, ...sweepJobs.flatMap((s) => s.jobs)];
-  const total = all.reduce((n, j) => n + sets.get(j.spec.set)!.rows.length, 0);
-  const progress = new ProgressTracker('ablate', total, o.onProgress);
-  let done = 0;
-  const responses: ResponseRow[] = [];
-  const run = async (job: Job): Promise<ConditionResult> => {
-    const set = sets.get(job.spec.set)!;
-    const rows = job.spec.system !== undefined ? set.rows.map((r) => ({ ...r, messages: withSystem(r.messages, job.spec.system!) })) : set.rows;
-    const jobAxes = axesOf(job.interventions, axes);
-    const labels: Label[] = [];
-    const scores: number[] = [];
-    for (const batch of chunks(rows, batchSize)) {
-      throwIfAborted(o.signal, 'ablate');
-      const traces = await model.traceBatch(
-        batch.map((r) => ({ prompt: rowPrompt(r), axes: jobAxes, interventions: job.interventions, decoding: plan.decoding })),
-        o.signal ? { signal: o.signal } : {},
-      );
-      traces.forEach((t, i) => {
-        labels.push(t.label.label);
-        scores.push(t.label.refusalScore);
-        responses.push({ condition: job.spec.name, ...(job.window ? { window: job.window } : {}), id: batch[i].id, label: t.label.label, refusalScore: t.label.refusalScore, response: t.response });
-      });
-      progress.report((done += batch.length));
-    }
-    return {
-      name: job.spec.name,
-      set: job.spec.set,
-      ...summarise(labels, scores),
-      systemPrompts: [...new Set(rows.map(systemPromptOf))],
-      interventions: job.interventions,
-    };
-  };
-  const conditions: ConditionResult[] = [];
-  for (const j of jobs) conditions.push(await run(j));
-  const sweeps: SweepResult[] = [];
-  for (const s of sweepJobs) {
-    const points = [];
-    for (const j of s.jobs) points.push({ ...(await run(j)), window: j.window! });
-    sweeps.push({ name: s.sw.name, set: s.sw.set, moving: { ...s.sw.window.intervention }, size: s.sw.window.size, stride: s.sw.window.stride, points });
+  checkPromptLengths(model, plan, sets, all);
+  let log: ProgressLog | undefined;
+  if (o.outDir !== undefined) {
+    prepareReceiptFolder(o.outDir, plan);
+    log = ProgressLog.open(o.outDir, runKey(model, plan, sets, records, batchSize), { conditionFile: path.basename(plan.file), model: model.summary.name }, o.hooks, o.onNotice);
   }
-
-  const m = model.summary;
-  const content: Omit<Receipt, 'hash' | 'created'> = {
-    schema: RECEIPT_SCHEMA,
-    title: plan.name ?? path.basename(plan.file),
-    ...(plan.description !== undefined ? { description: plan.description } : {}),
-    toolVersion: TOOL_VERSION,
-    conditionFile: { file: path.basename(plan.file), sha256: plan.sha256 },
-    model: { name: m.name, modelType: m.modelType, layers: m.layers, dModel: m.dModel, dtype: m.dtype, graphHash: m.graphHash, tokenizerHash: m.tokenizerHash },
-    sets: plan.sets.map((s) => {
-      const set = sets.get(s.name)!;
+  try {
+    const total = all.reduce((n, j) => n + sets.get(j.spec.set)!.rows.length, 0);
+    const saved = log?.savedRows ?? 0;
+    if (saved) o.onNotice?.(`resuming: ${saved} of ${total} prompts were finished by an earlier run (${path.join(o.outDir!, PROGRESS_FILE)})`);
+    const progress = new ProgressTracker('ablate', total, o.onProgress, saved);
+    let done = 0;
+    let resumed = 0;
+    const responses: ResponseRow[] = [];
+    const run = async (job: Job): Promise<ConditionResult> => {
+      const set = sets.get(job.spec.set)!;
+      const rows = rowsOf(set, job);
+      const jobAxes = axesOf(job.interventions, axes);
+      const labels: Label[] = [];
+      const scores: number[] = [];
+      let bi = 0;
+      for (const batch of chunks(rows, batchSize)) {
+        const b = bi++;
+        let out = log?.get(job.key, b, batch.map((r) => r.id));
+        if (out) resumed += out.length;
+        else {
+          throwIfAborted(o.signal, 'ablate');
+          let traces;
+          try {
+            traces = await model.traceBatch(
+              batch.map((r) => ({ prompt: rowPrompt(r), axes: jobAxes, interventions: job.interventions, decoding: plan.decoding })),
+              o.signal ? { signal: o.signal } : {},
+            );
+          } catch (e) {
+            if ((e as Error).name === 'AbortError') throw e;
+            const lines = batch.map((r) => r.line);
+            throw new Error(`${set.display}:${lines[0]}${lines.length > 1 ? `-${lines[lines.length - 1]}` : ''} (set '${job.spec.set}', ${job.window ? `sweep '${job.spec.name}' at L${job.window.join(',')}` : `condition '${job.spec.name}'`}): ${(e as Error).message}`);
+          }
+          out = traces.map((t, i) => ({ id: batch[i].id, label: t.label.label, refusalScore: t.label.refusalScore, response: t.response }));
+          log?.append(job.key, b, out);
+        }
+        for (const x of out) {
+          labels.push(x.label);
+          scores.push(x.refusalScore);
+          responses.push({ condition: job.spec.name, ...(job.window ? { window: job.window } : {}), id: x.id, label: x.label, refusalScore: x.refusalScore, response: x.response });
+        }
+        progress.report((done += batch.length));
+      }
       return {
-        name: s.name, source: s.source.display, sha256: set.sha256, count: set.rows.length, skipped: describeDiagnostics(set),
-        ...(s.limit !== undefined ? { limit: s.limit } : {}), ...(s.system !== undefined ? { system: s.system } : {}),
+        name: job.spec.name,
+        set: job.spec.set,
+        ...summarise(labels, scores),
+        systemPrompts: [...new Set(rows.map(systemPromptOf))],
+        interventions: job.interventions,
       };
-    }),
-    axes: records,
-    decoding: plan.decoding,
-    batchSize,
-    conditions,
-    sweeps,
-  };
-  return { receipt: { ...content, hash: receiptHash(content), created: new Date().toISOString() }, responses };
+    };
+    const conditions: ConditionResult[] = [];
+    for (const j of jobs) conditions.push(await run(j));
+    const sweeps: SweepResult[] = [];
+    for (const s of sweepJobs) {
+      const points = [];
+      for (const j of s.jobs) points.push({ ...(await run(j)), window: j.window! });
+      sweeps.push({ name: s.sw.name, set: s.sw.set, moving: { ...s.sw.window.intervention }, size: s.sw.window.size, stride: s.sw.window.stride, points });
+    }
+
+    const m = model.summary;
+    const content: Omit<Receipt, 'hash' | 'created'> = {
+      schema: RECEIPT_SCHEMA,
+      title: plan.name ?? path.basename(plan.file),
+      ...(plan.description !== undefined ? { description: plan.description } : {}),
+      toolVersion: TOOL_VERSION,
+      conditionFile: { file: path.basename(plan.file), sha256: plan.sha256 },
+      model: { name: m.name, modelType: m.modelType, layers: m.layers, dModel: m.dModel, dtype: m.dtype, graphHash: m.graphHash, tokenizerHash: m.tokenizerHash },
+      sets: plan.sets.map((s) => {
+        const set = sets.get(s.name)!;
+        return {
+          name: s.name, source: s.source.display, sha256: set.sha256, count: set.rows.length, skipped: describeDiagnostics(set),
+          ...(s.limit !== undefined ? { limit: s.limit } : {}), ...(s.system !== undefined ? { system: s.system } : {}),
+        };
+      }),
+      axes: records,
+      decoding: plan.decoding,
+      batchSize,
+      conditions,
+      sweeps,
+    };
+    return { receipt: { ...content, hash: receiptHash(content), created: new Date().toISOString() }, responses, resumed };
+  } finally {
+    log?.close();
+  }
 }
 
-function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'sweep';
+/**
+ * The whole ablation as the CLI and the worker run it: checks, generation with finished batches
+ * kept in `outDir` (a rerun resumes), then the receipt's files written atomically. The progress
+ * file is removed only once the receipt is on disk (responses.jsonl then holds every row).
+ */
+export async function ablateToFolder(model: LensModel, plan: ConditionPlan, outDir: string, o: Omit<AblateOptions, 'outDir'> = {}): Promise<AblationRun & { files: string[] }> {
+  const run = await runAblation(model, plan, { ...o, outDir });
+  const files = writeReceiptFiles(outDir, run, o.hooks);
+  ProgressLog.removeFrom(outDir);
+  return { ...run, files };
 }
-
-const sameIvs = (a: Intervention[], b: Intervention[]) => JSON.stringify(a) === JSON.stringify(b);
-
-/** The sweep's refusal rate against the window, beside the baseline and the fixed-only condition when the file has them. */
-export function sweepChart(r: Receipt, s: SweepResult): string {
-  const fixed = s.points[0]?.interventions.slice(0, -1) ?? [];
-  const refs = [];
-  const base = r.conditions.find((c) => c.set === s.set && c.interventions.length === 0);
-  if (base) refs.push({ name: base.name, y: base.rates.refusal.rate });
-  const fixedOnly = fixed.length ? r.conditions.find((c) => c.set === s.set && sameIvs(c.interventions, fixed)) : undefined;
-  if (fixedOnly) refs.push({ name: fixedOnly.name, y: fixedOnly.rates.refusal.rate });
-  return lineChart({
-    title: `${s.name}: refusal rate by layer window`,
-    xLabel: `first layer of the ${s.size}-layer window`,
-    yLabel: 'refusal rate',
-    yMin: 0,
-    yMax: 1,
-    yFormat: (y) => `${Math.round(100 * y)}%`,
-    series: [{ name: 'refusal (95% CI)', points: s.points.map((p) => ({ x: p.window[0], y: p.rates.refusal.rate, lo: p.rates.refusal.lo, hi: p.rates.refusal.hi })) }],
-    refs,
-  });
-}
-
-/** Writes the receipt's files into `dir`; returns their paths. */
-export function writeReceiptFiles(dir: string, run: AblationRun): string[] {
-  mkdirSync(dir, { recursive: true });
-  const r = run.receipt;
-  const files: [string, string][] = [
-    ['receipt.json', receiptJson(r)],
-    ['receipt.md', receiptMarkdown(r)],
-    ['receipt.tex', receiptLatex(r)],
-    ['receipt.csv', receiptCsv(r)],
-    ['rates.svg', ratesChart(r.conditions, r.title)],
-    ...r.sweeps.map((s, i): [string, string] => [`sweep-${i + 1}-${slug(s.name)}.svg`, sweepChart(r, s)]),
-    ['responses.jsonl', run.responses.map((x) => JSON.stringify(x)).join('\n') + (run.responses.length ? '\n' : '')],
-  ];
-  return files.map(([name, text]) => {
-    const p = path.join(dir, name);
-    writeFileSync(p, text);
-    return p;
-  });
-}
-

@@ -4,6 +4,7 @@
 import { cosinePerLayer, gaussian, type Direction } from '../directions/index';
 import { lineChart } from './charts';
 import { quantileSorted } from './stats';
+import { csvRow, markdownText } from '../report/escape';
 
 export interface GeometryOptions {
   /** Random directions sampled for the spread (default 1000). */
@@ -89,7 +90,7 @@ const c3 = (x: number) => (x >= 0 ? ' ' : '') + x.toFixed(3);
 
 export function geometryMarkdown(g: GeometryResult): string {
   const r = g.random;
-  const head = `| layer | ${g.pairs.map((p) => `cos(${p.a}, ${p.b})`).join(' | ')} | random 5% | random 95% | random max abs |`;
+  const head = `| layer | ${g.pairs.map((p) => markdownText(`cos(${p.a}, ${p.b})`)).join(' | ')} | random 5% | random 95% | random max abs |`;
   const rule = `|---:|${g.pairs.map(() => '---:').join('|')}|---:|---:|---:|`;
   const rows = g.layers.map((l) => `| ${l} | ${g.pairs.map((p) => c3(p.cos[l])).join(' | ')} | ${c3(r.p05)} | ${c3(r.p95)} | ${r.maxAbs.toFixed(3)} |`);
   const note = `Random spread: ${r.samples} Gaussian directions in d_model = ${r.dModel} (seed ${r.seed}); 1/√d = ${r.sdTheory.toFixed(4)}.`;
@@ -98,8 +99,8 @@ export function geometryMarkdown(g: GeometryResult): string {
 
 export function geometryCsv(g: GeometryResult): string {
   const head = ['layer', ...g.pairs.map((p) => `cos_${p.a}_${p.b}`), 'random_p05', 'random_p95', 'random_max_abs'];
-  const rows = g.layers.map((l) => [l, ...g.pairs.map((p) => p.cos[l]), g.random.p05, g.random.p95, g.random.maxAbs].join(','));
-  return [head.join(','), ...rows].join('\n') + '\n';
+  const rows = g.layers.map((l) => csvRow([l, ...g.pairs.map((p) => p.cos[l]), g.random.p05, g.random.p95, g.random.maxAbs]));
+  return [csvRow(head), ...rows].join('\n') + '\n';
 }
 
 export function geometrySvg(g: GeometryResult, title = 'Cosine between axes per layer'): string {

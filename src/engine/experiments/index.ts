@@ -9,7 +9,9 @@ export {
   annotate, readAnnotations, readResults, summariseAnnotations, isAnnotationError, PROJECTION_POSITIONS, MAX_PROMPT_CHARS,
   type AnnotateOptions, type AnnotateSummary, type AnnotationRow, type AnnotationErrorRow, type AnnotationSummary, type ProjectionPosition, type ProjectionSummary,
 } from './annotate';
-export { runAblation, writeReceiptFiles, sweepChart, type AblateOptions, type AblationRun, type ResponseRow } from './ablate';
+export { ablateToFolder, runAblation, writeReceiptFiles, sweepChart, PromptTooLongError, type AblateOptions, type AblationRun, type ResponseRow } from './ablate';
+export { prepareReceiptFolder, receiptFileNames } from './receipt-files';
+export { readReceiptFile, receiptProblem } from './receipt-check';
 export { loadConditionFile, parseConditions, ConditionFileError, formatIssue, type ConditionPlan, type LocatedIssue } from './conditions';
 export { receiptHash, receiptJson, summarise, RECEIPT_SCHEMA, type ConditionResult, type Receipt, type SweepResult } from './receipt';
 export { receiptCsv, receiptLatex, receiptMarkdown, describeIntervention } from './receipt-render';

@@ -1,6 +1,8 @@
 // The receipt as text for people: a Markdown page, a booktabs LaTeX table ready for a paper,
 // and CSV for spreadsheets. Pure functions of the receipt, so they are as deterministic as it is.
+// Every string from outside (names, titles, prompts, paths) goes through src/engine/report/escape.
 import type { Intervention } from '../../protocol/types';
+import { csvRow, latexEscape, markdownCode, markdownText } from '../report/escape';
 import { formatLayers } from './layers';
 import { LABELS, type ConditionResult, type Receipt, type SweepResult } from './receipt';
 
@@ -14,7 +16,10 @@ export function describeIntervention(iv: Intervention): string {
 
 const pct = (x: number) => (100 * x).toFixed(1);
 const score = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
-const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Text placed after other text on its line (cells, labels); a paragraph of its own uses markdownText(s). */
+const md = (s: string) => markdownText(s, false);
+
+export { latexEscape };
 
 function interventionsText(c: ConditionResult): string {
   return c.interventions.length ? c.interventions.map(describeIntervention).join('; ') : 'none';
@@ -22,43 +27,43 @@ function interventionsText(c: ConditionResult): string {
 
 export function receiptMarkdown(r: Receipt): string {
   const out: string[] = [];
-  out.push(`# Refusal receipt: ${r.title}`, '');
-  if (r.description) out.push(r.description, '');
+  out.push(`# Refusal receipt: ${md(r.title)}`, '');
+  if (r.description) out.push(markdownText(r.description), '');
   out.push(
-    `- model: **${r.model.name}** (${r.model.modelType}, ${r.model.layers} layers, d_model ${r.model.dModel}, ${r.model.dtype})`,
-    `- graph sha256: \`${r.model.graphHash}\``,
-    `- tokenizer + chat template sha256: \`${r.model.tokenizerHash}\``,
-    `- decoding: ${decodingText(r)}; batch size ${r.batchSize}`,
-    `- condition file: \`${r.conditionFile.file}\` (sha256 \`${r.conditionFile.sha256}\`)`,
-    `- receipt hash: \`${r.hash}\` (refusal-lens ${r.toolVersion})`,
+    `- model: **${md(r.model.name)}** (${md(r.model.modelType)}, ${r.model.layers} layers, d_model ${r.model.dModel}, ${md(r.model.dtype)})`,
+    `- graph sha256: ${markdownCode(r.model.graphHash)}`,
+    `- tokenizer + chat template sha256: ${markdownCode(r.model.tokenizerHash)}`,
+    `- decoding: ${md(decodingText(r))}; batch size ${r.batchSize}`,
+    `- condition file: ${markdownCode(r.conditionFile.file)} (sha256 ${markdownCode(r.conditionFile.sha256)})`,
+    `- receipt hash: ${markdownCode(r.hash)} (refusal-lens ${md(r.toolVersion)})`,
     '',
     '## Prompt sets',
     '',
     '| set | source | rows | sha256 | system prompt override |',
     '|---|---|---:|---|---|',
-    ...r.sets.map((s) => `| ${mdCell(s.name)} | ${mdCell(s.source)} | ${s.count} | \`${s.sha256.slice(0, 16)}…\` | ${s.system ? mdCell(s.system) : '—'} |`),
+    ...r.sets.map((s) => `| ${md(s.name)} | ${md(s.source)} | ${s.count} | ${markdownCode(s.sha256.slice(0, 16) + '…', true)} | ${s.system ? md(s.system) : '—'} |`),
     '',
   );
   const skipped = r.sets.filter((s) => s.skipped.length);
-  for (const s of skipped) out.push(`Skipped in ${s.name}: ${s.skipped.map(mdCell).join('; ')}`, '');
+  for (const s of skipped) out.push(`Skipped in ${md(s.name)}: ${s.skipped.map(md).join('; ')}`, '');
   if (r.axes.length) {
     out.push('## Axes', '', '| axis | source | sha256 |', '|---|---|---|');
     for (const a of r.axes) {
-      const src = a.kind === 'file' ? `${mdCell(a.file)} (${a.method}, ${a.positions})` : `random, norm-matched to ${a.randomLike}, seed ${a.seed}`;
-      out.push(`| ${mdCell(a.name)} | ${src} | \`${a.sha256.slice(0, 16)}…\` |`);
+      const src = a.kind === 'file' ? `${md(a.file)} (${md(a.method)}, ${md(a.positions)})` : `random, norm-matched to ${md(a.randomLike)}, seed ${a.seed}`;
+      out.push(`| ${md(a.name)} | ${src} | ${markdownCode(a.sha256.slice(0, 16) + '…', true)} |`);
     }
     out.push('');
   }
   out.push('## Conditions', '', 'Rates in %, with 95% Wilson intervals.', '');
   out.push(conditionTable(r.conditions, false));
-  for (const s of r.sweeps) out.push('', `## Sweep: ${s.name}`, '', sweepIntro(s), '', conditionTable(s.points, true));
+  for (const s of r.sweeps) out.push('', `## Sweep: ${md(s.name)}`, '', sweepIntro(s), '', conditionTable(s.points, true));
   out.push('', '## System prompts', '');
   const seen = new Set<string>();
   for (const c of [...r.conditions, ...r.sweeps.flatMap((s) => s.points)]) {
     for (const p of c.systemPrompts) {
       if (seen.has(p)) continue;
       seen.add(p);
-      out.push(`- ${p === '' ? '(none)' : '`' + p.replace(/`/g, "'") + '`'}`);
+      out.push(`- ${p === '' ? '(none)' : markdownCode(p)}`);
     }
   }
   return out.join('\n') + '\n';
@@ -75,7 +80,7 @@ function decodingText(r: Receipt): string {
 }
 
 function sweepIntro(s: SweepResult): string {
-  return `Window of ${s.size} layer${s.size === 1 ? '' : 's'}, stride ${s.stride}, moving \`${JSON.stringify(s.moving)}\` on set ${s.set}.`;
+  return `Window of ${s.size} layer${s.size === 1 ? '' : 's'}, stride ${s.stride}, moving ${markdownCode(JSON.stringify(s.moving))} on set ${md(s.set)}.`;
 }
 
 function conditionTable(rows: (ConditionResult & { window?: number[] })[], sweep: boolean): string {
@@ -83,13 +88,9 @@ function conditionTable(rows: (ConditionResult & { window?: number[] })[], sweep
   const rule = `|${sweep ? '---|' : ''}---|---|---:|---|---|---|---:|---|`;
   const cell = (c: ConditionResult, l: (typeof LABELS)[number]) => `${pct(c.rates[l].rate)} [${pct(c.rates[l].lo)}, ${pct(c.rates[l].hi)}]`;
   const body = rows.map(
-    (c) => `| ${sweep ? `L${formatLayers(c.window ?? [])} | ` : ''}${mdCell(c.name)} | ${mdCell(c.set)} | ${c.n} | ${LABELS.map((l) => cell(c, l)).join(' | ')} | ${score(c.meanRefusalScore)} | ${mdCell(interventionsText(c))} |`,
+    (c) => `| ${sweep ? `L${formatLayers(c.window ?? [])} | ` : ''}${md(c.name)} | ${md(c.set)} | ${c.n} | ${LABELS.map((l) => cell(c, l)).join(' | ')} | ${score(c.meanRefusalScore)} | ${md(interventionsText(c))} |`,
   );
   return [head, rule, ...body].join('\n');
-}
-
-export function latexEscape(s: string): string {
-  return s.replace(/[\\{}$&#_%~^]/g, (ch) => ({ '\\': '\\textbackslash{}', '~': '\\textasciitilde{}', '^': '\\textasciicircum{}' })[ch] ?? `\\${ch}`);
 }
 
 /** A booktabs table (needs \usepackage{booktabs}); rates in % with 95% Wilson intervals. */
@@ -101,7 +102,7 @@ export function receiptLatex(r: Receipt): string {
   };
   const lines = [
     '% Generated by refusal-lens ablate; needs \\usepackage{booktabs}.',
-    `% receipt ${r.hash}`,
+    `% receipt ${latexEscape(r.hash)}`,
     '\\begin{table}[t]',
     '\\centering',
     '\\small',
@@ -121,21 +122,16 @@ export function receiptLatex(r: Receipt): string {
   return lines.join('\n') + '\n';
 }
 
-function csvField(s: string | number): string {
-  const t = String(s);
-  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
-}
-
 /** One row per condition and per sweep point. */
 export function receiptCsv(r: Receipt): string {
   const head = ['kind', 'name', 'set', 'window', 'n', ...LABELS.flatMap((l) => [`${l}_count`, `${l}_rate`, `${l}_lo`, `${l}_hi`]), 'mean_refusal_score', 'interventions'];
-  const row = (kind: string, c: ConditionResult & { window?: number[] }, name: string) => [
+  const row = (kind: string, c: ConditionResult & { window?: number[] }, name: string) => csvRow([
     kind, name, c.set, c.window ? formatLayers(c.window) : '', c.n,
     ...LABELS.flatMap((l) => [c.rates[l].count, c.rates[l].rate, c.rates[l].lo, c.rates[l].hi]),
-    Number.isFinite(c.meanRefusalScore) ? c.meanRefusalScore : '',
+    c.meanRefusalScore,
     interventionsText(c),
-  ].map(csvField).join(',');
-  const lines = [head.join(','), ...r.conditions.map((c) => row('condition', c, c.name))];
+  ]);
+  const lines = [csvRow(head), ...r.conditions.map((c) => row('condition', c, c.name))];
   for (const s of r.sweeps) lines.push(...s.points.map((p) => row('sweep', p, s.name)));
   return lines.join('\n') + '\n';
 }

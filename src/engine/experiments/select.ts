@@ -13,6 +13,7 @@ import { lastPositions, postInstructionLength } from './activations';
 import { rowPrompt, type PromptSet } from './dataset';
 import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './progress';
 import { klFromLogprobs, logSoftmax, mean } from './stats';
+import { markdownText } from '../report/escape';
 
 export interface SelectOptions {
   /** Name of the chosen direction (default "refusal"). */
@@ -187,9 +188,9 @@ const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '—');
 
 export function selectMarkdown(r: SelectResult): string {
   const out = [
-    `# Refusal direction selection: ${r.model.name}`,
+    `# Refusal direction selection: ${markdownText(r.model.name)}`,
     '',
-    `Train ${r.sets.train[0]} harmful / ${r.sets.train[1]} harmless, validation ${r.sets.validation[0]} / ${r.sets.validation[1]} (${r.sets.harmful} vs ${r.sets.harmless}).`,
+    `Train ${r.sets.train[0]} harmful / ${r.sets.train[1]} harmless, validation ${r.sets.validation[0]} / ${r.sets.validation[1]} (${markdownText(String(r.sets.harmful))} vs ${markdownText(String(r.sets.harmless))}).`,
     `Baseline mean refusal score: harmful ${f3(r.baseline.harmful)}, harmless ${f3(r.baseline.harmless)}.`,
     `Filters: induce > ${r.filters.induceThreshold}, KL < ${r.filters.klThreshold}, layer < ${r.filters.maxLayer}.`,
     r.chosen ? `**Chosen: position ${r.chosen.position}, layer ${r.chosen.layer}** (bypass ${f3(r.chosen.bypass)}).` : '**No candidate passed the filters.**',
@@ -198,7 +199,7 @@ export function selectMarkdown(r: SelectResult): string {
     '|---:|---:|---:|---:|---:|---|',
     ...[...r.candidates]
       .sort((a, b) => a.bypass - b.bypass)
-      .map((c) => `| ${c.position} | ${c.layer} | ${f3(c.bypass)} | ${f3(c.induce)} | ${c.kl.toFixed(4)} | ${c.rejected.length ? c.rejected.join('; ') : (c === r.chosen ? '**chosen**' : 'yes')} |`),
+      .map((c) => `| ${c.position} | ${c.layer} | ${f3(c.bypass)} | ${f3(c.induce)} | ${c.kl.toFixed(4)} | ${c.rejected.length ? markdownText(c.rejected.join('; ')) : (c === r.chosen ? '**chosen**' : 'yes')} |`),
   ];
   return out.join('\n') + '\n';
 }

@@ -28,7 +28,8 @@ import { readSettings, type Settings } from '../config';
 import type { Controller } from '../controller';
 import { CancelledError } from '../workerClient';
 import { issueSpan, issuesSummary } from './conditionIssues';
-import { page, receiptBody, receiptProblem, summaryBody } from './render';
+import { page, receiptBody, summaryBody } from './render';
+import { readReceiptFile } from '../../engine/experiments/receipt-check';
 import { inlineText, isResultsFile, parseResults, progressMessage, resultsByLine, resultsFileRefusal, resultsPathFor, rowDetails, type ResultRow } from './results';
 
 const POSITIONS: readonly AnnotatePosition[] = ['last_prompt', 'post_instruction', 'prompt_mean', 'response_mean'];
@@ -477,7 +478,7 @@ export class ExperimentsUi implements vscode.Disposable {
       return result;
     } catch (err) {
       if (err instanceof CancelledError) {
-        void vscode.window.showInformationMessage(`Refusal Lens: ablation check ${name} cancelled; no receipt written.`);
+        void vscode.window.showInformationMessage(`Refusal Lens: ablation check ${name} cancelled; no receipt written. Finished prompts are kept in the receipt folder: run it again to resume.`);
         return undefined;
       }
       const data = (err as { data?: { issues?: ConditionIssue[] } }).data;
@@ -508,12 +509,10 @@ export class ExperimentsUi implements vscode.Disposable {
     const dir = path.dirname(uri.fsPath);
     let receipt: Receipt;
     try {
-      const x = JSON.parse(readFileSync(uri.fsPath, 'utf8')) as unknown;
-      const problem = receiptProblem(x);
-      if (problem) throw new Error(problem);
-      receipt = x as Receipt;
+      // Bad JSON, another schema or a missing field: one message naming the file and the field.
+      receipt = readReceiptFile(uri.fsPath);
     } catch (e) {
-      void vscode.window.showErrorMessage(`Refusal Lens: cannot show ${uri.fsPath}: ${errorText(e)}`);
+      void vscode.window.showErrorMessage(`Refusal Lens: cannot show the receipt: ${errorText(e)}`);
       return;
     }
     if (!this.receiptPanel) {

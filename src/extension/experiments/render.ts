@@ -144,14 +144,8 @@ export function summaryBody(s: SummaryPageInput): string {
 
 // ───────────────────────────── receipt ─────────────────────────────
 
-/** Checks that `x` looks like a receipt this view can show; returns the problem, or undefined. */
-export function receiptProblem(x: unknown): string | undefined {
-  const r = x as Partial<Receipt> | null;
-  if (typeof r !== 'object' || r === null) return 'not a JSON object';
-  if (typeof r.schema !== 'string' || !r.schema.startsWith('refusal-lens.receipt/')) return `not a refusal receipt (schema ${JSON.stringify(r.schema)})`;
-  if (!Array.isArray(r.conditions) || !Array.isArray(r.sweeps) || typeof r.model !== 'object') return 'the receipt has no conditions, sweeps or model';
-  return undefined;
-}
+/** The one receipt-shape check (src/engine/experiments/receipt-check.ts), re-exported for the view. */
+export { receiptProblem } from '../../engine/experiments/receipt-check';
 
 const pctCell = (c: { rate: number; lo: number; hi: number; count: number }) =>
   `${(100 * c.rate).toFixed(1)}% <span class="muted">[${(100 * c.lo).toFixed(1)}, ${(100 * c.hi).toFixed(1)}]</span>`;
