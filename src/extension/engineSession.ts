@@ -25,7 +25,11 @@ export class EngineSession {
   private axes: AxisSummary[] = [];
   private runs = 0;
 
-  constructor(private readonly client: WorkerClient) {}
+  /** `onAxisWarnings` hears the warnings of freshly loaded axes (e.g. computed on another graph). */
+  constructor(
+    private readonly client: WorkerClient,
+    private readonly onAxisWarnings?: (warnings: string[]) => void,
+  ) {}
 
   get model(): ModelSummary | undefined {
     return this.summary;
@@ -55,6 +59,8 @@ export class EngineSession {
       step?.('loading axes');
       this.axes = await this.client.request(LoadAxes, { files: target.axes, replace: true }, token);
       this.axesKey = axesKey;
+      const warnings = this.axes.flatMap((a) => a.warnings ?? []);
+      if (warnings.length) this.onAxisWarnings?.(warnings);
     }
     return { model: this.summary, axes: this.axes };
   }

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, list, str, UsageError } from '../args';
-import { MODEL_OPTIONS, openAxes, openModel } from '../load';
+import { MODEL_OPTIONS, Warnings, openAxes, openModel } from '../load';
 import { parseProjectOut, parseSteer } from '../interventions';
 import { annotate, DEFAULT_ANNOTATE_BATCH, PROJECTION_POSITIONS, type ProjectionPosition } from '../../engine/experiments/annotate';
 import { parseLayers } from '../../engine/experiments/layers';
@@ -48,7 +48,7 @@ export const annotateCommand: Command = {
       } catch (e) {
         throw new UsageError(`--layers: ${(e as Error).message}`);
       }
-      const axes = await openAxes(model, list(args, 'axis'));
+      const axes = await openAxes(model, list(args, 'axis'), [], '.', new Warnings(io, false));
       if (!axes.length) io.err('note: no axes (give --axis FILE, or use a model folder with axes/); rows will carry labels only\n');
       const interventions = [...list(args, 'steer').map((s) => parseSteer(s, L)), ...list(args, 'project-out').map((s) => parseProjectOut(s, L))];
       const s = await annotate(model, dataset, out, {

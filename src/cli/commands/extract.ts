@@ -7,6 +7,7 @@ import { POSITION_RULES, type PositionRule } from '../../engine/experiments/acti
 import { builtinContrasts, describeDiagnostics, loadPromptSet } from '../../engine/experiments/dataset';
 import { extractDirection, type ExtractMethod } from '../../engine/experiments/extract';
 import { decodingFrom, DECODING_OPTIONS, oneOf, positiveInt, progressPrinter } from './experiments-shared';
+import { LIMITS } from '../../engine/limits';
 
 const METHODS: readonly ExtractMethod[] = ['diff_of_means', 'pca_paired'];
 
@@ -47,7 +48,8 @@ export const extractCommand: Command = {
     } else if (!posSpec || !negSpec) throw new UsageError('give --builtin NAME, or both --positive FILE and --negative FILE');
     const positions = oneOf(str(args, 'positions'), POSITION_RULES, 'positions', defaultPositions);
     const method = oneOf(str(args, 'method'), METHODS, 'method', 'diff_of_means');
-    const limit = args.options.limit === undefined ? undefined : positiveInt(args, 'limit', 1);
+    const limit = args.options.limit === undefined ? undefined : positiveInt(args, 'limit', 1, LIMITS.rows);
+    const batchSize = positiveInt(args, 'batch-size', 8, LIMITS.batchSize);
     const pos = loadPromptSet(posSpec!, limit ? { limit } : {});
     const neg = loadPromptSet(negSpec!, limit ? { limit } : {});
     name ??= pos.name;
@@ -59,7 +61,7 @@ export const extractCommand: Command = {
     try {
       const dir = await extractDirection(model, pos, neg, {
         name, positions, method, out,
-        batchSize: positiveInt(args, 'batch-size', 8),
+        batchSize,
         ...(positions === 'response_mean' ? { decoding: decodingFrom(args, 32) } : {}),
         onProgress: progress.onProgress,
         signal: io.signal,

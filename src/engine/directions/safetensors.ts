@@ -15,8 +15,10 @@ const DTYPE_SIZES: Record<string, number> = {
   U64: 8, I64: 8, F64: 8,
 };
 
+import { LIMITS } from '../limits';
+
 /** The reference implementation refuses headers above 100 MB; so do we (it also guards absurd lengths). */
-const MAX_HEADER_BYTES = 100_000_000;
+const MAX_HEADER_BYTES = LIMITS.safetensorsHeaderBytes;
 
 export interface TensorEntry {
   dtype: string;

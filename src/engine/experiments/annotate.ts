@@ -4,6 +4,8 @@
 // batches are fixed groups of the dataset's rows, so a resumed run feeds the model exactly the
 // batches an uninterrupted run would, and its file ends byte-identical.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { FileReadError, readBoundedText } from '../io/read';
+import { LIMITS } from '../limits';
 import type { DatasetRow, Diagnostic } from '../../protocol/prompts';
 import type { DecodingOptions, Intervention, Label, TraceResult } from '../../protocol/types';
 import type { Direction } from '../directions/index';
@@ -161,9 +163,9 @@ export async function annotate(model: LensModel, datasetPath: string, outPath: s
   const batchSize = o.batchSize ?? DEFAULT_ANNOTATE_BATCH;
   let text: string;
   try {
-    text = readFileSync(datasetPath, 'utf8');
+    text = readBoundedText(datasetPath, { what: 'JSONL dataset', maxBytes: LIMITS.datasetBytes });
   } catch (e) {
-    throw new Error(`${datasetPath}: cannot read dataset: ${(e as Error).message}`);
+    throw new Error(`${datasetPath}: cannot read dataset: ${e instanceof FileReadError ? e.detail : (e as Error).message}`);
   }
   const { rows, diagnostics } = parseJsonl(text, datasetPath);
 

@@ -1,6 +1,8 @@
 // Reading JSON files of a model folder with errors that say which file and which line.
 
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { FileReadError, readBoundedText } from '../io/read.js';
+import { LIMITS } from '../limits.js';
 
 export function fileExists(path: string): boolean {
   try {
@@ -12,11 +14,10 @@ export function fileExists(path: string): boolean {
 
 export function readText(path: string, what: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readBoundedText(path, { what, maxBytes: LIMITS.modelJsonBytes });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`${what}: file not found: ${path}`);
-    throw new Error(`${what}: cannot read ${path}: ${(e as Error).message}`);
+    if (e instanceof FileReadError && e.code === 'ENOENT') throw new Error(`${what}: file not found: ${path}`);
+    throw new Error(`${what}: ${e instanceof FileReadError ? `${path}: ${e.detail}` : `cannot read ${path}: ${(e as Error).message}`}`);
   }
 }
 
