@@ -5,7 +5,7 @@
 import type { Intervention, Positions } from '../protocol/types';
 import { formatLayerSpec, parseLayerSpec } from '../engine/prompts/index';
 import { UsageError } from './args';
-import { LIMITS } from '../engine/limits';
+import { LIMITS } from '../protocol/limits';
 
 const POSITIONS: Positions[] = ['all', 'prompt', 'generated'];
 

@@ -8,7 +8,7 @@ import { resolveModelFolder, shippedAxisFiles } from '../engine/builtin';
 import { parsePromptFile, toPromptInput, type ParsedPrompt } from '../engine/prompts/index';
 import type { ChatMessage, PromptInput } from '../protocol/types';
 import { FileReadError, readBoundedText } from '../engine/io/read';
-import { LIMITS } from '../engine/limits';
+import { LIMITS } from '../protocol/limits';
 
 export const MODEL_OPTIONS: OptionSpec[] = [
   { name: 'model', kind: 'string', short: 'm', description: "model folder (onnx-community layout) or 'builtin'" },

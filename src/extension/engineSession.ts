@@ -4,6 +4,7 @@
 import { LoadAxes, LoadModel, Trace, type AxisFile, type LoadModelParams } from '../protocol/rpc';
 import type { AxisSummary, DecodingOptions, Intervention, ModelSummary, PromptInput, TokenEvent, TraceResult } from '../protocol/types';
 import type { CancelToken, WorkerClient } from './workerClient';
+import { promptSizeProblem } from '../protocol/limits';
 
 export interface EngineTarget {
   model: LoadModelParams;
@@ -67,6 +68,9 @@ export class EngineSession {
 
   /** One traced run; `onTokens` sees the streamed tokens of this run only. */
   async trace(req: TraceRequest, token?: CancelToken, onTokens?: (e: TokenEvent) => void): Promise<TraceResult> {
+    // Refused here, not in the worker: a 100 MB message alone costs seconds and memory on both sides of IPC.
+    const tooBig = promptSizeProblem(req.prompt);
+    if (tooBig) throw new Error(`prompt: ${tooBig}`);
     const runId = `run-${process.pid}-${++this.runs}`;
     const off = this.client.onTraceTokens(runId, (p) => onTokens?.(p.event));
     try {

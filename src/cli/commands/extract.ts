@@ -7,7 +7,7 @@ import { POSITION_RULES, type PositionRule } from '../../engine/experiments/acti
 import { builtinContrasts, describeDiagnostics, loadPromptSet } from '../../engine/experiments/dataset';
 import { extractDirection, type ExtractMethod } from '../../engine/experiments/extract';
 import { decodingFrom, DECODING_OPTIONS, oneOf, positiveInt, progressPrinter } from './experiments-shared';
-import { LIMITS } from '../../engine/limits';
+import { LIMITS } from '../../protocol/limits';
 
 const METHODS: readonly ExtractMethod[] = ['diff_of_means', 'pca_paired'];
 

@@ -6,7 +6,7 @@ import { readDirection, type Direction } from '../../engine/directions/index';
 import { shippedAxisFiles, resolveModelFolder } from '../../engine/builtin';
 import { geometry, geometryCsv, geometryMarkdown, geometrySvg } from '../../engine/experiments/geometry';
 import { oneOf, positiveInt } from './experiments-shared';
-import { LIMITS } from '../../engine/limits';
+import { LIMITS } from '../../protocol/limits';
 
 const FORMATS = ['md', 'csv', 'json'] as const;
 

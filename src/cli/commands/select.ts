@@ -9,7 +9,7 @@ import { writeDirection } from '../../engine/directions/index';
 import { describeDiagnostics, loadPromptSet } from '../../engine/experiments/dataset';
 import { selectJson, selectMarkdown, selectRefusalDirection } from '../../engine/experiments/select';
 import { positiveInt, progressPrinter } from './experiments-shared';
-import { LIMITS } from '../../engine/limits';
+import { LIMITS } from '../../protocol/limits';
 
 export const selectCommand: Command = {
   name: 'select',

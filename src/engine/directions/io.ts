@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { FileReadError, readBoundedFile } from '../io/read';
-import { LIMITS } from '../limits';
+import { LIMITS } from '../../protocol/limits';
 import { DirectionFileError, parseDirection, serializeDirection, type Direction, type DirectionExpect } from './direction';
 
 export function sha256Hex(bytes: Uint8Array): string {

@@ -15,7 +15,7 @@ const DTYPE_SIZES: Record<string, number> = {
   U64: 8, I64: 8, F64: 8,
 };
 
-import { LIMITS } from '../limits';
+import { LIMITS } from '../../protocol/limits';
 
 /** The reference implementation refuses headers above 100 MB; so do we (it also guards absurd lengths). */
 const MAX_HEADER_BYTES = LIMITS.safetensorsHeaderBytes;

@@ -5,7 +5,7 @@
 // batches an uninterrupted run would, and its file ends byte-identical.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { FileReadError, readBoundedText } from '../io/read';
-import { LIMITS } from '../limits';
+import { LIMITS } from '../../protocol/limits';
 import type { DatasetRow, Diagnostic } from '../../protocol/prompts';
 import type { DecodingOptions, Intervention, Label, TraceResult } from '../../protocol/types';
 import type { Direction } from '../directions/index';

@@ -4,7 +4,7 @@
 // the dotted field path, all at once, so one edit round fixes them all.
 import { createHash } from 'node:crypto';
 import { FileReadError, readBoundedFile } from '../io/read';
-import { LIMITS } from '../limits';
+import { LIMITS } from '../../protocol/limits';
 import * as path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { DecodingOptions, Intervention, Positions } from '../../protocol/types';

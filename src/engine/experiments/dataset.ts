@@ -3,7 +3,7 @@
 // direction metadata, optionally cut to the first N rows and given a system prompt.
 import { readFileSync } from 'node:fs';
 import { FileReadError, readBoundedFile } from '../io/read';
-import { LIMITS } from '../limits';
+import { LIMITS } from '../../protocol/limits';
 import * as path from 'node:path';
 import type { DatasetRow, Diagnostic } from '../../protocol/prompts';
 import type { ChatMessage, PromptInput } from '../../protocol/types';

@@ -4,7 +4,7 @@
 import { cosinePerLayer, gaussian, type Direction } from '../directions/index';
 import { lineChart } from './charts';
 import { quantileSorted } from './stats';
-import { LIMITS } from '../limits';
+import { LIMITS } from '../../protocol/limits';
 
 export interface GeometryOptions {
   /** Random directions sampled for the spread (default 1000). */

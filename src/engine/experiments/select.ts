@@ -9,7 +9,7 @@ import type { Intervention } from '../../protocol/types';
 import type { Direction } from '../directions/index';
 import { refusalScore, type LensModel } from '../index';
 import { TOOL_VERSION } from '../version';
-import { LIMITS } from '../limits';
+import { LIMITS } from '../../protocol/limits';
 import { lastPositions, postInstructionLength } from './activations';
 import { rowPrompt, type PromptSet } from './dataset';
 import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './progress';

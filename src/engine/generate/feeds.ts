@@ -4,7 +4,7 @@
 
 import type { Intervention, Positions } from '../../protocol/types.js';
 import { floatTensor, type Feeds, type OrtTensor } from '../runtime.js';
-import { LIMITS } from '../limits.js';
+import { LIMITS } from '../../protocol/limits.js';
 
 /** The fields of a direction that feeds need (Direction of src/engine/directions is one). */
 export interface AxisVectors {

@@ -1,6 +1,6 @@
 // Checks on a prompt's token ids and length before anything runs, with the numbers in the message.
 import type { PromptInput } from '../../protocol/types.js';
-import { LIMITS } from '../limits.js';
+import { promptSizeProblem } from '../../protocol/limits.js';
 
 export function checkTokenIds(ids: readonly number[], vocabSize: number, where = 'prompt'): void {
   if (ids.length === 0) throw new Error(`${where}: the prompt has no tokens`);
@@ -42,15 +42,8 @@ export function checkFinite(reads: readonly (readonly (readonly number[])[])[], 
   }
 }
 
-/** Total characters of a prompt's text, checked against LIMITS.promptChars before it is tokenized. */
+/** The prompt's size against LIMITS.promptChars, checked before it is tokenized. */
 export function checkPromptSize(prompt: PromptInput, where = 'prompt'): void {
-  if (!prompt || typeof prompt !== 'object') return; // the tokenizer reports the shape
-  let n = 0;
-  if (prompt.kind === 'chat') {
-    if (Array.isArray(prompt.messages)) for (const m of prompt.messages) n += typeof m?.content === 'string' ? m.content.length : 0;
-    if (typeof prompt.prefill === 'string') n += prompt.prefill.length;
-  } else if (prompt.kind === 'tokens' && Array.isArray(prompt.tokenIds)) n = prompt.tokenIds.length;
-  if (n > LIMITS.promptChars) {
-    throw new Error(`${where}: ${n} ${prompt.kind === 'tokens' ? 'token ids' : 'characters of prompt text'} is over the limit of ${LIMITS.promptChars} (no model's context holds that much)`);
-  }
+  const problem = promptSizeProblem(prompt);
+  if (problem) throw new Error(`${where}: ${problem}`);
 }

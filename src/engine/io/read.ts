@@ -2,7 +2,7 @@
 // before the bytes are read. A FIFO, a device (/dev/zero) or a folder is refused after a stat,
 // never opened for a blocking read; a file over its bound is refused before it is read.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { formatBytes } from '../limits';
+import { formatBytes } from '../../protocol/limits';
 
 /** A refused or failed read; `detail` says why without the file name, `message` names the file. */
 export class FileReadError extends Error {

@@ -2,11 +2,21 @@
 
 import { statSync } from 'node:fs';
 import { FileReadError, readBoundedText } from '../io/read.js';
-import { LIMITS } from '../limits.js';
+import { LIMITS } from '../../protocol/limits.js';
 
 export function fileExists(path: string): boolean {
   try {
     return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Something is at `path` (a FIFO or device too: reading it then says what it is). */
+export function pathExists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
   } catch {
     return false;
   }

@@ -5,7 +5,7 @@
 import { basename, resolve } from 'node:path';
 import { hookedModelPath, sha256File, type HookInfo } from '../onnx/index.js';
 import { userCacheDir } from '../onnx/user-cache.js';
-import { LIMITS } from '../limits.js';
+import { LIMITS } from '../../protocol/limits.js';
 import { createSession, release, type SessionConfig } from '../runtime.js';
 import { readModelConfig, type ModelConfig } from './config.js';
 import { checkDtype, isDir, selectGraph, type Dtype } from './files.js';

@@ -5,7 +5,7 @@ import type { PromptIntervention } from '../../protocol/prompts';
 import type { Positions } from '../../protocol/types';
 import type { Checker, Path } from './check';
 import { parseLayerSpec } from './layers';
-import { LIMITS } from '../limits';
+import { LIMITS } from '../../protocol/limits';
 
 export const STEER_FIELDS = ['kind', 'axis', 'coefficient', 'layers', 'sourceLayer', 'positions'] as const;
 export const PROJECT_OUT_FIELDS = ['kind', 'axes', 'layers', 'sourceLayer', 'positions'] as const;

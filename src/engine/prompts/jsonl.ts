@@ -7,7 +7,7 @@ import type { ChatMessage } from '../../protocol/types';
 import { Checker, Locator } from './check';
 import { readMessages, withSystem } from './messages';
 import { sha256Text } from './sha256';
-import { LIMITS } from '../limits';
+import { LIMITS } from '../../protocol/limits';
 
 /** Where the prompt is taken from, first present wins; the others stay in `extra`. */
 export const PROMPT_TEXT_FIELDS = ['messages', 'prompt', 'forbidden_prompt', 'instruction', 'goal'] as const;

@@ -1,6 +1,8 @@
 // Every bound on a size, count or file the engine accepts, in one place. Each is checked before
 // work starts, so bad input gets a message naming the option and the limit instead of a hang,
-// an out-of-memory death or a 12 GB allocation. docs/ARCHITECTURE.md ("Limits") lists them.
+// an out-of-memory death or a 12 GB allocation. Here in protocol/ because the host checks the
+// prompt size too, before a request crosses IPC. docs/ARCHITECTURE.md ("Limits") lists them.
+import type { PromptInput } from './types';
 
 const MiB = 1024 * 1024;
 
@@ -40,4 +42,19 @@ export type LimitName = keyof typeof LIMITS;
 /** Human form of a byte count for messages: "8 MiB", "100000000 bytes". */
 export function formatBytes(n: number): string {
   return n % MiB === 0 ? `${n / MiB} MiB` : `${n} bytes`;
+}
+
+/**
+ * A prompt's size against LIMITS.promptChars (characters of message and prefill text, or token
+ * ids): the message when it is over, else undefined. Cheap: it only adds lengths.
+ */
+export function promptSizeProblem(prompt: PromptInput): string | undefined {
+  if (!prompt || typeof prompt !== 'object') return undefined; // the tokenizer reports the shape
+  let n = 0;
+  if (prompt.kind === 'chat') {
+    if (Array.isArray(prompt.messages)) for (const m of prompt.messages) n += typeof m?.content === 'string' ? m.content.length : 0;
+    if (typeof prompt.prefill === 'string') n += prompt.prefill.length;
+  } else if (prompt.kind === 'tokens' && Array.isArray(prompt.tokenIds)) n = prompt.tokenIds.length;
+  if (n <= LIMITS.promptChars) return undefined;
+  return `${n} ${prompt.kind === 'tokens' ? 'token ids' : 'characters of prompt text'} is over the limit of ${LIMITS.promptChars} (no model's context holds that much)`;
 }
