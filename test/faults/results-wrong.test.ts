@@ -58,6 +58,12 @@ describe('warnings reach the user; --strict fails on them', () => {
   });
 });
 
+test('extract --strict fails on a prompt set with a skipped row, before loading the model', async () => {
+  const f = path.join(tmp, 'set.jsonl');
+  writeFileSync(f, '{"prompt":"a"}\n{"promt":"b"}\n');
+  exits(await runCli(['extract', '--positive', f, '--negative', 'builtin:harmless', '--limit', '2', '--strict']), 1, /set\.jsonl:2:1: no prompt/, /--strict: the prompt sets have 1 skipped row/);
+});
+
 describe('the worker and the extension see the graph-hash warning', () => {
   let t: TestClient;
   before(async () => {

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, str, UsageError } from '../args';
-import { MODEL_OPTIONS, openModel } from '../load';
+import { MODEL_OPTIONS, STRICT_OPTION, openModel } from '../load';
 import { POSITION_RULES, type PositionRule } from '../../engine/experiments/activations';
 import { builtinContrasts, describeDiagnostics, loadPromptSet } from '../../engine/experiments/dataset';
 import { extractDirection, type ExtractMethod } from '../../engine/experiments/extract';
@@ -28,6 +28,7 @@ export const extractCommand: Command = {
     { name: 'batch-size', kind: 'number', description: 'prompts per batch', default: 8 },
     ...DECODING_OPTIONS.map((o) => ({ ...o, description: `${o.description} (response_mean only)` })),
     { name: 'json', kind: 'boolean', description: 'print the result (file, sha256, metadata, norms per layer) as JSON' },
+    { ...STRICT_OPTION, description: 'fail when a prompt set has skipped rows or warnings' },
   ],
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError(`unexpected arguments: ${args.positionals.slice(1).join(' ')}`);
@@ -55,6 +56,8 @@ export const extractCommand: Command = {
     name ??= pos.name;
     const out = path.resolve(str(args, 'out') ?? `${name}.safetensors`);
     for (const w of [...describeDiagnostics(pos), ...describeDiagnostics(neg)]) io.err(`skipped: ${w}\n`);
+    const nDiag = pos.diagnostics.length + neg.diagnostics.length;
+    if (bool(args, 'strict') && nDiag) throw new Error(`--strict: the prompt sets have ${nDiag} skipped row(s) or warning(s) (above)`);
 
     const model = await openModel(args);
     const progress = progressPrinter(io);

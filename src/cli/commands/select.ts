@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, num, str, UsageError } from '../args';
-import { MODEL_OPTIONS, openModel } from '../load';
+import { MODEL_OPTIONS, STRICT_OPTION, openModel } from '../load';
 import { writeDirection } from '../../engine/directions/index';
 import { describeDiagnostics, loadPromptSet } from '../../engine/experiments/dataset';
 import { selectJson, selectMarkdown, selectRefusalDirection } from '../../engine/experiments/select';
@@ -31,6 +31,7 @@ export const selectCommand: Command = {
     { name: 'report', kind: 'string', description: 'also write the table here (.md) and beside it as .json' },
     { name: 'batch-size', kind: 'number', description: 'prompts per batch', default: 8 },
     { name: 'json', kind: 'boolean', description: 'print the selection as JSON instead of the table' },
+    { ...STRICT_OPTION, description: 'fail when a prompt set has skipped rows or warnings' },
   ],
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError(`unexpected arguments: ${args.positionals.slice(1).join(' ')}`);
@@ -41,6 +42,7 @@ export const selectCommand: Command = {
     const load = (spec: string) => {
       const s = loadPromptSet(spec, limit ? { limit } : {});
       for (const w of describeDiagnostics(s)) io.err(`skipped: ${w}\n`);
+      if (bool(args, 'strict') && s.diagnostics.length) throw new Error(`--strict: ${spec} has ${s.diagnostics.length} skipped row(s) or warning(s) (above)`);
       return s;
     };
     const harmful = load(str(args, 'harmful')!);
