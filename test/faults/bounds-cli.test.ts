@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LIMITS } from '../../src/protocol/limits';
 import { parseJsonl } from '../../src/engine/prompts/index';
+import { readDirection, writeDirection } from '../../src/engine/directions/index';
 import { BUILTIN, copyBuiltin, noStack, runCli, type CliRun } from './bounds-helpers';
 
 let tmp: string;
@@ -78,7 +79,16 @@ describe('file reads: regular files only, bounded by their format', () => {
     const padded = path.join(tmp, 'padded.safetensors');
     copyFileSync(path.join(BUILTIN, 'axes', 'persona.safetensors'), padded);
     appendFileSync(padded, Buffer.alloc(1 << 20));
-    refused(await runCli(['trace', '-t', 'hi', '-n', '1', '--axis', padded], { timeoutMs: 15_000 }), 1, /more than its header allows/);
+    refused(await runCli(['trace', '-t', 'hi', '-n', '1', '--axis', padded], { timeoutMs: 15_000 }), 1, /more than a direction file for this model can hold/, /bytes after its data/);
+    // Without a model the read is bounded by LIMITS.directionValues; the format check finds the extra bytes.
+    refused(await runCli(['geometry', padded, path.join(BUILTIN, 'axes', 'refusal.safetensors')], { timeoutMs: 15_000 }), 1, /padded\.safetensors: 1048576 bytes after the last tensor's data/);
+  });
+  test('a direction file of a larger model is refused before its data is read, saying why', async () => {
+    const p = await readDirection(path.join(BUILTIN, 'axes', 'persona.safetensors'));
+    const bigger = path.join(tmp, 'seven-layers.safetensors');
+    const vectors = new Float32Array((p.nLayers + 1) * p.dModel).fill(0.5);
+    await writeDirection(bigger, { ...p, nLayers: p.nLayers + 1, vectors });
+    refused(await runCli(['trace', '-t', 'hi', '-n', '1', '--axis', bigger], { timeoutMs: 15_000 }), 1, /seven-layers\.safetensors: \d+ bytes is more than a direction file for this model can hold .*6 layers × 128/, /larger model/);
   });
   test("a model folder whose tokenizer.json is a FIFO: the model command names the file", async () => {
     const m = copyBuiltin(path.join(tmp, 'fifo-model'));

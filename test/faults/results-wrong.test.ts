@@ -118,6 +118,8 @@ describe('absurd coefficients and non-finite results', () => {
       assert.ok(bounds.length >= 1, s);
       for (const b of bounds) assert.deepEqual([Number(b[1]), Number(b[2])], [-LIMITS.steerCoefficient, LIMITS.steerCoefficient], s);
     }
+    const cond = JSON.parse(readFileSync(path.join(ROOT, 'schemas', 'conditions.schema.json'), 'utf8')) as { properties: { batchSize: { maximum: number } } };
+    assert.equal(cond.properties.batchSize.maximum, LIMITS.batchSize);
   });
   test('a run whose readouts go non-finite fails with a message instead of printing NaN', async () => {
     const r = await runCli(['trace', '-t', 'hi', '-n', '2', '--axis', exploding, '--steer', `boom:${LIMITS.steerCoefficient}:all`, '--json']);

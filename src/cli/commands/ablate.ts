@@ -7,6 +7,7 @@ import { runAblation, writeReceiptFiles } from '../../engine/experiments/ablate'
 import { loadConditionFile } from '../../engine/experiments/conditions';
 import { receiptMarkdown } from '../../engine/experiments/receipt-render';
 import { positiveInt, progressPrinter } from './experiments-shared';
+import { LIMITS } from '../../protocol/limits';
 
 export const ablateCommand: Command = {
   name: 'ablate',
@@ -34,7 +35,7 @@ export const ablateCommand: Command = {
     const progress = progressPrinter(io);
     try {
       const run = await runAblation(model, plan, {
-        ...(args.options['batch-size'] !== undefined ? { batchSize: positiveInt(args, 'batch-size', 8) } : {}),
+        ...(args.options['batch-size'] !== undefined ? { batchSize: positiveInt(args, 'batch-size', 8, LIMITS.batchSize) } : {}),
         onProgress: progress.onProgress,
         signal: io.signal,
       });

@@ -8,6 +8,7 @@ import { parseProjectOut, parseSteer } from '../interventions';
 import { annotate, DEFAULT_ANNOTATE_BATCH, PROJECTION_POSITIONS, type ProjectionPosition } from '../../engine/experiments/annotate';
 import { parseLayers } from '../../engine/experiments/layers';
 import { decodingFrom, DECODING_OPTIONS, positiveInt, progressPrinter } from './experiments-shared';
+import { LIMITS } from '../../protocol/limits';
 
 export const annotateCommand: Command = {
   name: 'annotate',
@@ -54,7 +55,7 @@ export const annotateCommand: Command = {
       const s = await annotate(model, dataset, out, {
         axes, layers, positions, interventions,
         decoding: decodingFrom(args, 64),
-        batchSize: positiveInt(args, 'batch-size', DEFAULT_ANNOTATE_BATCH),
+        batchSize: positiveInt(args, 'batch-size', DEFAULT_ANNOTATE_BATCH, LIMITS.batchSize),
         restart: bool(args, 'restart'),
         onProgress: progress.onProgress,
         signal: io.signal,

@@ -14,6 +14,7 @@ import { parseLayerSpec } from '../../engine/prompts/index';
 import { randomControl, type Direction } from '../../engine/index';
 import { lastPromptIndex, renderHtmlReport, type ReportSection } from '../../engine/report/html';
 import { escapeXml } from '../../engine/report/svg';
+import { LIMITS } from '../../protocol/limits';
 import type { Intervention, Positions, PromptInput } from '../../protocol/types';
 
 export const DEMO_DEFAULTS = {
@@ -42,6 +43,8 @@ export const demoCommand: Command = {
   ],
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError(`unexpected arguments: ${args.positionals.slice(1).join(' ')}`);
+    const asked = num(args, 'coefficient')!;
+    if (Math.abs(asked) > LIMITS.steerCoefficient) throw new UsageError(`--coefficient must be within ±${LIMITS.steerCoefficient}, got ${asked}`);
     const model = await openModel(args);
     try {
       const L = model.summary.layers;

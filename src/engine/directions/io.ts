@@ -22,7 +22,15 @@ export function directionFileBound(head: Uint8Array, size: number, expect?: Dire
     throw new Error(`not a safetensors file: header length ${headerLen} is over the ${LIMITS.safetensorsHeaderBytes}-byte limit (first 8 bytes must be a little-endian u64 header size)`);
   }
   const values = expect ? expect.nLayers * expect.dModel : LIMITS.directionValues;
-  return 8 + Number(headerLen) + values * 4;
+  const bound = 8 + Number(headerLen) + values * 4;
+  if (expect && size > bound) {
+    // Say why, not just how much: the usual cause is an axis of a larger model.
+    throw new Error(
+      `${size} bytes is more than a direction file for this model can hold (${8 + Number(headerLen)} header bytes + ${expect.nLayers} layers × ${expect.dModel} × 4 = ${bound}): ` +
+        'it is from a larger model, or has bytes after its data',
+    );
+  }
+  return bound;
 }
 
 /** Reads and checks a direction file; see parseDirection for what is checked. */

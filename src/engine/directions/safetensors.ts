@@ -85,6 +85,9 @@ export function readSafetensors(bytes: Uint8Array, fileLabel: string): Safetenso
     }
     tensors.set(name, checkEntry(name, raw, data, fail));
   }
+  // As the reference reader: the data section is exactly what the header describes.
+  const used = Object.entries(header as Record<string, { data_offsets?: number[] }>).reduce((m, [k, e]) => (k === '__metadata__' ? m : Math.max(m, e.data_offsets![1]!)), 0);
+  if (data.length > used) fail(`${data.length - used} bytes after the last tensor's data (the header describes ${used} data bytes)`);
   return { tensors, metadata };
 }
 
