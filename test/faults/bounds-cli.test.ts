@@ -96,6 +96,12 @@ describe('file reads: regular files only, bounded by their format', () => {
     execFileSync('mkfifo', [path.join(m, 'tokenizer.json')]);
     refused(await runCli(['model', m], { timeoutMs: 15_000 }), 1, /tokenizer\.json/, /FIFO/);
   });
+  test('a model folder whose onnx/model.onnx is a FIFO', async () => {
+    const m = copyBuiltin(path.join(tmp, 'fifo-graph'));
+    unlinkSync(path.join(m, 'onnx', 'model.onnx'));
+    execFileSync('mkfifo', [path.join(m, 'onnx', 'model.onnx')]);
+    refused(await runCli(['model', m], { timeoutMs: 15_000 }), 1, /model\.onnx: is a FIFO \(named pipe\), not a regular file \(wanted: ONNX graph\)/);
+  });
 });
 
 test('a JSONL line over the line limit is a skipped row; the other rows load', () => {

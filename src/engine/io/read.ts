@@ -34,11 +34,11 @@ function kind(s: Stats): string {
   if (s.isCharacterDevice()) return 'a character device';
   if (s.isBlockDevice()) return 'a block device';
   if (s.isSocket()) return 'a socket';
-  return 'not a regular file';
+  return 'a special file';
 }
 
 function notRegular(file: string, s: Stats, what: string): FileReadError {
-  return new FileReadError(file, `is ${kind(s)}; a ${what} must be a regular file`);
+  return new FileReadError(file, `is ${kind(s)}, not a regular file (wanted: ${what})`);
 }
 
 function tooBig(file: string, size: number, max: number, what: string): FileReadError {
@@ -49,6 +49,17 @@ function failure(file: string, e: unknown): FileReadError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new FileReadError(file, 'no such file', code);
   return new FileReadError(file, `cannot read: ${(e as Error).message}`, code);
+}
+
+/** Throws FileReadError unless `file` is a regular file (for files others open by path, e.g. ONNX graphs). */
+export function assertRegularFile(file: string, what: string): void {
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw failure(file, e);
+  }
+  if (!st.isFile()) throw notRegular(file, st, what);
 }
 
 /** Reads a regular file of at most `opts.maxBytes` bytes; throws FileReadError otherwise. */

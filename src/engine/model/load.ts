@@ -6,6 +6,7 @@ import { basename, resolve } from 'node:path';
 import { hookedModelPath, sha256File, type HookInfo } from '../onnx/index.js';
 import { userCacheDir } from '../onnx/user-cache.js';
 import { LIMITS } from '../../protocol/limits.js';
+import { assertRegularFile } from '../io/read.js';
 import { createSession, release, type SessionConfig } from '../runtime.js';
 import { readModelConfig, type ModelConfig } from './config.js';
 import { checkDtype, isDir, selectGraph, type Dtype } from './files.js';
@@ -58,6 +59,8 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
   const config = readModelConfig(folder);
   const tokenizer = await loadTokenizer(folder);
   const { dtype, path: graphPath } = selectGraph(folder, dtypeAsked);
+  // Hashing a FIFO would block forever: the graph must be a regular file.
+  assertRegularFile(graphPath, 'ONNX graph');
   const graphHash = await sha256File(graphPath);
   const hook = await hookedModelPath(graphPath, {
     numLayers: config.numLayers,
