@@ -4,14 +4,14 @@
 // these hung (threads, FIFO), grew without end (/dev/zero, --positions, --samples) or OOMed.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, copyFileSync, appendFileSync, mkdtempSync, openSync, rmSync, unlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { closeSync, copyFileSync, appendFileSync, mkdtempSync, readFileSync, openSync, rmSync, unlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LIMITS } from '../../src/protocol/limits';
 import { parseJsonl } from '../../src/engine/prompts/index';
 import { readDirection, writeDirection } from '../../src/engine/directions/index';
-import { BUILTIN, copyBuiltin, noStack, runCli, type CliRun } from './bounds-helpers';
+import { BUILTIN, copyBuiltin, noStack, ROOT, runCli, type CliRun } from './bounds-helpers';
 
 let tmp: string;
 let fifo: string;
@@ -102,6 +102,13 @@ describe('file reads: regular files only, bounded by their format', () => {
     execFileSync('mkfifo', [path.join(m, 'onnx', 'model.onnx')]);
     refused(await runCli(['model', m], { timeoutMs: 15_000 }), 1, /model\.onnx: is a FIFO \(named pipe\), not a regular file \(wanted: ONNX graph\)/);
   });
+});
+
+test("the extension's settings state the same bounds as LIMITS", () => {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { maximum?: number }> } } };
+  const props = pkg.contributes.configuration.properties;
+  assert.equal(props['refusalLens.engine.threads']!.maximum, LIMITS.threads);
+  assert.equal(props['refusalLens.annotate.batchSize']!.maximum, LIMITS.batchSize);
 });
 
 test('a JSONL line over the line limit is a skipped row; the other rows load', () => {
