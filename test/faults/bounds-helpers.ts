@@ -2,6 +2,7 @@
 // time bound (a hang is a failure, not a stuck suite), and small file makers.
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -17,12 +18,12 @@ export interface CliRun {
   timedOut: boolean;
 }
 
-/** Runs `node bin/refusal-lens.js …args`; killed (timedOut) after `timeoutMs`. */
+/** Runs `node bin/refusal-lens.js …args` in the temp folder (a stray output never lands in the repo); killed (timedOut) after `timeoutMs`. */
 export function runCli(args: string[], opts: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv; command?: string[] } = {}): Promise<CliRun> {
   const t0 = Date.now();
   const argv = [...(opts.command ?? [process.execPath, CLI]), ...args];
   return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd ?? os.tmpdir(), env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let timedOut = false;
