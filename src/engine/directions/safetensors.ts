@@ -6,6 +6,7 @@
 // The header maps tensor names to { dtype, shape, data_offsets: [begin, end] } (offsets relative to
 // the first byte after the header) plus an optional "__metadata__" object of string → string.
 // Pure: works on bytes, so it needs no node builtins.
+import { LIMITS } from '../../protocol/limits';
 
 /** Bytes per element of the dtypes we can name in messages; only F32 is decoded by callers. */
 const DTYPE_SIZES: Record<string, number> = {
@@ -14,8 +15,6 @@ const DTYPE_SIZES: Record<string, number> = {
   U32: 4, I32: 4, F32: 4,
   U64: 8, I64: 8, F64: 8,
 };
-
-import { LIMITS } from '../../protocol/limits';
 
 /** The reference implementation refuses headers above 100 MB; so do we (it also guards absurd lengths). */
 const MAX_HEADER_BYTES = LIMITS.safetensorsHeaderBytes;
