@@ -56,6 +56,8 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`option --${spec.name} needs a value`);
     if (spec.kind === 'number') {
+      // Number('') is 0: an empty value must not quietly become zero.
+      if (value.trim() === '') throw new UsageError(`option --${spec.name} needs a number, got an empty value`);
       const n = Number(value);
       if (!Number.isFinite(n)) throw new UsageError(`option --${spec.name}: '${value}' is not a number`);
       options[spec.name] = n;

@@ -5,14 +5,16 @@
 import type { Intervention, Positions } from '../protocol/types';
 import { formatLayerSpec, parseLayerSpec } from '../engine/prompts/index';
 import { UsageError } from './args';
+import { LIMITS } from '../protocol/limits';
 
 const POSITIONS: Positions[] = ['all', 'prompt', 'generated'];
 
 function splitSource(spec: string): { body: string; sourceLayer?: number } {
   const at = spec.lastIndexOf('@');
   if (at < 0) return { body: spec };
-  const src = Number(spec.slice(at + 1));
-  if (!Number.isInteger(src) || src < 0) throw new UsageError(`'${spec}': source layer after '@' must be a layer number`);
+  const after = spec.slice(at + 1).trim();
+  const src = Number(after);
+  if (after === '' || !Number.isInteger(src) || src < 0) throw new UsageError(`'${spec}': source layer after '@' must be a layer number${after === '' ? ' (nothing follows the @)' : ''}`);
   return { body: spec.slice(0, at), sourceLayer: src };
 }
 
@@ -35,8 +37,13 @@ export function parseSteer(spec: string, nLayers: number): Intervention {
   const { body, sourceLayer } = splitSource(spec);
   const parts = body.split(':');
   if (parts.length < 3 || parts.length > 4) throw new UsageError(`--steer '${spec}': expected AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]`);
+  if (parts[0].trim() === '') throw new UsageError(`--steer '${spec}': no axis named before the first ':'`);
+  if (parts[1].trim() === '') throw new UsageError(`--steer '${spec}': the coefficient is empty`);
   const coefficient = Number(parts[1]);
   if (!Number.isFinite(coefficient)) throw new UsageError(`--steer '${spec}': coefficient '${parts[1]}' is not a number`);
+  if (Math.abs(coefficient) > LIMITS.steerCoefficient) {
+    throw new UsageError(`--steer '${spec}': coefficient ${coefficient} is outside ±${LIMITS.steerCoefficient} (the residual stream would overflow)`);
+  }
   const out: Intervention = { kind: 'steer', axis: parts[0], coefficient, layers: layers(parts[2], nLayers, spec) };
   const pos = positions(parts[3], spec);
   if (pos) out.positions = pos;

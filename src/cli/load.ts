@@ -1,31 +1,73 @@
 // Shared by the CLI commands: resolving the model, its axes and a prompt from options.
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ParsedArgs, OptionSpec } from './args';
-import { UsageError, list, num, str } from './args';
+import { UsageError, bool, list, num, str } from './args';
+import type { CliIO } from './command';
 import { loadModel, loadDirection, type LensModel, type Direction } from '../engine/index';
 import { resolveModelFolder, shippedAxisFiles } from '../engine/builtin';
 import { parsePromptFile, toPromptInput, type ParsedPrompt } from '../engine/prompts/index';
 import type { ChatMessage, PromptInput } from '../protocol/types';
+import { FileReadError, readBoundedText } from '../engine/io/read';
+import { LIMITS } from '../protocol/limits';
 
 export const MODEL_OPTIONS: OptionSpec[] = [
   { name: 'model', kind: 'string', short: 'm', description: "model folder (onnx-community layout) or 'builtin'" },
   { name: 'dtype', kind: 'string', description: 'graph variant: fp32, fp16, q4, q4f16, quantized', default: 'fp32' },
-  { name: 'threads', kind: 'number', description: 'ONNX Runtime intra-op threads' },
+  { name: 'threads', kind: 'number', description: `ONNX Runtime intra-op threads (0 = its default; at most ${LIMITS.threads})` },
+  { name: 'cache-dir', kind: 'string', description: 'folder for hooked graphs when the model folder is read-only (default: the user cache, e.g. ~/.cache/refusal-lens)' },
   { name: 'axis', kind: 'list', short: 'a', description: "direction file (.safetensors); repeatable; default: the model folder's axes/" },
 ];
+
+/** --strict, for commands that read prompt, condition or direction files. */
+export const STRICT_OPTION: OptionSpec = {
+  name: 'strict',
+  kind: 'boolean',
+  description: 'treat warnings (unknown prompt-file fields, an axis computed on another graph) as errors',
+};
+
+/**
+ * Warnings found while reading inputs: printed on stderr as they come; under --strict,
+ * `check()` then fails the command before anything runs.
+ */
+export class Warnings {
+  private count = 0;
+  constructor(
+    private readonly io: Pick<CliIO, 'err'>,
+    readonly strict: boolean,
+  ) {}
+  static from(args: ParsedArgs, io: Pick<CliIO, 'err'>): Warnings {
+    return new Warnings(io, bool(args, 'strict'));
+  }
+  add(message: string): void {
+    this.count++;
+    this.io.err(`warning: ${message}\n`);
+  }
+  check(): void {
+    if (this.strict && this.count) throw new Error(`--strict: ${this.count} warning${this.count > 1 ? 's' : ''} above; fix ${this.count > 1 ? 'them' : 'it'} or run without --strict`);
+  }
+}
 
 export async function openModel(args: ParsedArgs, fromPrompt?: { model?: string; dir: string }): Promise<LensModel> {
   let spec = str(args, 'model') ?? args.positionals[0];
   if (!spec && fromPrompt?.model) spec = fromPrompt.model === 'builtin' ? 'builtin' : path.resolve(fromPrompt.dir, fromPrompt.model);
-  return loadModel(resolveModelFolder(spec), { dtype: str(args, 'dtype'), threads: num(args, 'threads') });
+  const threads = num(args, 'threads');
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= LIMITS.threads)) {
+    throw new UsageError(`--threads must be an integer from 0 to ${LIMITS.threads}, got ${threads}`);
+  }
+  const cacheDir = str(args, 'cache-dir');
+  if (cacheDir !== undefined && cacheDir.trim() === '') throw new UsageError('--cache-dir is empty: give a folder');
+  return loadModel(resolveModelFolder(spec), {
+    dtype: str(args, 'dtype'),
+    threads,
+    ...(cacheDir !== undefined ? { cacheDir: path.resolve(cacheDir) } : {}),
+  });
 }
 
 /**
  * Axes from --axis files, then the prompt file's `axes` (paths, or names of the model's shipped
  * axes); with neither, every axis shipped in the model folder.
  */
-export async function openAxes(model: LensModel, files: string[], promptAxes: string[] = [], promptDir = '.'): Promise<Direction[]> {
+export async function openAxes(model: LensModel, files: string[], promptAxes: string[] = [], promptDir = '.', warnings?: Warnings): Promise<Direction[]> {
   const shipped = shippedAxisFiles(model.summary.folder);
   const paths = [...files.map((f) => path.resolve(f))];
   for (const a of promptAxes) {
@@ -41,6 +83,8 @@ export async function openAxes(model: LensModel, files: string[], promptAxes: st
   const dirs: Direction[] = [];
   for (const p of use) {
     const d = await loadDirection(p, model);
+    // A graph-hash mismatch: fine for another dtype of the same model, wrong for another model.
+    for (const w of d.warnings ?? []) warnings?.add(w);
     if (dirs.some((x) => x.name === d.name)) throw new Error(`two axes are named '${d.name}' (${p}); names must be unique`);
     dirs.push(d);
   }
@@ -60,15 +104,19 @@ export interface PromptFromArgs {
   file?: { path: string; parsed: ParsedPrompt };
 }
 
-/** Reads a prompt file, failing with every located error; parse with `nLayers` once the model is known. */
-export function readPromptFile(file: string, nLayers?: number): ParsedPrompt {
+/**
+ * Reads a prompt file, failing with every located error; parse with `nLayers` once the model is
+ * known. Warnings (an unknown field such as a misspelt "sytem") go to `warnings` when given.
+ */
+export function readPromptFile(file: string, nLayers?: number, warnings?: Warnings): ParsedPrompt {
   let source: string;
   try {
-    source = readFileSync(file, 'utf8');
+    source = readBoundedText(file, { what: 'prompt file', maxBytes: LIMITS.promptFileBytes });
   } catch (e) {
-    throw new Error(`cannot read prompt file ${file}: ${(e as Error).message}`);
+    throw new Error(`cannot read prompt file ${file}: ${e instanceof FileReadError ? e.detail : (e as Error).message}`);
   }
   const { prompt, diagnostics } = parsePromptFile(source, file, { nLayers });
+  for (const d of diagnostics) if (d.severity !== 'error') warnings?.add(`${d.file}:${d.line}:${d.column} ${d.field ? `${d.field}: ` : ''}${d.message}`);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (!prompt || errors.length) {
     throw new Error(`${file} has errors:\n${errors.map((d) => `  ${d.file}:${d.line}:${d.column} ${d.field ? `${d.field}: ` : ''}${d.message}`).join('\n')}`);
@@ -77,7 +125,7 @@ export function readPromptFile(file: string, nLayers?: number): ParsedPrompt {
 }
 
 /** The prompt given by --prompt, --text (+ --system, --prefill) or --token-ids. */
-export function promptFromArgs(args: ParsedArgs, nLayers?: number): PromptFromArgs {
+export function promptFromArgs(args: ParsedArgs, nLayers?: number, warnings?: Warnings): PromptFromArgs {
   const file = str(args, 'prompt');
   const ids = str(args, 'token-ids');
   const text = str(args, 'text');
@@ -102,7 +150,7 @@ export function promptFromArgs(args: ParsedArgs, nLayers?: number): PromptFromAr
     return { input };
   }
   const p = path.resolve(file!);
-  const parsed = readPromptFile(p, nLayers);
+  const parsed = readPromptFile(p, nLayers, warnings);
   return { input: toPromptInput(parsed), file: { path: p, parsed } };
 }
 

@@ -8,7 +8,7 @@ import type { Direction } from './directions/index.js';
 import { generateLoop, type LoopResult } from './generate/loop.js';
 import { interventionFeeds, readoutFeeds, validateInterventions, ZeroFeeds, type AxisVectors } from './generate/feeds.js';
 import { checkDecoding } from './generate/sampling.js';
-import { checkContext, checkTokenIds } from './generate/validate.js';
+import { checkContext, checkFinite, checkPromptSize, checkTokenIds } from './generate/validate.js';
 import { DEFAULT_REFUSAL_PHRASES, label, refusalScore, refusalStartTokens, type LabelOptions } from './labels/index.js';
 import type { GraphIO } from './model/graph.js';
 import type { LoadedModel } from './model/load.js';
@@ -64,6 +64,7 @@ export class LensModel {
   }
 
   encode(prompt: PromptInput): { ids: number[]; tokens: TokenInfo[] } {
+    checkPromptSize(prompt);
     const ids = this.loaded.tokenizer.encodePrompt(prompt);
     checkTokenIds(ids, this.summary.vocabSize, prompt.kind === 'tokens' ? 'prompt.tokenIds' : 'prompt');
     return { ids, tokens: this.tokenInfos(ids, 0, false) };
@@ -184,6 +185,7 @@ export class LensModel {
       if (!r || typeof r !== 'object') throw new Error(`${where}: not a trace request`);
       checkDecoding(r.decoding, `${where}.decoding`);
       validateInterventions(r.interventions ?? [], r.axes ?? [], c.numLayers, c.dModel);
+      checkPromptSize(r.prompt, `${where}.prompt`);
       const ids = this.loaded.tokenizer.encodePrompt(r.prompt);
       checkTokenIds(ids, c.vocabSize, r.prompt.kind === 'tokens' ? `${where}.prompt.tokenIds` : `${where}.prompt`);
       checkContext(ids.length, r.decoding.maxNewTokens, c.maxPositions, `${where}.prompt`);
@@ -232,6 +234,7 @@ export class LensModel {
     req: TraceRequest, ids: number[], res: LoopResult, row: number, tokenizeMs: number, t0: number, labelOpts?: LabelOptions,
   ): TraceResult {
     const out = res.rows[row]!;
+    checkFinite(out.reads, out.firstLogits, (req.axes ?? []).map((a) => a.name));
     const tok = this.loaded.tokenizer;
     const response = tok.decode(out.generated);
     const score = refusalScore(out.firstLogits, this.refusalTokenIds(labelOpts?.phrases));

@@ -53,7 +53,11 @@ export class Controller implements vscode.Disposable {
     /** Where the engine caches rewritten graphs of read-only model folders (the installed extension's own). */
     private readonly cacheDir: string,
   ) {
-    this.session = new EngineSession(client);
+    this.session = new EngineSession(client, (warnings) => {
+      // A direction from another model of the same shape loads fine and reads out nonsense: say so.
+      for (const w of warnings) this.log.warn(w);
+      void vscode.window.showWarningMessage(`Refusal Lens: ${warnings.join(' · ')}`, 'Show Log').then((a) => a && this.log.show());
+    });
   }
 
   dispose(): void {

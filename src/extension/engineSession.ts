@@ -4,6 +4,7 @@
 import { LoadAxes, LoadModel, Trace, type AxisFile, type LoadModelParams } from '../protocol/rpc';
 import type { AxisSummary, DecodingOptions, Intervention, ModelSummary, PromptInput, TokenEvent, TraceResult } from '../protocol/types';
 import type { CancelToken, WorkerClient } from './workerClient';
+import { promptSizeProblem } from '../protocol/limits';
 
 export interface EngineTarget {
   model: LoadModelParams;
@@ -25,7 +26,11 @@ export class EngineSession {
   private axes: AxisSummary[] = [];
   private runs = 0;
 
-  constructor(private readonly client: WorkerClient) {}
+  /** `onAxisWarnings` hears the warnings of freshly loaded axes (e.g. computed on another graph). */
+  constructor(
+    private readonly client: WorkerClient,
+    private readonly onAxisWarnings?: (warnings: string[]) => void,
+  ) {}
 
   get model(): ModelSummary | undefined {
     return this.summary;
@@ -55,12 +60,17 @@ export class EngineSession {
       step?.('loading axes');
       this.axes = await this.client.request(LoadAxes, { files: target.axes, replace: true }, token);
       this.axesKey = axesKey;
+      const warnings = this.axes.flatMap((a) => a.warnings ?? []);
+      if (warnings.length) this.onAxisWarnings?.(warnings);
     }
     return { model: this.summary, axes: this.axes };
   }
 
   /** One traced run; `onTokens` sees the streamed tokens of this run only. */
   async trace(req: TraceRequest, token?: CancelToken, onTokens?: (e: TokenEvent) => void): Promise<TraceResult> {
+    // Refused here, not in the worker: a 100 MB message alone costs seconds and memory on both sides of IPC.
+    const tooBig = promptSizeProblem(req.prompt);
+    if (tooBig) throw new Error(`prompt: ${tooBig}`);
     const runId = `run-${process.pid}-${++this.runs}`;
     const off = this.client.onTraceTokens(runId, (p) => onTokens?.(p.event));
     try {

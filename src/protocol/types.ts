@@ -93,6 +93,8 @@ export interface AxisSummary {
   name: string;
   file?: string;
   sha256?: string;
+  /** Loading findings worth showing, e.g. the file was computed on another graph than the loaded one. */
+  warnings?: string[];
 }
 
 export interface Timings {

@@ -1,8 +1,6 @@
 // The worker's request handlers around the engine: one cached model, the loaded axes, and a
 // queue so that only one engine call runs at a time (the engine's sessions are not re-entrant,
 // and a cancelled run must finish unwinding before the next one starts).
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import {
@@ -151,16 +149,18 @@ export class WorkerService {
       }
       // Errors name the file: the host shows them as they are.
       let direction: Direction;
-      let bytes: Buffer;
       try {
-        bytes = await readFile(f.path);
+        // One bounded read (regular files only; size from the header); it also hashes the bytes.
         direction = await engine.loadDirection(f.path, model);
       } catch (err) {
         throw new WorkerError(`axis file ${f.path}: ${errorText(err)}`, ErrorCodes.BadRequest);
       }
       const name = f.name ?? direction.name;
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      loaded.push({ direction: { ...direction, name }, summary: { name, file: f.path, sha256 } });
+      const warnings = direction.warnings ?? [];
+      for (const w of warnings) this.log.warn(w);
+      const summary: AxisSummary = { name, file: f.path, sha256: direction.sha256! };
+      if (warnings.length) summary.warnings = warnings;
+      loaded.push({ direction: { ...direction, name }, summary });
     }
     if (replace) this.axes.clear();
     for (const a of loaded) this.axes.set(a.summary.name, a);

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { summariseAnnotations } from '../../src/engine/experiments/annotate';
 import { readResults } from '../../src/engine/experiments/annotate-summary';
-import { MAX_PROMPT_CHARS } from '../../src/engine/experiments/annotate';
+import { LIMITS } from '../../src/protocol/limits';
 import { inlineCell, inlineText, parseResults, resultsByLine, rowDetails } from '../../src/extension/experiments/results';
 import { summaryBody } from '../../src/extension/experiments/render';
 import { cli, FAST, noStack, tempDir, writeOverlongDataset } from './annotate-helpers';
@@ -68,7 +68,7 @@ test('an over-long row becomes an error row; the file resumes, twice, byte for b
 test('a line over the prompt size limit is an error row at once, without tokenizing it', async () => {
   const dir = tempDir('bigline');
   const data = path.join(dir, 'big.jsonl');
-  writeFileSync(data, [JSON.stringify({ id: 'a', prompt: 'hi' }), JSON.stringify({ id: 'big', prompt: 'word '.repeat(Math.ceil(MAX_PROMPT_CHARS / 5) + 1) }), JSON.stringify({ id: 'c', prompt: 'hello' })].join('\n') + '\n');
+  writeFileSync(data, [JSON.stringify({ id: 'a', prompt: 'hi' }), JSON.stringify({ id: 'big', prompt: 'word '.repeat(Math.ceil(LIMITS.promptChars / 5) + 1) }), JSON.stringify({ id: 'c', prompt: 'hello' })].join('\n') + '\n');
   const out = path.join(dir, 'r.jsonl');
   const r = await cli(['annotate', 'builtin', data, '--out', out, ...FAST], { timeoutMs: 30000 });
   assert.equal(r.code, 1, r.err);

@@ -9,6 +9,7 @@ import { loadConditionFile } from '../../engine/experiments/conditions';
 import { receiptMarkdown } from '../../engine/experiments/receipt-render';
 import { prepareReceiptFolder } from '../../engine/experiments/receipt-files';
 import { positiveInt, progressPrinter } from './experiments-shared';
+import { LIMITS } from '../../protocol/limits';
 
 export const ablateCommand: Command = {
   name: 'ablate',
@@ -38,7 +39,7 @@ export const ablateCommand: Command = {
     const progress = progressPrinter(io);
     try {
       const run = await ablateToFolder(model, plan, out, {
-        ...(args.options['batch-size'] !== undefined ? { batchSize: positiveInt(args, 'batch-size', 8) } : {}),
+        ...(args.options['batch-size'] !== undefined ? { batchSize: positiveInt(args, 'batch-size', 8, LIMITS.batchSize) } : {}),
         onProgress: progress.onProgress,
         onNotice: (m) => {
           progress.finish();

@@ -3,13 +3,14 @@
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, list, str, UsageError } from '../args';
-import { MODEL_OPTIONS, openAxes, openModel } from '../load';
+import { MODEL_OPTIONS, Warnings, openAxes, openModel } from '../load';
 import { parseProjectOut, parseSteer } from '../interventions';
 import { annotate, DEFAULT_ANNOTATE_BATCH, PROJECTION_POSITIONS, type ProjectionPosition } from '../../engine/experiments/annotate';
 import { parseLayers } from '../../engine/experiments/layers';
 import { assertOwnResultsFile, ResultsFileError } from '../../engine/experiments/results-file';
 import { describeOwner, lockHolder, lockPathFor } from '../../engine/io/lock';
 import { decodingFrom, DECODING_OPTIONS, positiveInt, progressPrinter } from './experiments-shared';
+import { LIMITS } from '../../protocol/limits';
 
 export const annotateCommand: Command = {
   name: 'annotate',
@@ -56,13 +57,13 @@ export const annotateCommand: Command = {
       } catch (e) {
         throw new UsageError(`--layers: ${(e as Error).message}`);
       }
-      const axes = await openAxes(model, list(args, 'axis'));
+      const axes = await openAxes(model, list(args, 'axis'), [], '.', new Warnings(io, false));
       if (!axes.length) io.err('note: no axes (give --axis FILE, or use a model folder with axes/); rows will carry labels only\n');
       const interventions = [...list(args, 'steer').map((s) => parseSteer(s, L)), ...list(args, 'project-out').map((s) => parseProjectOut(s, L))];
       const s = await annotate(model, dataset, out, {
         axes, layers, positions, interventions,
         decoding: decodingFrom(args, 64),
-        batchSize: positiveInt(args, 'batch-size', DEFAULT_ANNOTATE_BATCH),
+        batchSize: positiveInt(args, 'batch-size', DEFAULT_ANNOTATE_BATCH, LIMITS.batchSize),
         restart: bool(args, 'restart'),
         retryErrors: bool(args, 'retry-errors'),
         onProgress: progress.onProgress,

@@ -7,13 +7,14 @@ import { writeFileSync, renameSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { list, num, str, UsageError } from '../args';
-import { MODEL_OPTIONS, openAxes, openModel } from '../load';
+import { MODEL_OPTIONS, STRICT_OPTION, Warnings, openAxes, openModel } from '../load';
 import { describeIntervention } from '../interventions';
 import { profileLine } from '../heatmap';
 import { parseLayerSpec } from '../../engine/prompts/index';
 import { randomControl, type Direction } from '../../engine/index';
 import { lastPromptIndex, renderHtmlReport, type ReportSection } from '../../engine/report/html';
 import { escapeXml } from '../../engine/report/svg';
+import { LIMITS } from '../../protocol/limits';
 import type { Intervention, Positions, PromptInput } from '../../protocol/types';
 
 export const DEMO_DEFAULTS = {
@@ -38,13 +39,18 @@ export const demoCommand: Command = {
     { name: 'seed', kind: 'number', description: 'seed of the random control direction', default: 0 },
     { name: 'max-new-tokens', kind: 'number', short: 'n', description: 'tokens to generate', default: 32 },
     { name: 'out', kind: 'string', short: 'o', description: 'HTML report path', default: 'refusal-lens-report.html' },
+    STRICT_OPTION,
   ],
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError(`unexpected arguments: ${args.positionals.slice(1).join(' ')}`);
+    const asked = num(args, 'coefficient')!;
+    if (Math.abs(asked) > LIMITS.steerCoefficient) throw new UsageError(`--coefficient must be within ±${LIMITS.steerCoefficient}, got ${asked}`);
     const model = await openModel(args);
     try {
       const L = model.summary.layers;
-      const axes = await openAxes(model, list(args, 'axis'));
+      const warnings = Warnings.from(args, io);
+      const axes = await openAxes(model, list(args, 'axis'), [], '.', warnings);
+      warnings.check();
       const personaName = str(args, 'persona-axis')!;
       const persona = axes.find((a) => a.name === personaName);
       if (!persona) {

@@ -41,10 +41,12 @@ export function progressPrinter(io: CliIO): { onProgress: (p: Progress) => void;
   };
 }
 
-export function positiveInt(args: ParsedArgs, name: string, fallback: number): number {
+/** A positive integer option; `max` (from LIMITS) is checked here, before any work starts. */
+export function positiveInt(args: ParsedArgs, name: string, fallback: number, max?: number): number {
   const v = num(args, name);
   if (v === undefined) return fallback;
   if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a positive integer, got ${v}`);
+  if (max !== undefined && v > max) throw new UsageError(`--${name} must be at most ${max}, got ${v}`);
   return v;
 }
 

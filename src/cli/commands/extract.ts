@@ -2,11 +2,12 @@
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, str, UsageError } from '../args';
-import { MODEL_OPTIONS, openModel } from '../load';
+import { MODEL_OPTIONS, STRICT_OPTION, openModel } from '../load';
 import { POSITION_RULES, type PositionRule } from '../../engine/experiments/activations';
 import { builtinContrasts, describeDiagnostics, loadPromptSet } from '../../engine/experiments/dataset';
 import { extractDirection, type ExtractMethod } from '../../engine/experiments/extract';
 import { decodingFrom, DECODING_OPTIONS, oneOf, positiveInt, progressPrinter } from './experiments-shared';
+import { LIMITS } from '../../protocol/limits';
 
 const METHODS: readonly ExtractMethod[] = ['diff_of_means', 'pca_paired'];
 
@@ -27,6 +28,7 @@ export const extractCommand: Command = {
     { name: 'batch-size', kind: 'number', description: 'prompts per batch', default: 8 },
     ...DECODING_OPTIONS.map((o) => ({ ...o, description: `${o.description} (response_mean only)` })),
     { name: 'json', kind: 'boolean', description: 'print the result (file, sha256, metadata, norms per layer) as JSON' },
+    { ...STRICT_OPTION, description: 'fail when a prompt set has skipped rows or warnings' },
   ],
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError(`unexpected arguments: ${args.positionals.slice(1).join(' ')}`);
@@ -47,19 +49,22 @@ export const extractCommand: Command = {
     } else if (!posSpec || !negSpec) throw new UsageError('give --builtin NAME, or both --positive FILE and --negative FILE');
     const positions = oneOf(str(args, 'positions'), POSITION_RULES, 'positions', defaultPositions);
     const method = oneOf(str(args, 'method'), METHODS, 'method', 'diff_of_means');
-    const limit = args.options.limit === undefined ? undefined : positiveInt(args, 'limit', 1);
+    const limit = args.options.limit === undefined ? undefined : positiveInt(args, 'limit', 1, LIMITS.rows);
+    const batchSize = positiveInt(args, 'batch-size', 8, LIMITS.batchSize);
     const pos = loadPromptSet(posSpec!, limit ? { limit } : {});
     const neg = loadPromptSet(negSpec!, limit ? { limit } : {});
     name ??= pos.name;
     const out = path.resolve(str(args, 'out') ?? `${name}.safetensors`);
     for (const w of [...describeDiagnostics(pos), ...describeDiagnostics(neg)]) io.err(`skipped: ${w}\n`);
+    const nDiag = pos.diagnostics.length + neg.diagnostics.length;
+    if (bool(args, 'strict') && nDiag) throw new Error(`--strict: the prompt sets have ${nDiag} skipped row(s) or warning(s) (above)`);
 
     const model = await openModel(args);
     const progress = progressPrinter(io);
     try {
       const dir = await extractDirection(model, pos, neg, {
         name, positions, method, out,
-        batchSize: positiveInt(args, 'batch-size', 8),
+        batchSize,
         ...(positions === 'response_mean' ? { decoding: decodingFrom(args, 32) } : {}),
         onProgress: progress.onProgress,
         signal: io.signal,

@@ -6,6 +6,7 @@ import { readDirection, type Direction } from '../../engine/directions/index';
 import { shippedAxisFiles, resolveModelFolder } from '../../engine/builtin';
 import { geometry, geometryCsv, geometryMarkdown, geometrySvg } from '../../engine/experiments/geometry';
 import { oneOf, positiveInt } from './experiments-shared';
+import { LIMITS } from '../../protocol/limits';
 
 const FORMATS = ['md', 'csv', 'json'] as const;
 
@@ -16,7 +17,7 @@ export const geometryCommand: Command = {
   options: [
     { name: 'model', kind: 'string', short: 'm', description: "use the axes shipped in this model folder ('builtin' for the built-in model) when no files are given" },
     { name: 'axis', kind: 'list', short: 'a', description: 'direction file (also accepted as positional arguments)' },
-    { name: 'samples', kind: 'number', description: 'random directions for the spread', default: 1000 },
+    { name: 'samples', kind: 'number', description: `random directions for the spread (at most ${LIMITS.geometrySamples})`, default: 1000 },
     { name: 'seed', kind: 'number', description: 'seed of the random directions', default: 0 },
     { name: 'format', kind: 'string', short: 'f', description: `table format: ${FORMATS.join(', ')}`, default: 'md' },
     { name: 'out', kind: 'string', short: 'o', description: 'write the table here instead of stdout' },
@@ -32,7 +33,7 @@ export const geometryCommand: Command = {
     if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
     const axes: Direction[] = [];
     for (const f of files) axes.push(await readDirection(f));
-    const g = geometry(axes, { samples: positiveInt(args, 'samples', 1000), seed });
+    const g = geometry(axes, { samples: positiveInt(args, 'samples', 1000, LIMITS.geometrySamples), seed });
     const text = format === 'md' ? geometryMarkdown(g) : format === 'csv' ? geometryCsv(g) : JSON.stringify(g, null, 2) + '\n';
     const out = str(args, 'out');
     if (out) {

@@ -36,7 +36,8 @@ export const modelCommand: Command = {
         vocabSize: c.vocabSize,
         maxPositions: c.maxPositions,
         eosIds: c.eosIds,
-        hookedGraph: path.relative(m.folder, m.hookedPath),
+        // Relative when beside the source graph; absolute when it went to a cache folder.
+        hookedGraph: m.hookedPath.startsWith(m.folder + path.sep) ? path.relative(m.folder, m.hookedPath) : m.hookedPath,
         hookedFromCache: m.hookCached,
         rewriteVersion: info.rewriteVersion,
         residualDtype: info.residualDtype,

@@ -4,11 +4,12 @@ import { writeFilesAtomic } from '../../engine/io/atomic';
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, num, str, UsageError } from '../args';
-import { MODEL_OPTIONS, openModel } from '../load';
+import { MODEL_OPTIONS, STRICT_OPTION, openModel } from '../load';
 import { writeDirection } from '../../engine/directions/index';
 import { describeDiagnostics, loadPromptSet } from '../../engine/experiments/dataset';
 import { selectJson, selectMarkdown, selectRefusalDirection } from '../../engine/experiments/select';
 import { positiveInt, progressPrinter } from './experiments-shared';
+import { LIMITS } from '../../protocol/limits';
 
 export const selectCommand: Command = {
   name: 'select',
@@ -21,7 +22,7 @@ export const selectCommand: Command = {
     { name: 'val-harmful', kind: 'string', description: 'held-out harmful set (default: odd rows of --harmful; even rows extract)' },
     { name: 'val-harmless', kind: 'string', description: 'held-out harmless set (default: odd rows of --harmless)' },
     { name: 'limit', kind: 'number', description: 'use only the first N rows of each set' },
-    { name: 'positions', kind: 'number', description: 'trailing prompt positions that give candidates (default: post-instruction tokens, at most 5)' },
+    { name: 'positions', kind: 'number', description: `trailing prompt positions that give candidates (default: post-instruction tokens, at most 5; limit ${LIMITS.selectPositions})` },
     { name: 'kl-threshold', kind: 'number', description: 'keep candidates with KL below this', default: 0.1 },
     { name: 'max-layer-fraction', kind: 'number', description: 'keep candidates with layer < this · n_layers', default: 0.8 },
     { name: 'induce-threshold', kind: 'number', description: 'keep candidates whose induce score exceeds this', default: 0 },
@@ -30,13 +31,18 @@ export const selectCommand: Command = {
     { name: 'report', kind: 'string', description: 'also write the table here (.md) and beside it as .json' },
     { name: 'batch-size', kind: 'number', description: 'prompts per batch', default: 8 },
     { name: 'json', kind: 'boolean', description: 'print the selection as JSON instead of the table' },
+    { ...STRICT_OPTION, description: 'fail when a prompt set has skipped rows or warnings' },
   ],
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError(`unexpected arguments: ${args.positionals.slice(1).join(' ')}`);
-    const limit = args.options.limit === undefined ? undefined : positiveInt(args, 'limit', 1);
+    // Counts are checked before any set or model is read.
+    const limit = args.options.limit === undefined ? undefined : positiveInt(args, 'limit', 1, LIMITS.rows);
+    const positions = args.options.positions !== undefined ? positiveInt(args, 'positions', 1, LIMITS.selectPositions) : undefined;
+    const batchSize = positiveInt(args, 'batch-size', 8, LIMITS.batchSize);
     const load = (spec: string) => {
       const s = loadPromptSet(spec, limit ? { limit } : {});
       for (const w of describeDiagnostics(s)) io.err(`skipped: ${w}\n`);
+      if (bool(args, 'strict') && s.diagnostics.length) throw new Error(`--strict: ${spec} has ${s.diagnostics.length} skipped row(s) or warning(s) (above)`);
       return s;
     };
     const harmful = load(str(args, 'harmful')!);
@@ -52,12 +58,12 @@ export const selectCommand: Command = {
     try {
       const r = await selectRefusalDirection(model, harmful, harmless, {
         name,
-        ...(args.options.positions !== undefined ? { positions: positiveInt(args, 'positions', 1) } : {}),
+        ...(positions !== undefined ? { positions } : {}),
         klThreshold: num(args, 'kl-threshold')!,
         maxLayerFraction: frac,
         induceThreshold: num(args, 'induce-threshold')!,
         ...(vh && vl ? { valHarmful: load(vh), valHarmless: load(vl) } : {}),
-        batchSize: positiveInt(args, 'batch-size', 8),
+        batchSize,
         onProgress: progress.onProgress,
         signal: io.signal,
       });

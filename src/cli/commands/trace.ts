@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, list, num, str, UsageError } from '../args';
-import { MODEL_OPTIONS, PROMPT_OPTIONS, openAxes, openModel, promptFromArgs, readPromptFile } from '../load';
+import { MODEL_OPTIONS, PROMPT_OPTIONS, STRICT_OPTION, Warnings, openAxes, openModel, promptFromArgs, readPromptFile } from '../load';
 import { parseProjectOut, parseSteer, describeIntervention } from '../interventions';
 import { renderAxis, profileLine } from '../heatmap';
 import { lastPromptIndex } from '../../engine/report/html';
@@ -23,22 +23,26 @@ export const traceCommand: Command = {
     { name: 'seed', kind: 'number', description: 'sampling seed' },
     { name: 'json', kind: 'boolean', description: 'print the TraceResult as JSON' },
     { name: 'no-color', kind: 'boolean', description: 'no ANSI colours in the layer × token view' },
+    STRICT_OPTION,
   ],
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError(`unexpected arguments: ${args.positionals.slice(1).join(' ')}`);
     const promptFile = str(args, 'prompt');
+    const warnings = Warnings.from(args, io);
+    // Read once before the model (for its `model` field); warnings are reported by the final read.
     const early = promptFile ? readPromptFile(path.resolve(promptFile)) : undefined;
     const model = await openModel(args, early && promptFile ? { model: early.model, dir: path.dirname(path.resolve(promptFile)) } : undefined);
     try {
       const L = model.summary.layers;
-      const prompt = promptFromArgs(args, L);
+      const prompt = promptFromArgs(args, L, warnings);
       const fromFile = prompt.file?.parsed;
-      const axes = await openAxes(model, list(args, 'axis'), fromFile?.axes, prompt.file ? path.dirname(prompt.file.path) : '.');
+      const axes = await openAxes(model, list(args, 'axis'), fromFile?.axes, prompt.file ? path.dirname(prompt.file.path) : '.', warnings);
       const interventions: Intervention[] = [
         ...(fromFile?.interventions ?? []).map(({ layerSpec: _spec, ...iv }) => iv as Intervention),
         ...list(args, 'steer').map((s) => parseSteer(s, L)),
         ...list(args, 'project-out').map((s) => parseProjectOut(s, L)),
       ];
+      warnings.check();
       const decoding: DecodingOptions = { maxNewTokens: 32, ...(fromFile?.decoding ?? {}) };
       const n = num(args, 'max-new-tokens');
       if (n !== undefined) decoding.maxNewTokens = n;

@@ -6,6 +6,7 @@
 // The header maps tensor names to { dtype, shape, data_offsets: [begin, end] } (offsets relative to
 // the first byte after the header) plus an optional "__metadata__" object of string → string.
 // Pure: works on bytes, so it needs no node builtins.
+import { LIMITS } from '../../protocol/limits';
 
 /** Bytes per element of the dtypes we can name in messages; only F32 is decoded by callers. */
 const DTYPE_SIZES: Record<string, number> = {
@@ -16,7 +17,7 @@ const DTYPE_SIZES: Record<string, number> = {
 };
 
 /** The reference implementation refuses headers above 100 MB; so do we (it also guards absurd lengths). */
-const MAX_HEADER_BYTES = 100_000_000;
+const MAX_HEADER_BYTES = LIMITS.safetensorsHeaderBytes;
 
 export interface TensorEntry {
   dtype: string;
@@ -83,6 +84,9 @@ export function readSafetensors(bytes: Uint8Array, fileLabel: string): Safetenso
     }
     tensors.set(name, checkEntry(name, raw, data, fail));
   }
+  // As the reference reader: the data section is exactly what the header describes.
+  const used = Object.entries(header as Record<string, { data_offsets?: number[] }>).reduce((m, [k, e]) => (k === '__metadata__' ? m : Math.max(m, e.data_offsets![1]!)), 0);
+  if (data.length > used) fail(`${data.length - used} bytes after the last tensor's data (the header describes ${used} data bytes)`);
   return { tensors, metadata };
 }
 

@@ -9,6 +9,8 @@
 // only a file that is absent, empty or ours is written (see results-file.ts).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { FileReadError, readBoundedText } from '../io/read';
+import { LIMITS } from '../../protocol/limits';
 import type { DatasetRow, Diagnostic } from '../../protocol/prompts';
 import type { DecodingOptions, Intervention, Label, TraceResult } from '../../protocol/types';
 import type { Direction } from '../directions/index';
@@ -25,12 +27,6 @@ export { summariseAnnotations, readAnnotations, readResults, type ProjectionSumm
 export type ProjectionPosition = 'last_prompt' | 'post_instruction' | 'prompt_mean' | 'response_mean';
 export const PROJECTION_POSITIONS: readonly ProjectionPosition[] = ['last_prompt', 'post_instruction', 'prompt_mean', 'response_mean'];
 
-/**
- * A prompt over this many characters becomes an error row without being tokenized: no model's
- * context holds it (4 Mi characters are ≥ 1 Mi tokens at 4 characters a token, and tokenizing
- * a 10 MB line alone took 27 s on the built-in model).
- */
-export const MAX_PROMPT_CHARS = 4 * 1024 * 1024;
 
 /** Prompts per batch by default: batch 32 annotated 3.8× faster than batch 1 on the built-in model, batch 8 only 2.6× (BENCHMARKS.md). */
 export const DEFAULT_ANNOTATE_BATCH = 32;
@@ -171,7 +167,7 @@ function errorRow(r: DatasetRow, e: unknown): AnnotationErrorRow {
 /**
  * Runs a group as one batch; if the engine rejects it (one bad row fails a whole batch), runs
  * its rows one by one, so a bad row becomes an error row and the others still run. A prompt
- * over MAX_PROMPT_CHARS is an error row at once. Cancellation is never swallowed.
+ * over LIMITS.promptChars is an error row at once. Cancellation is never swallowed.
  */
 async function traceRows(model: LensModel, rows: DatasetRow[], o: AnnotateOptions, layers: number[], positions: ProjectionPosition[]): Promise<Traced[]> {
   const req = (r: DatasetRow) => ({ prompt: rowPrompt(r), axes: o.axes, interventions: o.interventions ?? [], decoding: o.decoding });
@@ -182,8 +178,9 @@ async function traceRows(model: LensModel, rows: DatasetRow[], o: AnnotateOption
   const opts = o.signal ? { signal: o.signal } : {};
   const tooLong = new Map<DatasetRow, AnnotationErrorRow>();
   for (const r of rows) {
+    // Not tokenized: tokenizing a 10 MB line alone took 27 s on the built-in model.
     const n = promptChars(r);
-    if (n > MAX_PROMPT_CHARS) tooLong.set(r, errorRow(r, new Error(`prompt: ${n} characters is over the limit of ${MAX_PROMPT_CHARS} (no model's context holds it); not run`)));
+    if (n > LIMITS.promptChars) tooLong.set(r, errorRow(r, new Error(`prompt: ${n} characters is over the limit of ${LIMITS.promptChars} (no model's context holds it); not run`)));
   }
   const runnable = rows.filter((r) => !tooLong.has(r));
   const ran = new Map<DatasetRow, Traced>();
@@ -218,9 +215,9 @@ export async function annotate(model: LensModel, datasetPath: string, outPath: s
   const batchSize = o.batchSize ?? DEFAULT_ANNOTATE_BATCH;
   let text: string;
   try {
-    text = readFileSync(datasetPath, 'utf8');
+    text = readBoundedText(datasetPath, { what: 'JSONL dataset', maxBytes: LIMITS.datasetBytes });
   } catch (e) {
-    throw new Error(`${datasetPath}: cannot read dataset: ${(e as Error).message}`);
+    throw new Error(`${datasetPath}: cannot read dataset: ${e instanceof FileReadError ? e.detail : (e as Error).message}`);
   }
   const { rows, diagnostics } = parseJsonl(text, datasetPath);
 

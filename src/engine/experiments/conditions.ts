@@ -3,7 +3,8 @@
 // entries, layers against the model). Every problem is reported with file, line, column and
 // the dotted field path, all at once, so one edit round fixes them all.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { FileReadError, readBoundedFile } from '../io/read';
+import { LIMITS } from '../../protocol/limits';
 import * as path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { DecodingOptions, Intervention, Positions } from '../../protocol/types';
@@ -73,9 +74,10 @@ export interface ConditionPlan {
 export function loadConditionFile(file: string): ConditionPlan {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    bytes = readBoundedFile(file, { what: 'condition file', maxBytes: LIMITS.conditionFileBytes });
   } catch (e) {
-    throw new ConditionFileError([{ file, line: 1, column: 1, field: '', message: `cannot read: ${(e as Error).message}` }]);
+    const why = e instanceof FileReadError ? e.detail : `cannot read: ${(e as Error).message}`;
+    throw new ConditionFileError([{ file, line: 1, column: 1, field: '', message: why }]);
   }
   return parseConditions(bytes.toString('utf8'), file, createHash('sha256').update(bytes).digest('hex'));
 }

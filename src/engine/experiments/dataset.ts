@@ -2,6 +2,8 @@
 // engine's JSONL parser (bad lines become diagnostics and are skipped), hashed for receipts and
 // direction metadata, optionally cut to the first N rows and given a system prompt.
 import { readFileSync } from 'node:fs';
+import { FileReadError, readBoundedFile } from '../io/read';
+import { LIMITS } from '../../protocol/limits';
 import * as path from 'node:path';
 import type { DatasetRow, Diagnostic } from '../../protocol/prompts';
 import type { ChatMessage, PromptInput } from '../../protocol/types';
@@ -65,9 +67,9 @@ export function loadPromptSet(spec: string, opts: SetLoadOptions = {}, baseDir =
   }
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    bytes = readBoundedFile(file, { what: 'JSONL prompt set', maxBytes: LIMITS.datasetBytes });
   } catch (e) {
-    throw new Error(`${spec}: cannot read prompt set: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new Error(`${spec}: cannot read prompt set: ${e instanceof FileReadError ? e.detail : (e as Error).message}`);
   }
   const { rows, diagnostics } = parseJsonl(bytes.toString('utf8'), spec.startsWith('builtin:') ? spec : file);
   let kept = rows;

@@ -5,6 +5,7 @@ import { cosinePerLayer, gaussian, type Direction } from '../directions/index';
 import { lineChart } from './charts';
 import { quantileSorted } from './stats';
 import { csvRow, markdownText } from '../report/escape';
+import { LIMITS } from '../../protocol/limits';
 
 export interface GeometryOptions {
   /** Random directions sampled for the spread (default 1000). */
@@ -44,6 +45,9 @@ export interface GeometryResult {
  * (that of g₁/‖g‖ for Gaussian g), the same at every layer: sampling it once serves all layers.
  */
 export function randomCosineSpread(dModel: number, samples: number, seed: number): RandomSpread {
+  if (!Number.isInteger(samples) || samples < 1 || samples > LIMITS.geometrySamples) {
+    throw new Error(`geometry: samples must be an integer from 1 to ${LIMITS.geometrySamples}, got ${samples}`);
+  }
   const g = gaussian(seed);
   const cos = new Float64Array(samples);
   for (let s = 0; s < samples; s++) {

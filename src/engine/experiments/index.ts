@@ -6,7 +6,7 @@ export { extractDirection, pcaPaired, type ExtractMethod, type ExtractOptions } 
 export { selectRefusalDirection, selectJson, selectMarkdown, type CandidateScore, type SelectOptions, type SelectResult } from './select';
 export { geometry, geometryCsv, geometryMarkdown, geometrySvg, randomCosineSpread, type GeometryResult } from './geometry';
 export {
-  annotate, readAnnotations, readResults, summariseAnnotations, isAnnotationError, PROJECTION_POSITIONS, MAX_PROMPT_CHARS,
+  annotate, readAnnotations, readResults, summariseAnnotations, isAnnotationError, PROJECTION_POSITIONS,
   type AnnotateOptions, type AnnotateSummary, type AnnotationRow, type AnnotationErrorRow, type AnnotationSummary, type ProjectionPosition, type ProjectionSummary,
 } from './annotate';
 export { ablateToFolder, runAblation, writeReceiptFiles, sweepChart, PromptTooLongError, type AblateOptions, type AblationRun, type ResponseRow } from './ablate';

@@ -9,6 +9,7 @@ import type { Intervention } from '../../protocol/types';
 import type { Direction } from '../directions/index';
 import { refusalScore, type LensModel } from '../index';
 import { TOOL_VERSION } from '../version';
+import { LIMITS } from '../../protocol/limits';
 import { lastPositions, postInstructionLength } from './activations';
 import { rowPrompt, type PromptSet } from './dataset';
 import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './progress';
@@ -67,6 +68,9 @@ export async function selectRefusalDirection(model: LensModel, harmful: PromptSe
     if (!rows.length) throw new Error(`select: no ${what} prompts; give more rows or separate validation sets`);
   }
   const batchSize = o.batchSize ?? 8;
+  if (o.positions !== undefined && !(Number.isInteger(o.positions) && o.positions >= 1 && o.positions <= LIMITS.selectPositions)) {
+    throw new Error(`select: positions must be an integer from 1 to ${LIMITS.selectPositions}, got ${o.positions}`);
+  }
   const k = o.positions ?? Math.min(5, ...[...train.harmful, ...train.harmless].map((r) => postInstructionLength(model, rowPrompt(r))));
 
   // Candidate means: cand[p] is position −(k−p), positive − negative, [L*d].

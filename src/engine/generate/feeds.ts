@@ -4,6 +4,7 @@
 
 import type { Intervention, Positions } from '../../protocol/types.js';
 import { floatTensor, type Feeds, type OrtTensor } from '../runtime.js';
+import { LIMITS } from '../../protocol/limits.js';
 
 /** The fields of a direction that feeds need (Direction of src/engine/directions is one). */
 export interface AxisVectors {
@@ -62,6 +63,9 @@ export function validateInterventions(
     }
     if (iv.kind === 'steer' && !Number.isFinite(iv.coefficient)) {
       throw new Error(`${at}.coefficient must be a finite number, got ${JSON.stringify(iv.coefficient)}`);
+    }
+    if (iv.kind === 'steer' && Math.abs(iv.coefficient) > LIMITS.steerCoefficient) {
+      throw new Error(`${at}.coefficient ${iv.coefficient} is outside ±${LIMITS.steerCoefficient} (the residual stream would overflow)`);
     }
   });
 }

@@ -2,7 +2,7 @@
 // Llama/Mistral/Qwen2/Gemma/Phi-3 key names and the GPT-2 ones.
 
 import { join } from 'node:path';
-import { fileExists, readJsonObject } from './json.js';
+import { fileExists, pathExists, readJsonObject } from './json.js';
 
 export interface ModelConfig {
   modelType: string;
@@ -33,7 +33,7 @@ const KEYS = {
 
 export function readModelConfig(folder: string): ModelConfig {
   const path = join(folder, 'config.json');
-  if (!fileExists(path)) throw new Error(`model folder ${folder}: config.json not found (${path})`);
+  if (!pathExists(path)) throw new Error(`model folder ${folder}: config.json not found (${path})`);
   let cfg = readJsonObject(path, 'config.json');
   // Multimodal wrappers (Gemma 3, Qwen-VL…) keep the language model's keys in text_config.
   const inner = cfg['text_config'];

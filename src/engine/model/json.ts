@@ -1,6 +1,8 @@
 // Reading JSON files of a model folder with errors that say which file and which line.
 
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { FileReadError, readBoundedText } from '../io/read.js';
+import { LIMITS } from '../../protocol/limits.js';
 
 export function fileExists(path: string): boolean {
   try {
@@ -10,13 +12,22 @@ export function fileExists(path: string): boolean {
   }
 }
 
+/** Something is at `path` (a FIFO or device too: reading it then says what it is). */
+export function pathExists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function readText(path: string, what: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readBoundedText(path, { what, maxBytes: LIMITS.modelJsonBytes });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`${what}: file not found: ${path}`);
-    throw new Error(`${what}: cannot read ${path}: ${(e as Error).message}`);
+    if (e instanceof FileReadError && e.code === 'ENOENT') throw new Error(`${what}: file not found: ${path}`);
+    throw new Error(`${what}: ${e instanceof FileReadError ? `${path}: ${e.detail}` : `cannot read ${path}: ${(e as Error).message}`}`);
   }
 }
 

@@ -4,6 +4,9 @@
 
 import { basename, resolve } from 'node:path';
 import { hookedModelPath, sha256File, type HookInfo } from '../onnx/index.js';
+import { userCacheDir } from '../onnx/user-cache.js';
+import { LIMITS } from '../../protocol/limits.js';
+import { assertRegularFile } from '../io/read.js';
 import { createSession, release, type SessionConfig } from '../runtime.js';
 import { readModelConfig, type ModelConfig } from './config.js';
 import { checkDtype, isDir, selectGraph, type Dtype } from './files.js';
@@ -15,7 +18,7 @@ export interface LoadOptions {
   dtype?: string;
   /** intra-op threads (default: ONNX Runtime's choice) */
   threads?: number;
-  /** where rewritten graphs go when the model folder is not writable */
+  /** where rewritten graphs go when the model folder is not writable (default: userCacheDir()) */
   cacheDir?: string;
   /** execution providers, default ['cpu'] */
   providers?: string[];
@@ -50,17 +53,20 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
   const folder = resolve(folderArg);
   if (!isDir(folder)) throw new Error(`model folder not found: ${folder}`);
   const dtypeAsked = checkDtype(opts.dtype ?? 'fp32');
-  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 0)) {
-    throw new Error(`loadModel: threads must be a non-negative integer, got ${JSON.stringify(opts.threads)}`);
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 0 && opts.threads <= LIMITS.threads)) {
+    throw new Error(`loadModel: threads must be an integer from 0 to ${LIMITS.threads}, got ${JSON.stringify(opts.threads)}`);
   }
   const config = readModelConfig(folder);
   const tokenizer = await loadTokenizer(folder);
   const { dtype, path: graphPath } = selectGraph(folder, dtypeAsked);
+  // Hashing a FIFO would block forever: the graph must be a regular file.
+  assertRegularFile(graphPath, 'ONNX graph');
   const graphHash = await sha256File(graphPath);
   const hook = await hookedModelPath(graphPath, {
     numLayers: config.numLayers,
     dModel: config.dModel,
-    ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    // A read-only model folder (a system install) still works: the graph goes to the user's cache.
+    cacheDir: opts.cacheDir || userCacheDir(),
   });
   const sessionCfg: SessionConfig = {
     ...(opts.threads ? { threads: opts.threads } : {}),

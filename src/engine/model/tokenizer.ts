@@ -10,7 +10,7 @@ import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { ChatMessage, PromptInput } from '../../protocol/types.js';
-import { fileExists, readJsonObject, readText, parseJson } from './json.js';
+import { fileExists, pathExists, readJsonObject, readText, parseJson } from './json.js';
 
 export interface Tokenizer {
   /** Token ids of a prompt: chat messages through the template (+ prefill), or raw ids. */
@@ -32,8 +32,8 @@ export interface Tokenizer {
 export async function loadTokenizer(folder: string): Promise<Tokenizer> {
   const tjPath = join(folder, 'tokenizer.json');
   const tcPath = join(folder, 'tokenizer_config.json');
-  if (!fileExists(tjPath)) throw new Error(`model folder ${folder}: tokenizer.json not found (${tjPath})`);
-  if (!fileExists(tcPath)) throw new Error(`model folder ${folder}: tokenizer_config.json not found (${tcPath})`);
+  if (!pathExists(tjPath)) throw new Error(`model folder ${folder}: tokenizer.json not found (${tjPath})`);
+  if (!pathExists(tcPath)) throw new Error(`model folder ${folder}: tokenizer_config.json not found (${tcPath})`);
   const tjText = readText(tjPath, 'tokenizer.json');
   const tokenizerJson = parseJson(tjText, tjPath);
   if (typeof tokenizerJson !== 'object' || tokenizerJson === null || !('model' in tokenizerJson)) {

@@ -5,6 +5,7 @@ import type { PromptIntervention } from '../../protocol/prompts';
 import type { Positions } from '../../protocol/types';
 import type { Checker, Path } from './check';
 import { parseLayerSpec } from './layers';
+import { LIMITS } from '../../protocol/limits';
 
 export const STEER_FIELDS = ['kind', 'axis', 'coefficient', 'layers', 'sourceLayer', 'positions'] as const;
 export const PROJECT_OUT_FIELDS = ['kind', 'axes', 'layers', 'sourceLayer', 'positions'] as const;
@@ -71,7 +72,7 @@ function readIntervention(c: Checker, node: Node, path: Path, nLayers?: number):
     const axisNode = need('axis', 'the name of a loaded axis');
     const axis = axisNode ? check(c.string(axisNode, [...path, 'axis'], { nonEmpty: true })) : check(undefined);
     const coefNode = need('coefficient', 'a number; 1 adds one difference of means');
-    const coefficient = coefNode ? check(c.number(coefNode, [...path, 'coefficient'])) : check(undefined);
+    const coefficient = coefNode ? check(c.number(coefNode, [...path, 'coefficient'], { min: -LIMITS.steerCoefficient, max: LIMITS.steerCoefficient })) : check(undefined);
     if (ok) iv = { kind: 'steer', axis: axis!, coefficient: coefficient!, layers: layers!.layers };
   } else {
     const axesNode = need('axes', 'a list of axis names');

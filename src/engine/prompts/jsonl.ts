@@ -7,6 +7,7 @@ import type { ChatMessage } from '../../protocol/types';
 import { Checker, Locator } from './check';
 import { readMessages, withSystem } from './messages';
 import { sha256Text } from './sha256';
+import { LIMITS } from '../../protocol/limits';
 
 /** Where the prompt is taken from, first present wins; the others stay in `extra`. */
 export const PROMPT_TEXT_FIELDS = ['messages', 'prompt', 'forbidden_prompt', 'instruction', 'goal'] as const;
@@ -39,6 +40,12 @@ export function parseJsonl(text: string, fileLabel: string): { rows: DatasetRow[
     if (i === 0 && line.charCodeAt(0) === 0xfeff) line = ' ' + line.slice(1);
     if (line.trim() === '') continue;
     const c = new Checker(fileLabel, new Locator(line, i + 1));
+    if (line.length > LIMITS.jsonlLineChars) {
+      // Parsing it would cost memory in proportion; no prompt this long fits a context window.
+      c.report(0, 1, [], `line is ${line.length} characters, over the limit of ${LIMITS.jsonlLineChars} for one JSONL row; row skipped`);
+      diagnostics.push(...c.diagnostics);
+      continue;
+    }
     const row = readRow(c, line, i + 1);
     if (row) {
       if (firstLineOfId.has(row.id)) repeats.push({ row, c, length: line.length });
