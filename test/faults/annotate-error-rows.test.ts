@@ -77,5 +77,5 @@ test('a line over the prompt size limit is an error row at once, without tokeniz
   assert.deepEqual(lines.map((l) => l.id), ['a', 'big', 'c']);
   // The length check's reason, not the tokenizer's context error: the line was never tokenized
   // (that alone takes ~10 s for it on the built-in model).
-  assert.match(lines[1].error!, /characters is over the limit of 4194304/);
+  assert.match(lines[1].error!, new RegExp(`characters is over the limit of ${LIMITS.promptChars}`));
 });
