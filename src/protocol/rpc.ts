@@ -164,6 +164,11 @@ export interface CheckConditionsResult {
   issues: ConditionIssue[];
   conditions: number;
   sweeps: number;
+  /**
+   * The files a run would load besides the model (absolute): its direction files and prompt
+   * sets. The host asks before loading them from an untrusted workspace. Absent on issues.
+   */
+  files?: { kind: 'direction file' | 'prompt set'; path: string }[];
 }
 /** host → worker: check a condition file's schema and references without a model. */
 export const CheckConditions = request<CheckConditionsParams, CheckConditionsResult>('refusalLens/checkConditions');
