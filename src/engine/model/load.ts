@@ -57,16 +57,25 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
   const tokenizer = await loadTokenizer(folder);
   const { dtype, path: graphPath } = selectGraph(folder, dtypeAsked);
   const graphHash = await sha256File(graphPath);
-  const hook = await hookedModelPath(graphPath, {
+  const hookOpts = {
     numLayers: config.numLayers,
     dModel: config.dModel,
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
-  });
+  };
+  let hook = await hookedModelPath(graphPath, hookOpts);
   const sessionCfg: SessionConfig = {
     ...(opts.threads ? { threads: opts.threads } : {}),
     ...(opts.providers ? { providers: opts.providers } : {}),
   };
-  const hookedSession = await createSession(hook.path, sessionCfg);
+  let hookedSession: Awaited<ReturnType<typeof createSession>>;
+  try {
+    hookedSession = await createSession(hook.path, sessionCfg);
+  } catch (e) {
+    // A cached graph onnxruntime cannot open is rewritten once; a fresh one that fails is a real error.
+    if (!hook.cached) throw e;
+    hook = await hookedModelPath(graphPath, { ...hookOpts, rebuild: true });
+    hookedSession = await createSession(hook.path, sessionCfg);
+  }
   const hooked = describeGraph(hookedSession, hook.path, config);
   if (hooked.hookLayers !== config.numLayers) {
     await release(hookedSession);
