@@ -34,6 +34,7 @@ import {
   type RpcRequest,
   type TraceTokenParams,
 } from '../protocol/rpc';
+import { tooDeepMessage, valueTooDeep } from '../protocol/nesting';
 
 /** What a caller cancels with: vscode's CancellationToken has this shape. */
 export interface CancelToken {
@@ -144,6 +145,8 @@ export class WorkerClient {
 
   async request<P, R>(type: RpcRequest<P, R>, params: P, token?: CancelToken): Promise<R> {
     if (token?.isCancellationRequested) throw new CancelledError();
+    // Sending serialises with JSON.stringify, which recurses: say what is wrong instead of "call stack".
+    if (valueTooDeep(params)) throw new Error(`${type.method}: the request's params are ${tooDeepMessage()}`);
     const source = new CancellationTokenSource();
     let cancelled: (() => void) | undefined;
     const onCancel = new Promise<never>((_, reject) => {
