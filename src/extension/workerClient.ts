@@ -56,7 +56,7 @@ export interface WorkerClientOptions {
   stderrLines?: number;
   /** A worker that has not answered `hello` by then is killed and the start fails (default 20 s). */
   helloTimeoutMs?: number;
-  /** A worker suspended (SIGSTOP) this long while requests wait is ended (default 5 s). */
+  /** A worker stopped by a signal (SIGSTOP) this long while requests wait is ended (default 5 s). */
   suspendedMs?: number;
 }
 
@@ -182,7 +182,7 @@ export class WorkerClient {
 
   /**
    * Counts the requests waiting on `w`; while there are any, polls whether the process is
-   * suspended (SIGSTOP, a debugger) and ends it after `suspendedMs`, so they reject.
+   * stopped by a signal (SIGSTOP) and ends it after `suspendedMs`, so they reject.
    */
   private watch(w: Running, delta: number): void {
     w.waiting += delta;
@@ -202,7 +202,7 @@ export class WorkerClient {
         if (!stopped) return void (since = undefined);
         since ??= Date.now();
         if (Date.now() - since < limit || w.endedBecause) return;
-        this.end(w, `it was suspended (stopped by a signal or a debugger) for ${(limit / 1000).toFixed(1)} s while requests waited, so Refusal Lens ended it`);
+        this.end(w, `it was suspended (stopped by a signal such as SIGSTOP) for ${(limit / 1000).toFixed(1)} s while requests waited, so Refusal Lens ended it`);
       });
     }, Math.min(POLL_MS, limit));
     w.poll.unref();
@@ -351,17 +351,20 @@ export class WorkerClient {
   }
 }
 
-/** Whether process `pid` is suspended (state T/t); false where that cannot be told. */
+/**
+ * Whether process `pid` is stopped by a signal (SIGSTOP, SIGTSTP: state T); false where that
+ * cannot be told. A native debugger's stop (state t) is left alone: someone is looking at it.
+ */
 async function processSuspended(pid: number): Promise<boolean> {
   try {
     if (process.platform === 'linux') {
       const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
       const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      return state === 'T' || state === 't';
+      return state === 'T';
     }
     if (process.platform === 'darwin' || process.platform.endsWith('bsd')) {
       const out = await new Promise<string>((resolve) => execFile('ps', ['-o', 'stat=', '-p', String(pid)], (e, stdout) => resolve(e ? '' : stdout)));
-      return out.trim().startsWith('T');
+      return out.trim().startsWith('T'); // ps shows no separate state for a debugger's stop here
     }
   } catch {
     // gone, or no /proc: not suspended as far as we can tell
