@@ -215,8 +215,10 @@ export class WorkerClient {
     w.child.kill('SIGKILL');
   }
 
-  /** Starts the worker if it is not running (the next request would do the same). */
-  /** Cancelling `token` rejects at once with CancelledError; the start itself goes on. */
+  /**
+   * Starts the worker if it is not running (the next request would do the same). Cancelling
+   * `token` rejects at once with CancelledError; the start itself goes on.
+   */
   async ensureStarted(token?: CancelToken): Promise<Running> {
     if (this.running) return this.running;
     if (!this.starting) {
