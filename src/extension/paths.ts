@@ -68,3 +68,18 @@ export function pathKey(p: string, caseInsensitive = CASE_INSENSITIVE): string {
 function unique(xs: string[]): string[] {
   return [...new Set(xs)];
 }
+
+/**
+ * A prompt file's `axes` as direction files: a path ending in .safetensors is relative to the
+ * prompt file's folder; a name is one of `known` (the model's shipped axes, then the settings'
+ * axis files) by file stem. Throws naming an axis that is neither. The CLI resolves them alike.
+ */
+export function promptAxisFiles(axes: readonly string[], promptDir: string | undefined, known: readonly string[]): string[] {
+  return axes.map((a) => {
+    if (a.toLowerCase().endsWith('.safetensors')) return path.resolve(promptDir ?? '.', a);
+    const hit = known.find((f) => path.basename(f).replace(/\.safetensors$/i, '') === a);
+    if (hit) return hit;
+    const names = [...new Set(known.map((f) => path.basename(f).replace(/\.safetensors$/i, '')))];
+    throw new Error(`the prompt file's axis '${a}' is neither a .safetensors path nor an axis the model ships or the settings load (${names.join(', ') || 'none'})`);
+  });
+}

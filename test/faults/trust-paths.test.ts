@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { isInsideAny, isWithin, pathKey, realPath } from '../../src/extension/paths';
+import { isInsideAny, isWithin, pathKey, promptAxisFiles, realPath } from '../../src/extension/paths';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'rl-trust-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -87,5 +87,18 @@ describe('inside the workspace', () => {
     const link = path.join(tmp, 'key-link');
     symlinkSync(path.join(outside, 'model'), link, 'dir');
     assert.equal(pathKey(path.join(link, 'config.json'), false), pathKey(path.join(outside, 'model', '.', 'config.json'), false));
+  });
+});
+
+describe("a prompt file's axes", () => {
+  const shipped = [path.join(outside, 'model', 'axes', 'persona.safetensors'), path.join(outside, 'model', 'axes', 'refusal.safetensors')];
+  test('paths are relative to the prompt file, names are the shipped or configured axes; what it names is judged like any file', () => {
+    const promptDir = path.join(ws, 'prompts');
+    const files = promptAxisFiles(['refusal', '../..models/evil.safetensors'], promptDir, shipped);
+    assert.deepEqual(files, [shipped[1], path.join(ws, '..models', 'evil.safetensors')]);
+    assert.deepEqual(files.map((f) => isInsideAny([ws], f)), [false, true]);
+  });
+  test('an axis that is neither a path nor a known name is refused by name', () => {
+    assert.throws(() => promptAxisFiles(['personna'], ws, shipped), /axis 'personna' is neither a \.safetensors path nor an axis .*\(persona, refusal\)/);
   });
 });
