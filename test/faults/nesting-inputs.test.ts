@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import { loadDirection, saveDirection } from '../../src/engine/index';
 import { ConditionFileError, parseConditions } from '../../src/engine/experiments/conditions';
 import { parseJsonl, parsePromptFile } from '../../src/engine/prompts/index';
+import { parseResults, rowDetails } from '../../src/extension/experiments/results';
 import { jsonTooDeepAt, MAX_NESTING, valueTooDeep } from '../../src/protocol/nesting';
 import { CheckConditions, Hello } from '../../src/protocol/rpc';
 import { ROOT, startClient } from '../unit/worker-harness';
@@ -83,6 +84,15 @@ describe('inputs nested too deep are refused with the file and the place', () =>
         return true;
       });
     }
+  });
+
+  test('a results file row: counted as unreadable, so the inline labels and the summary never walk it', () => {
+    const ok = '{"id":"a","line":1,"label":"refusal","refusalScore":1,"projections":{"persona":{"0":{"last_prompt":0.5}}}}';
+    const deep = `{"id":"b","line":2,"label":"bypass","refusalScore":0,"projections":{"persona":{"0":{"last_prompt":${arr(DEEP)}}}}}`;
+    const { rows, bad } = parseResults(`${ok}\n${deep}\n`);
+    assert.deepEqual([...rows.keys()], ['a']);
+    assert.equal(bad, 1);
+    for (const r of rows.values()) assert.doesNotThrow(() => rowDetails(r));
   });
 
   test('a direction file whose metadata "extra" nests too deep names the file', async () => {
