@@ -58,3 +58,14 @@ export function valueTooDeep(value: unknown, max = MAX_NESTING): boolean {
   }
   return false;
 }
+
+/** 1-based line and column (UTF-16 units) of `offset` in `text`, to say where an input is too deep. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}

@@ -3,17 +3,17 @@
 // recursion, against one stated limit (MAX_NESTING = 64) and refused with the file and place.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { loadDirection, saveDirection } from '../../src/engine/index';
+import { loadDirection, loadModel, saveDirection } from '../../src/engine/index';
 import { ConditionFileError, parseConditions } from '../../src/engine/experiments/conditions';
 import { parseJsonl, parsePromptFile } from '../../src/engine/prompts/index';
 import { parseResults, rowDetails } from '../../src/extension/experiments/results';
 import { jsonTooDeepAt, MAX_NESTING, valueTooDeep } from '../../src/protocol/nesting';
 import { CheckConditions, Hello } from '../../src/protocol/rpc';
-import { ROOT, startClient } from '../unit/worker-harness';
+import { FIXTURE_MODEL, ROOT, startClient } from '../unit/worker-harness';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'rl-nesting-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -93,6 +93,15 @@ describe('inputs nested too deep are refused with the file and the place', () =>
     assert.deepEqual([...rows.keys()], ['a']);
     assert.equal(bad, 1);
     for (const r of rows.values()) assert.doesNotThrow(() => rowDetails(r));
+  });
+
+  test("a model folder's JSON (tokenizer.json, which the tokenizers library walks recursively) names the file, line and column", async () => {
+    const dir = path.join(tmp, 'model');
+    cpSync(FIXTURE_MODEL, dir, { recursive: true, filter: (f) => !f.includes('.hooked-') });
+    const tj = path.join(dir, 'tokenizer.json');
+    const pre = '{"type":"Sequence","normalizers":[';
+    writeFileSync(tj, readFileSync(tj, 'utf8').replace(/^\{/, `{"normalizer_x":${pre.repeat(DEEP)}${']}'.repeat(DEEP)},`));
+    await assert.rejects(loadModel(dir), (e: Error) => e.message.startsWith(`${tj}:1:`) && TOO_DEEP.test(e.message));
   });
 
   test('a direction file whose metadata "extra" nests too deep names the file', async () => {

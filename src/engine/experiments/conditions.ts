@@ -9,9 +9,9 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { DecodingOptions, Intervention, Positions } from '../../protocol/types';
 import schemaJson from '../../../schemas/conditions.schema.json';
 import { parseLayers } from './layers';
-import { tooDeepMessage, valueTooDeep } from '../../protocol/nesting';
+import { lineColumn, tooDeepMessage, valueTooDeep } from '../../protocol/nesting';
 import { validateAgainstSchema, type JsonPath } from './schema-check';
-import { lineColumn, yamlTooDeepAt } from './yaml-depth';
+import { yamlTooDeepAt } from './yaml-depth';
 
 export interface LocatedIssue {
   file: string;

@@ -32,13 +32,3 @@ export function yamlTooDeepAt(text: string, max = MAX_NESTING): number | undefin
   return undefined;
 }
 
-/** 1-based line and column (UTF-16 units) of `offset` in `text`. */
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return { line, column: offset - start + 1 };
-}

@@ -1,6 +1,7 @@
 // Reading JSON files of a model folder with errors that say which file and which line.
 
 import { readFileSync, statSync } from 'node:fs';
+import { jsonTooDeepAt, lineColumn, tooDeepMessage } from '../../protocol/nesting';
 
 export function fileExists(path: string): boolean {
   try {
@@ -22,6 +23,12 @@ export function readText(path: string, what: string): string {
 
 /** Parse JSON; a syntax error names the file, line and column. */
 export function parseJson(text: string, path: string): unknown {
+  // What reads these (the tokenizers library among them) recurses per level: bound it first.
+  const deep = jsonTooDeepAt(text);
+  if (deep !== undefined) {
+    const { line, column } = lineColumn(text, deep);
+    throw new Error(`${path}:${line}:${column}: ${tooDeepMessage()}`);
+  }
   try {
     return JSON.parse(text);
   } catch (e) {
