@@ -222,7 +222,11 @@ export class WorkerClient {
   async ensureStarted(token?: CancelToken): Promise<Running> {
     if (this.running) return this.running;
     if (!this.starting) {
-      this.starting = this.start().finally(() => (this.starting = undefined));
+      // Cleared only if still ours: kill() may have dropped it and a new start begun since.
+      const starting: Promise<Running> = this.start().finally(() => {
+        if (this.starting === starting) this.starting = undefined;
+      });
+      this.starting = starting;
     }
     if (!token) return this.starting;
     if (token.isCancellationRequested) throw new CancelledError();
@@ -331,6 +335,7 @@ export class WorkerClient {
   async stop(graceMs = 2000): Promise<void> {
     const ws = [this.running, this.launching].filter((x): x is Running => !!x);
     this.running = this.launching = undefined;
+    if (ws.length) this.starting = undefined;
     await Promise.all(ws.map(async (w) => {
       w.stopping = true;
       const gone = w.died.catch(() => undefined);
@@ -345,6 +350,7 @@ export class WorkerClient {
   async kill(): Promise<void> {
     const ws = [this.running, this.launching].filter((x): x is Running => !!x);
     this.running = this.launching = undefined;
+    if (ws.length) this.starting = undefined; // the next ensureStarted starts afresh, not the dying start
     await Promise.all(ws.map(async (w) => {
       w.stopping = true;
       this.end(w, 'Restart Engine ended it');

@@ -95,6 +95,19 @@ describe('worker lifecycle', { timeout: 30_000 }, () => {
     assert.equal(deaths.length, 0, 'an asked-for end is not reported as a death');
   });
 
+  test('Restart Engine while starting: kill() then ensureStarted() gives a fresh, working worker', async () => {
+    const client = new WorkerClient({ workerPath: await bundleWorker(), log: () => undefined });
+    try {
+      const pending = client.request(Hello, undefined);
+      await client.kill();
+      await assert.rejects(pending, WorkerDiedError);
+      const w = await client.ensureStarted();
+      assert.equal((await client.request(Hello, undefined)).pid, w.child.pid);
+    } finally {
+      await client.stop();
+    }
+  });
+
   test('stop() ends a starting worker that ignores SIGTERM and shutdown, after the grace period', async () => {
     const { client, pid } = silentClient();
     const pending = client.request(Hello, undefined);
