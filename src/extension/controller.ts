@@ -9,6 +9,7 @@ import type { RunStopReason } from '../protocol/webview';
 import type { AxisSummary, DecodingOptions, Intervention, ModelSummary, TokenEvent, TraceResult } from '../protocol/types';
 import { readSettings, resolvePath, type Settings } from './config';
 import { EngineSession, type EngineTarget } from './engineSession';
+import { promptAxisFiles } from './paths';
 import { readPromptAt, type LoadedPrompt, type PromptSource } from './promptFiles';
 import { confirmLoad } from './trust';
 import { CancelledError, WorkerClient } from './workerClient';
@@ -114,7 +115,10 @@ export class Controller implements vscode.Disposable {
     dtype ??= settings.dtype !== 'auto' ? settings.dtype : undefined;
     await confirmLoad('model folder', folder);
 
-    let files = this.axesChoice ?? settings.axesFiles.map(resolvePath);
+    // The user's pick, else the prompt file's axes, else settings, else the model's shipped axes.
+    const fromSettings = settings.axesFiles.map(resolvePath);
+    const fromPrompt = prompt?.axes?.length ? promptAxisFiles(prompt.axes, prompt.fileDir, [...shippedAxes(folder), ...fromSettings]) : undefined;
+    let files = this.axesChoice ?? fromPrompt ?? fromSettings;
     if (files.length === 0) files = shippedAxes(folder);
     for (const f of files) await confirmLoad('direction file', f);
     const axes: AxisFile[] = files.map((p) => ({ path: p }));

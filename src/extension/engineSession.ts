@@ -41,7 +41,7 @@ export class EngineSession {
 
   /** Loads the model and axes the target names, unless the live worker already has them. */
   async prepare(target: EngineTarget, token?: CancelToken, step?: (what: string) => void): Promise<{ model: ModelSummary; axes: AxisSummary[] }> {
-    await this.client.ensureStarted();
+    await this.client.ensureStarted(token);
     if (this.client.currentGeneration !== this.generation) {
       this.generation = this.client.currentGeneration;
       this.modelKey = this.axesKey = '';

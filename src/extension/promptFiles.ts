@@ -20,6 +20,8 @@ export interface LoadedPrompt {
   /** Folder of the source file, for relative paths in it. */
   fileDir: string | undefined;
   model?: string;
+  /** The file's `axes`: names or direction-file paths as written (resolved by the controller). */
+  axes?: string[];
   interventions?: Intervention[];
   decoding?: Partial<DecodingOptions>;
   /** Some intervention says "all" layers: parse again once the model's layer count is known. */
@@ -98,6 +100,7 @@ export async function readPromptAt(source: PromptSource, nLayers?: number): Prom
     const p = parsed.prompt;
     const out: LoadedPrompt = { prompt: toPromptInput(p), label: name, fileDir, decoding: p.decoding };
     if (p.model) out.model = p.model;
+    if (p.axes.length) out.axes = [...p.axes];
     if (p.interventions.length) {
       out.interventions = p.interventions.map(({ layerSpec: _spec, ...iv }) => iv as Intervention);
       if (out.interventions.some((iv) => iv.layers.length === 0)) out.needsLayerCount = true;

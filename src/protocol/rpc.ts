@@ -6,6 +6,7 @@
 // the engine's AbortSignal.
 
 import type { CancellationToken, Disposable, MessageConnection } from 'vscode-jsonrpc';
+import { tooDeepMessage, valueTooDeep } from './nesting';
 import type { AxisSummary, DecodingOptions, Intervention, Label, ModelSummary, PromptInput, TokenEvent, TokenInfo, TraceResult } from './types';
 
 /** A request type: method name plus phantom parameter and result types. */
@@ -180,6 +181,11 @@ export interface CheckConditionsResult {
   issues: ConditionIssue[];
   conditions: number;
   sweeps: number;
+  /**
+   * The files a run would load besides the model (absolute): its direction files and prompt
+   * sets. The host asks before loading them from an untrusted workspace. Absent on issues.
+   */
+  files?: { kind: 'direction file' | 'prompt set'; path: string }[];
 }
 /** host → worker: check a condition file's schema and references without a model. */
 export const CheckConditions = request<CheckConditionsParams, CheckConditionsResult>('refusalLens/checkConditions');
@@ -281,7 +287,10 @@ export function onRequest<P, R>(
   // vscode-jsonrpc passes the params (when the request has any) and then the token, always last.
   return conn.onRequest<unknown, unknown>(type.method, (...args: unknown[]): Promise<unknown> => {
     const token = args[args.length - 1] as CancellationToken;
-    return Promise.resolve().then(() => handler((args.length > 1 ? args[0] : undefined) as P, token));
+    const params = args.length > 1 ? args[0] : undefined;
+    // Handlers echo, log and pass on params (JSON.stringify recurses): measure them first.
+    if (valueTooDeep(params)) return Promise.reject(new Error(`${type.method}: the request's params are ${tooDeepMessage()}`));
+    return Promise.resolve().then(() => handler(params as P, token));
   });
 }
 

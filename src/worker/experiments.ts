@@ -81,7 +81,11 @@ export function registerExperiments(host: ExperimentHost): void {
     const [E] = await load();
     try {
       const plan = E.loadConditionFile(file);
-      return { issues: [], conditions: plan.conditions.length, sweeps: plan.sweeps.length };
+      const files: NonNullable<CheckConditionsResult['files']> = [
+        ...plan.axes.flatMap((a) => (a.kind === 'file' ? [{ kind: 'direction file' as const, path: a.file }] : [])),
+        ...plan.sets.flatMap((s) => (s.source.kind === 'file' ? [{ kind: 'prompt set' as const, path: s.source.file }] : [])),
+      ];
+      return { issues: [], conditions: plan.conditions.length, sweeps: plan.sweeps.length, files };
     } catch (e) {
       const issues = issuesOf(e);
       if (issues) return { issues, conditions: 0, sweeps: 0 };

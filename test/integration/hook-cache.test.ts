@@ -41,8 +41,9 @@ test('written next to the source (external data resolves), reused on the second 
   assert.equal(first.cached, false);
   assert.match(path.basename(first.path), /^model\.hooked-[0-9a-f]{12}\.onnx$/);
   assert.equal(path.dirname(first.path), path.dirname(src));
-  const json = JSON.parse(readFileSync(first.path.replace(/\.onnx$/, '.json'), 'utf8'));
+  const { graph, ...json } = JSON.parse(readFileSync(first.path.replace(/\.onnx$/, '.json'), 'utf8'));
   assert.deepEqual(json, first.info);
+  assert.deepEqual(graph, { bytes: statSync(first.path).size, sha256: await sha256File(first.path) }, 'the sidecar checks the graph');
   assert.equal(json.rewriteVersion, REWRITE_VERSION);
   const before = statSync(first.path);
 

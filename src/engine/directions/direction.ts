@@ -2,6 +2,7 @@
 // vectors, layer l = output of decoder block l) plus string metadata. This file turns bytes into a
 // checked Direction and back; reading and writing paths lives in io.ts.
 import { decodeF32, encodeF32, readSafetensors, SafetensorsError, writeSafetensors } from './safetensors';
+import { tooDeepMessage, valueTooDeep } from '../../protocol/nesting';
 
 /** The tensor name every direction file must hold. */
 export const DIRECTION_TENSOR = 'direction';
@@ -178,6 +179,8 @@ function metaFromStrings(m: Record<string, string>, nLayers: number, fail: (d: s
     } catch (e) {
       fail(`metadata field extra must hold JSON: ${(e as Error).message}`);
     }
+    // It is copied into receipts and messages (JSON.stringify recurses): bound it like any input.
+    if (valueTooDeep(meta.extra)) fail(`metadata field extra is ${tooDeepMessage()}`);
   }
   const other = Object.fromEntries(Object.entries(m).filter(([k]) => !KNOWN.has(k)));
   if (Object.keys(other).length) meta.other = other;

@@ -10,7 +10,9 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { DecodingOptions, Intervention, Positions } from '../../protocol/types';
 import schemaJson from '../../../schemas/conditions.schema.json';
 import { parseLayers } from './layers';
+import { lineColumn, tooDeepMessage, valueTooDeep } from '../../protocol/nesting';
 import { validateAgainstSchema, type JsonPath } from './schema-check';
+import { yamlTooDeepAt } from './yaml-depth';
 
 export interface LocatedIssue {
   file: string;
@@ -84,6 +86,9 @@ export function loadConditionFile(file: string): ConditionPlan {
 
 export function parseConditions(text: string, file: string, sha256 = createHash('sha256').update(text).digest('hex')): ConditionPlan {
   const lc = new LineCounter();
+  // Measured before parseDocument, whose composer recurses per level (see yaml-depth.ts).
+  const deep = yamlTooDeepAt(text);
+  if (deep !== undefined) throw new ConditionFileError([{ file, ...lineColumn(text, deep), field: '', message: tooDeepMessage() }]);
   // YAML 1.2 is a superset of JSON, so one parser (with positions) serves both forms.
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   const at = (offset: number) => lc.linePos(offset);
@@ -100,7 +105,15 @@ export function parseConditions(text: string, file: string, sha256 = createHash(
     const { line, col } = at(off);
     return { file, line, column: col, field: fieldName(p), message };
   };
-  const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (e) {
+    // yaml's alias-bomb guard throws without a place: name the file at least.
+    throw new ConditionFileError([locate([], (e as Error).message)]);
+  }
+  // Aliases can nest what the text does not (checked above); the walkers below recurse.
+  if (valueTooDeep(value)) throw new ConditionFileError([locate([], `${tooDeepMessage()}, counting what its aliases repeat`)]);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConditionFileError([locate([], 'the file must hold a mapping with sets, decoding and conditions')]);
   }

@@ -3,6 +3,7 @@
 import { statSync } from 'node:fs';
 import { FileReadError, readBoundedText } from '../io/read.js';
 import { LIMITS } from '../../protocol/limits.js';
+import { jsonTooDeepAt, lineColumn, tooDeepMessage } from '../../protocol/nesting';
 
 export function fileExists(path: string): boolean {
   try {
@@ -33,6 +34,12 @@ export function readText(path: string, what: string): string {
 
 /** Parse JSON; a syntax error names the file, line and column. */
 export function parseJson(text: string, path: string): unknown {
+  // What reads these (the tokenizers library among them) recurses per level: bound it first.
+  const deep = jsonTooDeepAt(text);
+  if (deep !== undefined) {
+    const { line, column } = lineColumn(text, deep);
+    throw new Error(`${path}:${line}:${column}: ${tooDeepMessage()}`);
+  }
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -62,17 +62,26 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
   // Hashing a FIFO would block forever: the graph must be a regular file.
   assertRegularFile(graphPath, 'ONNX graph');
   const graphHash = await sha256File(graphPath);
-  const hook = await hookedModelPath(graphPath, {
+  const hookOpts = {
     numLayers: config.numLayers,
     dModel: config.dModel,
     // A read-only model folder (a system install) still works: the graph goes to the user's cache.
     cacheDir: opts.cacheDir || userCacheDir(),
-  });
+  };
+  let hook = await hookedModelPath(graphPath, hookOpts);
   const sessionCfg: SessionConfig = {
     ...(opts.threads ? { threads: opts.threads } : {}),
     ...(opts.providers ? { providers: opts.providers } : {}),
   };
-  const hookedSession = await createSession(hook.path, sessionCfg);
+  let hookedSession: Awaited<ReturnType<typeof createSession>>;
+  try {
+    hookedSession = await createSession(hook.path, sessionCfg);
+  } catch (e) {
+    // A cached graph onnxruntime cannot open is rewritten once; a fresh one that fails is a real error.
+    if (!hook.cached) throw e;
+    hook = await hookedModelPath(graphPath, { ...hookOpts, rebuild: true });
+    hookedSession = await createSession(hook.path, sessionCfg);
+  }
   const hooked = describeGraph(hookedSession, hook.path, config);
   if (hooked.hookLayers !== config.numLayers) {
     await release(hookedSession);

@@ -2,6 +2,7 @@
 // (AdvBench "goal", StrongREJECT "forbidden_prompt", Alpaca "instruction" + "input", plain
 // "prompt", or a chat "messages" list). A bad line becomes a diagnostic and the rest still load.
 import { getNodeValue, parseTree, type Node, type ParseError } from 'jsonc-parser';
+import { jsonTooDeepAt, tooDeepMessage } from '../../protocol/nesting';
 import type { DatasetRow, Diagnostic } from '../../protocol/prompts';
 import type { ChatMessage } from '../../protocol/types';
 import { Checker, Locator } from './check';
@@ -71,6 +72,11 @@ export function parseJsonl(text: string, fileLabel: string): { rows: DatasetRow[
 }
 
 function readRow(c: Checker, line: string, lineNo: number): DatasetRow | undefined {
+  const deep = jsonTooDeepAt(line); // before parseTree, which recurses per level
+  if (deep !== undefined) {
+    c.report(deep, 1, [], tooDeepMessage());
+    return undefined;
+  }
   const errors: ParseError[] = [];
   const root = parseTree(line, errors, { disallowComments: true, allowTrailingComma: false });
   if (errors.length) {

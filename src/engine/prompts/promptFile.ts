@@ -3,6 +3,7 @@
 // so the extension can validate unsaved editor buffers. The schema for editors is
 // schemas/rlprompt.schema.json; PROMPT_FIELDS and DECODING_FIELDS must match it (a test checks).
 import { parseTree, type Node, type ParseError } from 'jsonc-parser';
+import { jsonTooDeepAt, tooDeepMessage } from '../../protocol/nesting';
 import type { Diagnostic, ParsedPrompt } from '../../protocol/prompts';
 import type { DecodingOptions } from '../../protocol/types';
 import { Checker, Locator } from './check';
@@ -25,6 +26,11 @@ export interface PromptFileOptions {
 export function parsePromptFile(text: string, fileLabel: string, opts: PromptFileOptions = {}): { prompt?: ParsedPrompt; diagnostics: Diagnostic[] } {
   const src = text.charCodeAt(0) === 0xfeff ? ' ' + text.slice(1) : text; // keep offsets; JSON has no BOM
   const c = new Checker(fileLabel, new Locator(src));
+  const deep = jsonTooDeepAt(src); // before parseTree, which recurses per level
+  if (deep !== undefined) {
+    c.report(deep, 1, [], tooDeepMessage());
+    return { diagnostics: c.diagnostics };
+  }
   const errors: ParseError[] = [];
   const root = parseTree(src, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
   if (errors.length) {

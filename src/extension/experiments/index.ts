@@ -21,11 +21,13 @@ import {
   type AblateResult,
   type AnnotatePosition,
   type AnnotateResult,
+  type CheckConditionsResult,
   type ConditionIssue,
   type ExperimentProgressParams,
 } from '../../protocol/rpc';
 import { readSettings, type Settings } from '../config';
 import type { Controller } from '../controller';
+import { confirmLoads } from '../trust';
 import { CancelledError } from '../workerClient';
 import { issueSpan, issuesSummary } from './conditionIssues';
 import { page, receiptBody, summaryBody } from './render';
@@ -393,9 +395,13 @@ export class ExperimentsUi implements vscode.Disposable {
 
   /** Checks a condition file (no model needed) and shows its problems as diagnostics; returns them. */
   async checkConditions(uri: vscode.Uri): Promise<ConditionIssue[]> {
+    return (await this.checkConditionFile(uri)).issues;
+  }
+
+  private async checkConditionFile(uri: vscode.Uri): Promise<CheckConditionsResult> {
     const res = await this.controller.client.request(CheckConditions, { file: uri.fsPath });
     await this.showIssues(uri, res.issues);
-    return res.issues;
+    return res;
   }
 
   private async showIssues(uri: vscode.Uri, issues: ConditionIssue[]): Promise<void> {
@@ -441,11 +447,14 @@ export class ExperimentsUi implements vscode.Disposable {
     this.running.add(file);
     try {
       // Schema and reference errors first: seconds, before any model loads.
-      const issues = await this.checkConditions(uri);
+      const checked = await this.checkConditionFile(uri);
+      const issues = checked.issues;
       if (issues.length) {
         void vscode.window.showErrorMessage(`Refusal Lens: ${issuesSummary(name, issues)}`);
         return undefined;
       }
+      // The condition file's axis files and prompt sets load in the engine too: same trust check.
+      await confirmLoads(checked.files ?? []);
       const settings: Settings = readSettings();
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Refusal Lens: ablation check ${name}`, cancellable: true },

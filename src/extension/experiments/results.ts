@@ -7,6 +7,7 @@ import { describeOwner, lockHolder } from '../../engine/io/lock';
 import { parseJsonl } from '../../engine/prompts/index';
 import type { AnnotatedErrorRow, AnnotatedRow, AnnotatePosition, ExperimentProgressParams } from '../../protocol/rpc';
 import type { Label } from '../../protocol/types';
+import { valueTooDeep } from '../../protocol/nesting';
 
 /** A result row as the editor keeps it: what the worker streams, plus the response when read from the file. */
 export type LabelledRow = AnnotatedRow & { response?: string };
@@ -74,7 +75,8 @@ export function parseResults(text: string): { rows: Map<string, ResultRow>; bad:
     if (!line.trim()) continue;
     try {
       const x = JSON.parse(line) as unknown;
-      if (isRow(x)) rows.set(x.id, x);
+      // The lenses and the summary walk a row's values recursively: a too-deep row counts as bad.
+      if (isRow(x) && !valueTooDeep(x)) rows.set(x.id, x);
       else bad++;
     } catch {
       bad++;
