@@ -95,7 +95,9 @@ test('two CLI runs on one results file: the second fails fast naming the first; 
     assert.ok(Date.now() - t0 < 30000, `the first run took no lock: ${firstErr}`);
     await sleep(20);
   }
-  const second = await cli(args);
+  // Paused while the second run tries: on a busy machine the first could otherwise finish first.
+  first.kill('SIGSTOP');
+  const second = await cli(args).finally(() => first.kill('SIGCONT'));
   const firstCode = await firstDone;
   assert.equal(second.code, 1, second.err);
   assert.ok(noStack(second), second.err);
