@@ -1,0 +1,150 @@
+"""Decoders of the Hugging Face architectures the checkpoint builder supports (llama with
+llama3/linear rope scaling, mistral with a sliding window, qwen2 with q/k/v biases, qwen3 with
+per-head q_norm/k_norm before RoPE), in the same module interface as llama.py so golden.py's
+forward hooks and greedy_full work on them unchanged.
+
+Parameter names follow transformers once the "model." prefix is added (save_checkpoint in
+checkpoints.py does that): embed_tokens, layers.{i}.self_attn.{q,k,v,o}_proj, ..., norm, lm_head.
+"""
+from __future__ import annotations
+
+import math
+from typing import List, Optional
+
+import torch
+import torch.nn as nn
+
+from .llama import KV, MLP, RMSNorm, build_mask, rotate_half
+
+
+class HFConfig:
+    """The fields of a transformers config.json this reference reads (the dict is kept as is)."""
+
+    def __init__(self, d: dict):
+        self.d = d
+        self.model_type = d["model_type"]
+        self.vocab_size = d["vocab_size"]
+        self.hidden_size = d["hidden_size"]
+        self.num_hidden_layers = d["num_hidden_layers"]
+        self.num_attention_heads = d["num_attention_heads"]
+        self.num_key_value_heads = d.get("num_key_value_heads", self.num_attention_heads)
+        self.dim_head = d.get("head_dim") or self.hidden_size // self.num_attention_heads
+        self.intermediate_size = d["intermediate_size"]
+        self.rms_norm_eps = d["rms_norm_eps"]
+        self.rope_theta = d.get("rope_theta", 10000.0)
+        self.tie_word_embeddings = d.get("tie_word_embeddings", False)
+        self.hidden_act = d.get("hidden_act", "silu")
+        self.attention_bias = self.model_type == "qwen2" or d.get("attention_bias", False)
+        self.qk_norm = self.model_type == "qwen3"
+        self.sliding_window = d.get("sliding_window") if self.model_type == "mistral" else None
+        self.rope_scaling = d.get("rope_scaling")
+
+    def to_hf_dict(self) -> dict:
+        return dict(self.d)
+
+
+def inv_freq(cfg: HFConfig) -> torch.Tensor:
+    """[dh/2] float32 rotary frequencies, with transformers' llama3 / linear scaling."""
+    dh = cfg.dim_head
+    f = 1.0 / (cfg.rope_theta ** (torch.arange(0, dh, 2, dtype=torch.float32) / dh))
+    rs = cfg.rope_scaling
+    if not rs:
+        return f
+    kind = rs.get("rope_type", rs.get("type"))
+    if kind == "linear":
+        return f / rs["factor"]
+    assert kind == "llama3", kind
+    factor, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+    old = rs["original_max_position_embeddings"]
+    lo_wl, hi_wl = old / lo, old / hi
+    wl = 2 * math.pi / f
+    g = torch.where(wl > lo_wl, f / factor, f)
+    smooth = (old / wl - lo) / (hi - lo)
+    smoothed = (1 - smooth) * g / factor + smooth * g
+    medium = ~(wl < hi_wl) & ~(wl > lo_wl)
+    return torch.where(medium, smoothed, g)
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: HFConfig):
+        super().__init__()
+        self.h, self.kvh, self.dh = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.dim_head
+        d, b = cfg.hidden_size, cfg.attention_bias
+        self.q_proj = nn.Linear(d, self.h * self.dh, bias=b)
+        self.k_proj = nn.Linear(d, self.kvh * self.dh, bias=b)
+        self.v_proj = nn.Linear(d, self.kvh * self.dh, bias=b)
+        self.o_proj = nn.Linear(self.h * self.dh, d, bias=False)
+        if cfg.qk_norm:
+            self.q_norm = RMSNorm(self.dh, cfg.rms_norm_eps)
+            self.k_norm = RMSNorm(self.dh, cfg.rms_norm_eps)
+        self.qk_norm = cfg.qk_norm
+
+    def forward(self, x, cos, sin, mask, past: Optional[KV]):
+        b, s, _ = x.shape
+        q = self.q_proj(x).view(b, s, self.h, self.dh)
+        k = self.k_proj(x).view(b, s, self.kvh, self.dh)
+        if self.qk_norm:
+            q, k = self.q_norm(q), self.k_norm(k)
+        q, k = q.transpose(1, 2), k.transpose(1, 2)
+        v = self.v_proj(x).view(b, s, self.kvh, self.dh).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
+        rep = self.h // self.kvh
+        qg = q.reshape(b, self.kvh, rep, s, self.dh)
+        scores = torch.matmul(qg, k.unsqueeze(2).transpose(-1, -2)) / math.sqrt(self.dh)
+        scores = scores.masked_fill(~mask.unsqueeze(2), torch.finfo(scores.dtype).min)
+        out = torch.matmul(torch.softmax(scores, dim=-1), v.unsqueeze(2))
+        out = out.reshape(b, self.h, s, self.dh).transpose(1, 2).reshape(b, s, self.h * self.dh)
+        return self.o_proj(out), (k, v)
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: HFConfig):
+        super().__init__()
+        self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+        self.self_attn = Attention(cfg)
+        self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+        self.mlp = MLP(cfg)
+
+    def forward(self, x, cos, sin, mask, past=None, presents=None):
+        a, present = self.self_attn(self.input_layernorm(x), cos, sin, mask, past)
+        if presents is not None:
+            presents.append(present)
+        h = x + a
+        return h + self.mlp(self.post_attention_layernorm(h))
+
+
+class HFCausalLM(nn.Module):
+    def __init__(self, cfg: HFConfig):
+        super().__init__()
+        self.config = cfg
+        self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
+        self.layers = nn.ModuleList([Block(cfg) for _ in range(cfg.num_hidden_layers)])
+        self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+        self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
+        if cfg.tie_word_embeddings:
+            self.lm_head.weight = self.embed_tokens.weight
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None):
+        b, s = input_ids.shape
+        past = 0 if past_key_values is None else past_key_values[0][0].shape[2]
+        if position_ids is None:
+            position_ids = (torch.arange(s) + past).unsqueeze(0).expand(b, s)
+        x = self.embed_tokens(input_ids)
+        freqs = position_ids.to(torch.float32).unsqueeze(-1) * inv_freq(self.config)
+        emb = torch.cat([freqs, freqs], dim=-1)
+        cos, sin = emb.cos().unsqueeze(1), emb.sin().unsqueeze(1)
+        mask = build_mask(attention_mask, b, s, past)
+        w = self.config.sliding_window
+        if w is not None:
+            # transformers' sliding window: query at cache index i sees keys j with i - j < w
+            q_idx = torch.arange(s) + past
+            k_idx = torch.arange(past + s)
+            mask = mask & (k_idx.unsqueeze(0) > q_idx.unsqueeze(1) - w)
+        presents: List[KV] = []
+        for i, layer in enumerate(self.layers):
+            x = layer(x, cos, sin, mask, None if past_key_values is None else past_key_values[i], presents)
+        return self.lm_head(self.norm(x)), presents
