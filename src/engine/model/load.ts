@@ -3,6 +3,7 @@
 // so external *.onnx_data files next to the graph are resolved by ONNX Runtime.
 
 import { basename, resolve } from 'node:path';
+import { checkpointGraph } from '../checkpoint/index.js';
 import { hookedModelPath, sha256File, type HookInfo } from '../onnx/index.js';
 import { createSession, release, type SessionConfig } from '../runtime.js';
 import { readModelConfig, type ModelConfig } from './config.js';
@@ -55,7 +56,8 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
   }
   const config = readModelConfig(folder);
   const tokenizer = await loadTokenizer(folder);
-  const { dtype, path: graphPath } = selectGraph(folder, dtypeAsked);
+  // a safetensors checkpoint without an ONNX graph: built into one (cached), then as any export
+  const { dtype, path: graphPath } = (await checkpointGraph(folder, dtypeAsked, opts.cacheDir)) ?? selectGraph(folder, dtypeAsked);
   const graphHash = await sha256File(graphPath);
   const hook = await hookedModelPath(graphPath, {
     numLayers: config.numLayers,

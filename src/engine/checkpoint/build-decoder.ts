@@ -1,0 +1,121 @@
+// The decoder graph of a llama / mistral / qwen2 / qwen3 checkpoint in standard ONNX ops
+// (opset 17, float32), in the onnx-community I/O layout, so the hooking rewrite and the
+// generation loop treat it as any export:
+//   inputs  input_ids [b, s], attention_mask [b, past + s], position_ids [b, s] (int64),
+//           past_key_values.{i}.key/.value [b, kv_heads, past, head_dim]
+//   outputs logits [b, s, vocab], present.{i}.key/.value [b, kv_heads, past + s, head_dim]
+// Each block output is an Add of two computed values (attention and MLP residual adds), the
+// form the residual walk of onnx/residual.ts follows. Attention takes an explicit boolean mask
+// (causal ∧ not padding ∧ window), so left-padded rows are exact; a fully masked query row
+// (a padding position) gets a uniform softmax instead of NaN, as transformers' does.
+
+import { DT, makeModel, type ModelProto } from '../onnx/proto.js';
+import type { ArchSpec } from './arch.js';
+import { attrInt, attrInts, GraphBuilder } from './graph-builder.js';
+
+/** Returns the initializer name holding the named checkpoint tensor (as float32). */
+export type WeightRef = (tensor: string) => string;
+
+const F32_MIN = -3.4028234663852886e38;
+
+export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
+  const g = new GraphBuilder();
+  const { numHeads: h, numKvHeads: kvh, headDim: dh } = s;
+  const ids = g.input('input_ids', DT.INT64, ['batch_size', 'sequence_length']);
+  const mask = g.input('attention_mask', DT.INT64, ['batch_size', 'total_sequence_length']);
+  const pos = g.input('position_ids', DT.INT64, ['batch_size', 'sequence_length']);
+  const past = Array.from({ length: s.numLayers }, (_, i) => ({
+    k: g.input(`past_key_values.${i}.key`, DT.FLOAT, ['batch_size', kvh, 'past_sequence_length', dh]),
+    v: g.input(`past_key_values.${i}.value`, DT.FLOAT, ['batch_size', kvh, 'past_sequence_length', dh]),
+  }));
+
+  // ---- shared: attention mask [b, 1, 1, s, t] and rotary cos/sin [b, 1, s, dh] ----
+  const M = '/model/mask';
+  const sLen = g.op(M, 'Gather', [g.op(M, 'Shape', [ids]), g.i64([1], [])], [attrInt('axis', 0)]);
+  const tLen = g.op(M, 'Gather', [g.op(M, 'Shape', [mask]), g.i64([1], [])], [attrInt('axis', 0)]);
+  const qIdx = g.op(M, 'Range', [g.op(M, 'Sub', [tLen, sLen]), tLen, g.i64([1], [])]); // cache index of each query
+  const kIdx = g.op(M, 'Range', [g.i64([0], []), tLen, g.i64([1], [])]);
+  const qCol = g.op(M, 'Unsqueeze', [qIdx, g.i64([1])]); // [s, 1]
+  const kRow = g.op(M, 'Unsqueeze', [kIdx, g.i64([0])]); // [1, t]
+  let allowed = g.op(M, 'LessOrEqual', [kRow, qCol]); // causal [s, t]
+  if (s.slidingWindow !== undefined) {
+    const inWindow = g.op(M, 'Greater', [kRow, g.op(M, 'Sub', [qCol, g.i64([s.slidingWindow], [])])]);
+    allowed = g.op(M, 'And', [allowed, inWindow]);
+  }
+  const notPad = g.op(M, 'Unsqueeze', [g.op(M, 'Cast', [mask], [attrInt('to', DT.BOOL)]), g.i64([1, 2])]); // [b, 1, 1, t]
+  const mask5 = g.op(M, 'Unsqueeze', [g.op(M, 'And', [allowed, notPad]), g.i64([2])]); // [b, 1, 1, s, t]
+  const negInf = g.f32([F32_MIN], []);
+
+  const R = '/model/rotary';
+  const posF = g.op(R, 'Unsqueeze', [g.op(R, 'Cast', [pos], [attrInt('to', DT.FLOAT)]), g.i64([2])]); // [b, s, 1]
+  const freqs = g.op(R, 'Mul', [posF, g.f32(s.invFreq)]); // [b, s, dh/2]
+  const emb = g.op(R, 'Concat', [freqs, freqs], [attrInt('axis', -1)]);
+  const cos = g.op(R, 'Unsqueeze', [g.op(R, 'Cos', [emb]), g.i64([1])]); // [b, 1, s, dh]
+  const sin = g.op(R, 'Unsqueeze', [g.op(R, 'Sin', [emb]), g.i64([1])]);
+  const halves = g.i64([dh / 2, dh / 2]);
+
+  const rmsNorm = (scope: string, x: string, w: string): string => {
+    const ms = g.op(scope, 'ReduceMean', [g.op(scope, 'Mul', [x, x])], [attrInts('axes', [-1]), attrInt('keepdims', 1)]);
+    const inv = g.op(scope, 'Reciprocal', [g.op(scope, 'Sqrt', [g.op(scope, 'Add', [ms, g.f32([s.eps], [])])])]);
+    return g.op(scope, 'Mul', [g.op(scope, 'Mul', [x, inv]), weight(w)]);
+  };
+  // HF Linear: weight [out, in], so x · Wᵀ (+ b); onnxruntime folds the constant Transpose at load
+  const linear = (scope: string, x: string, w: string, bias?: string): string => {
+    const y = g.op(scope, 'MatMul', [x, g.op(scope, 'Transpose', [weight(w)], [attrInts('perm', [1, 0])])]);
+    return bias ? g.op(scope, 'Add', [y, weight(bias)]) : y;
+  };
+  const rope = (scope: string, x: string): string => {
+    const [x1, x2] = g.opMulti(scope, 'Split', [x, halves], 2, [attrInt('axis', -1)]) as [string, string];
+    const rot = g.op(scope, 'Concat', [g.op(scope, 'Neg', [x2]), x1], [attrInt('axis', -1)]);
+    return g.op(scope, 'Add', [g.op(scope, 'Mul', [x, cos]), g.op(scope, 'Mul', [rot, sin])]);
+  };
+  const heads = (scope: string, x: string, n: number, norm?: string): string => {
+    let y = g.op(scope, 'Reshape', [x, g.i64([0, 0, n, dh])]); // [b, s, n, dh]
+    if (norm) y = rmsNorm(`${scope}/norm`, y, norm);
+    return g.op(scope, 'Transpose', [y], [attrInts('perm', [0, 2, 1, 3])]); // [b, n, s, dh]
+  };
+
+  let x = g.op('/model/embed_tokens', 'Gather', [weight('model.embed_tokens.weight'), ids], [attrInt('axis', 0)]);
+  for (let i = 0; i < s.numLayers; i++) {
+    const P = `/model/layers.${i}`;
+    const p = `model.layers.${i}`;
+    const A = `${P}/self_attn`;
+    const xn = rmsNorm(`${P}/input_layernorm`, x, `${p}.input_layernorm.weight`);
+    const b = (n: string) => (s.qkvBias ? `${p}.self_attn.${n}.bias` : undefined);
+    const q = rope(`${A}/q_rope`, heads(`${A}/q`, linear(`${A}/q_proj`, xn, `${p}.self_attn.q_proj.weight`, b('q_proj')), h, s.qkNorm ? `${p}.self_attn.q_norm.weight` : undefined));
+    const k = rope(`${A}/k_rope`, heads(`${A}/k`, linear(`${A}/k_proj`, xn, `${p}.self_attn.k_proj.weight`, b('k_proj')), kvh, s.qkNorm ? `${p}.self_attn.k_norm.weight` : undefined));
+    const v = heads(`${A}/v`, linear(`${A}/v_proj`, xn, `${p}.self_attn.v_proj.weight`, b('v_proj')), kvh);
+    const kAll = g.op(A, 'Concat', [past[i]!.k, k], [attrInt('axis', 2)], `present.${i}.key`);
+    const vAll = g.op(A, 'Concat', [past[i]!.v, v], [attrInt('axis', 2)], `present.${i}.value`);
+    // grouped-query attention without copying k/v: query heads grouped by their kv head
+    const qg = g.op(A, 'Reshape', [q, g.i64([0, kvh, h / kvh, -1, dh])]); // [b, kvh, rep, s, dh]
+    const kT = g.op(A, 'Transpose', [g.op(A, 'Unsqueeze', [kAll, g.i64([2])])], [attrInts('perm', [0, 1, 2, 4, 3])]); // [b, kvh, 1, dh, t]
+    const scores = g.op(A, 'Mul', [g.op(A, 'MatMul', [qg, kT]), g.f32([1 / Math.sqrt(dh)], [])]);
+    const probs = g.op(A, 'Softmax', [g.op(A, 'Where', [mask5, scores, negInf])], [attrInt('axis', -1)]);
+    const ctx = g.op(A, 'MatMul', [probs, g.op(A, 'Unsqueeze', [vAll, g.i64([2])])]); // [b, kvh, rep, s, dh]
+    const merged = g.op(A, 'Reshape', [g.op(A, 'Transpose', [g.op(A, 'Reshape', [ctx, g.i64([0, h, -1, dh])])], [attrInts('perm', [0, 2, 1, 3])]), g.i64([0, 0, h * dh])]);
+    const attn = linear(`${A}/o_proj`, merged, `${p}.self_attn.o_proj.weight`, s.oBias ? `${p}.self_attn.o_proj.bias` : undefined);
+    const h1 = g.op(P, 'Add', [x, attn]);
+
+    const F = `${P}/mlp`;
+    const hn = rmsNorm(`${P}/post_attention_layernorm`, h1, `${p}.post_attention_layernorm.weight`);
+    const mb = (n: string) => (s.mlpBias ? `${p}.mlp.${n}.bias` : undefined);
+    const gate = linear(`${F}/gate_proj`, hn, `${p}.mlp.gate_proj.weight`, mb('gate_proj'));
+    const up = linear(`${F}/up_proj`, hn, `${p}.mlp.up_proj.weight`, mb('up_proj'));
+    const act = g.op(F, 'Mul', [g.op(F, 'Mul', [gate, g.op(F, 'Sigmoid', [gate])]), up]);
+    x = g.op(P, 'Add', [h1, linear(`${F}/down_proj`, act, `${p}.mlp.down_proj.weight`, mb('down_proj'))]);
+  }
+  const xf = rmsNorm('/model/norm', x, 'model.norm.weight');
+  const lmW = s.tied ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  g.op('/lm_head', 'MatMul', [xf, g.op('/lm_head', 'Transpose', [weight(lmW)], [attrInts('perm', [1, 0])])], [], 'logits');
+
+  g.output('logits', DT.FLOAT, ['batch_size', 'sequence_length', s.vocab]);
+  for (let i = 0; i < s.numLayers; i++) {
+    for (const kv of ['key', 'value']) g.output(`present.${i}.${kv}`, DT.FLOAT, ['batch_size', kvh, 'total_sequence_length', dh]);
+  }
+  return makeModel(
+    { name: `refusal-lens-${s.modelType}`, node: g.nodes, initializer: g.initializers, input: g.inputs, output: g.outputs, valueInfo: [] },
+    [{ domain: '', version: 17 }],
+    8,
+  );
+}

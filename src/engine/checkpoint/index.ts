@@ -1,0 +1,23 @@
+// Hugging Face checkpoint folders (config.json + *.safetensors) built into an ONNX graph in
+// TypeScript; see docs/ARCHITECTURE.md, "Checkpoint folders".
+
+import { availableGraphs } from '../model/files.js';
+import { buildCheckpoint } from './build.js';
+import { isCheckpointFolder } from './files.js';
+
+export { SUPPORTED_ARCHS, readArch, expectedTensors, type ArchSpec } from './arch.js';
+export { BUILDER_VERSION, COMPUTE_DTYPE, buildCheckpoint, planCheckpoint, userCacheDir, type BuiltCheckpoint, type CheckpointPlan } from './build.js';
+export { CheckpointError, isCheckpointFolder, readCheckpointFiles, type CheckpointFiles, type TensorRef } from './files.js';
+
+/**
+ * The graph loadModel opens for a folder that has no ONNX graph but a checkpoint: built (or
+ * taken from the cache) now. undefined for an ONNX folder, which keeps its own path.
+ */
+export async function checkpointGraph(folder: string, dtype: string, cacheDir?: string): Promise<{ dtype: 'fp32'; path: string } | undefined> {
+  if (availableGraphs(folder).size > 0 || !isCheckpointFolder(folder)) return undefined;
+  if (dtype !== 'fp32') {
+    throw new Error(`model folder ${folder} is a safetensors checkpoint: it is built for fp32 compute only (asked: ${dtype}); use --dtype fp32`);
+  }
+  const built = await buildCheckpoint(folder, cacheDir ? { cacheDir } : {});
+  return { dtype: 'fp32', path: built.graphPath };
+}
