@@ -1,0 +1,142 @@
+// Bad checkpoint folders: each fails with a message naming the file and the tensor or field,
+// before any session is opened; a hub-cache snapshot (files are symlinks into ../../blobs) opens.
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { main } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/command';
+import { loadModel } from '../../src/engine/index';
+import { assertClose, golden } from './engine-fixtures';
+
+const CHECKPOINTS = join(__dirname, '..', 'fixtures', 'checkpoints');
+const work = mkdtempSync(join(tmpdir(), 'rl-ckpt-err-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+let n = 0;
+
+/** A fresh copy of a fixture checkpoint, edited by `edit`. */
+function copyOf(name: string, edit: (dir: string) => void): string {
+  const dir = join(work, `${name}-${n++}`);
+  cpSync(join(CHECKPOINTS, name), dir, { recursive: true });
+  edit(dir);
+  return dir;
+}
+
+function editJson(file: string, change: (o: Record<string, unknown>) => void): void {
+  const o = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  change(o);
+  writeFileSync(file, JSON.stringify(o));
+}
+
+const load = (dir: string) => loadModel(dir, { threads: 1, cacheDir: join(work, 'cache') });
+
+describe('checkpoint bad inputs', () => {
+  it('a truncated shard names the file and the tensor cut off', async () => {
+    const dir = copyOf('qwen3-sharded', (d) => {
+      const f = join(d, 'model-00002-of-00002.safetensors');
+      truncateSync(f, statSync(f).size - 100);
+    });
+    await assert.rejects(load(dir), /model-00002-of-00002\.safetensors: truncated safetensors file: tensor '[^']+' ends at byte \d+, the file has \d+ bytes/);
+  });
+
+  it('an index naming a missing shard names the index, the shard and a tensor', async () => {
+    const dir = copyOf('qwen3-sharded', (d) => unlinkSync(join(d, 'model-00002-of-00002.safetensors')));
+    await assert.rejects(load(dir), /model\.safetensors\.index\.json: names shard "model-00002-of-00002\.safetensors" \(for tensor 'model\.[^']+' and others\), which is not in/);
+  });
+
+  it('a tensor of the wrong shape names the file, the tensor and both shapes', async () => {
+    const dir = copyOf('llama3', (d) => {
+      const f = join(d, 'model.safetensors');
+      const buf = readFileSync(f);
+      const hl = Number(buf.readBigUInt64LE(0));
+      const header = buf.subarray(8, 8 + hl).toString('utf8');
+      // same byte count, so the data offsets stay valid: [64,32] -> [32,64]
+      const edited = header.replace(/("model\.layers\.1\.mlp\.up_proj\.weight":\{"dtype":"F32","shape":)\[64,32\]/, '$1[32,64]');
+      assert.notEqual(edited, header);
+      buf.write(edited, 8, 'utf8');
+      writeFileSync(f, buf);
+    });
+    await assert.rejects(load(dir), /model\.safetensors: tensor 'model\.layers\.1\.mlp\.up_proj\.weight' has shape \[32, 64\], config\.json implies \[64, 32\]/);
+  });
+
+  it('a config that disagrees with the tensors (fewer layers than stored) names a tensor left over', async () => {
+    const dir = copyOf('llama3', (d) => editJson(join(d, 'config.json'), (c) => void (c['num_hidden_layers'] = 2)));
+    await assert.rejects(load(dir), /model\.safetensors: tensor 'model\.layers\.2\.[^']+' is not used by llama as configured \(and \d+ more\)/);
+  });
+
+  it('an unsupported model_type is named, with the supported ones', async () => {
+    const dir = copyOf('llama3', (d) => editJson(join(d, 'config.json'), (c) => void (c['model_type'] = 'gpt_neox')));
+    await assert.rejects(load(dir), /config\.json: model_type "gpt_neox" is not supported for checkpoint folders; supported: llama, mistral, qwen2, qwen3/);
+  });
+
+  it('an unimplemented rope scaling type is an error, not ignored', async () => {
+    const dir = copyOf('llama3', (d) => editJson(join(d, 'config.json'), (c) => void (c['rope_scaling'] = { rope_type: 'yarn', factor: 4 })));
+    await assert.rejects(load(dir), /config\.json: rope_scaling: rope type "yarn" is not implemented \(implemented: default, linear, llama3\)/);
+  });
+
+  it('a Qwen sliding window within reach is an error, not ignored', async () => {
+    const dir = copyOf('qwen2-bf16-tied', (d) =>
+      editJson(join(d, 'config.json'), (c) => Object.assign(c, { use_sliding_window: true, sliding_window: 8, max_window_layers: 1 })),
+    );
+    await assert.rejects(load(dir), /config\.json: use_sliding_window: a sliding window of 8 on some layers of qwen2 is not implemented/);
+  });
+
+  it('the CLI reports a bad checkpoint in one line, without a stack trace', async () => {
+    const dir = copyOf('llama3', (d) => editJson(join(d, 'config.json'), (c) => void (c['model_type'] = 'falcon')));
+    let out = '';
+    let err = '';
+    const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), color: false, signal: new AbortController().signal };
+    const code = await main(['trace', dir, '--token-ids', '1,2,3', '-n', '1'], io);
+    assert.notEqual(code, 0);
+    assert.match(err, /model_type "falcon" is not supported/);
+    assert.doesNotMatch(err, /\n\s+at /);
+    assert.equal(out, '');
+  });
+});
+
+describe('hub-cache snapshot', () => {
+  it('opens through symlinks into ../../blobs: the build hard-links the blobs, not the links', async () => {
+    const repo = join(work, 'hub', 'models--test--llama3');
+    const snap = join(repo, 'snapshots', 'abc123');
+    mkdirSync(join(repo, 'blobs'), { recursive: true });
+    mkdirSync(snap, { recursive: true });
+    for (const f of readdirSync(join(CHECKPOINTS, 'llama3'))) {
+      const blob = join(repo, 'blobs', `blob-${f}`);
+      cpSync(join(CHECKPOINTS, 'llama3', f), blob);
+      symlinkSync(join('..', '..', 'blobs', `blob-${f}`), join(snap, f));
+    }
+    const g = golden(join('..', 'checkpoints', 'llama3'));
+    const cacheDir = join(work, 'hub-cache');
+    const model = await loadModel(snap, { threads: 1, cacheDir });
+    try {
+      const out = await model.generateIds([g.prompt_ids], { maxNewTokens: 0 });
+      assertClose(out.rows[0]!.firstLogits, g.cases['none']!.logits_last, 1e-4, 'logits_last');
+      const [build] = readdirSync(join(cacheDir, 'checkpoints'));
+      const linked = statSync(join(cacheDir, 'checkpoints', build!, 'model.safetensors'));
+      assert.equal(linked.ino, statSync(join(repo, 'blobs', 'blob-model.safetensors')).ino);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('a half-written build (no build.json) is rebuilt, not trusted', async () => {
+    const dir = copyOf('qwen2-bf16-tied', () => undefined);
+    const cacheDir = join(work, 'half');
+    await (await load2(dir, cacheDir)).dispose();
+    const [build] = readdirSync(join(cacheDir, 'checkpoints'));
+    const b = join(cacheDir, 'checkpoints', build!);
+    unlinkSync(join(b, 'build.json'));
+    truncateSync(join(b, 'weights.f32.data'), 10); // as if cut off mid-write
+    const g = golden(join('..', 'checkpoints', 'qwen2-bf16-tied'));
+    const m = await load2(dir, cacheDir);
+    try {
+      const out = await m.generateIds([g.prompt_ids], { maxNewTokens: 0 });
+      assertClose(out.rows[0]!.firstLogits, g.cases['none']!.logits_last, 1e-4, 'logits_last after rebuild');
+    } finally {
+      await m.dispose();
+    }
+  });
+});
+
+const load2 = (dir: string, cacheDir: string) => loadModel(dir, { threads: 1, cacheDir });
