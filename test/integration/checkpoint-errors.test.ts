@@ -140,3 +140,28 @@ describe('hub-cache snapshot', () => {
 });
 
 const load2 = (dir: string, cacheDir: string) => loadModel(dir, { threads: 1, cacheDir });
+
+describe('refusal-lens model on a checkpoint', () => {
+  it('reports the architecture, stored and compute dtypes, sizes and the build folder', async () => {
+    const dir = copyOf('qwen3-sharded', () => undefined);
+    let out = '';
+    let err = '';
+    const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), color: false, signal: new AbortController().signal };
+    assert.equal(await main(['model', dir, '--json'], io), 0, err);
+    // embed + lm_head 316×32 each; per layer: 2 norms 32, q/o 64×32, k/v 32×32, gate/up/down 64×32, q/k norm 16
+    const bytes = 4 * (2 * 316 * 32 + 3 * (2 * 32 + 2 * 64 * 32 + 2 * 32 * 32 + 3 * 64 * 32 + 2 * 16) + 32);
+    const r = JSON.parse(out) as { checkpoint: Record<string, unknown>; eosIds: number[]; chatTemplate: boolean };
+    assert.deepEqual(
+      { ...r.checkpoint, buildFolder: undefined, cacheKey: undefined },
+      {
+        architecture: 'qwen3', layers: 3, dModel: 32, heads: { query: 4, keyValue: 2, headDim: 16 }, ffn: 64, vocab: 316,
+        ropeScaling: 'default', slidingWindow: null, tiedEmbeddings: false, shards: 2, storedDtypes: ['F32'], computeDtype: 'fp32',
+        storedBytes: bytes, fp32Bytes: bytes, buildDiskBytes: 0, memoryBytes: bytes * 2 + 150 * 2 ** 20,
+        buildFolder: undefined, cacheKey: undefined,
+      },
+    );
+    assert.equal(r.checkpoint['buildFolder'], join(dir, '.refusal-lens', r.checkpoint['cacheKey'] as string));
+    assert.deepEqual(r.eosIds, [315, 313]); // generation_config.json's EOS list
+    assert.equal(r.chatTemplate, true); // from chat_template.jinja
+  });
+});

@@ -7,6 +7,7 @@ import { isCheckpointFolder } from './files.js';
 
 export { SUPPORTED_ARCHS, readArch, expectedTensors, type ArchSpec } from './arch.js';
 export { BUILDER_VERSION, COMPUTE_DTYPE, buildCheckpoint, planCheckpoint, userCacheDir, type BuiltCheckpoint, type CheckpointPlan } from './build.js';
+export { describeCheckpoint, type CheckpointReport } from './describe.js';
 export { CheckpointError, isCheckpointFolder, readCheckpointFiles, type CheckpointFiles, type TensorRef } from './files.js';
 
 /**
