@@ -7,6 +7,7 @@ Run from tools/:  OMP_NUM_THREADS=1 /usr/bin/python3 -m pymodels.checkpoints ../
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import struct
@@ -107,7 +108,8 @@ def save_checkpoint(model, folder: str, tok_folder: str, *, dtype=torch.float32,
 
 def base_config(model_type: str, tok, **kw) -> dict:
     d = {"model_type": model_type, "architectures": [{"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
-                                                       "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM"}[model_type]],
+                                                       "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
+                                                       "gemma2": "Gemma2ForCausalLM"}[model_type]],
          "vocab_size": tok.size, "hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 4,
          "num_key_value_heads": 2, "intermediate_size": 64, "max_position_embeddings": 512,
          "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": False,
@@ -117,11 +119,11 @@ def base_config(model_type: str, tok, **kw) -> dict:
     return d
 
 
-def build(folder: str, cfg: dict, tok, tok_folder: str, seed: int, **save_kw) -> None:
+def build(folder: str, cfg: dict, tok, tok_folder: str, seed: int, embed_std: float = 1.0, **save_kw) -> None:
     if os.path.exists(folder):
         shutil.rmtree(folder)
     m = HFCausalLM(HFConfig(cfg))
-    scale_init(m, seed)
+    scale_init(m, seed, embed_std=embed_std)
     m.eval()
     if save_kw.get("dtype", torch.float32) != torch.float32:
         round_weights(m, save_kw["dtype"])
@@ -156,6 +158,14 @@ def main(root: str) -> None:
     # Mistral: sliding window 8 < the 14-token prompt, so it bites; fp16 files
     build(os.path.join(out, "mistral-fp16"), base_config("mistral", tok, sliding_window=8),
           tok, tok_folder, 14, dtype=torch.float16)
+
+    # Gemma 2: embedding × sqrt(d), (1 + w) norms, four norms per block, GeGLU (tanh), query_pre_attn_scalar
+    # ≠ head_dim, soft-capping small enough to bite at O(1) activations, a window of 4 on even layers
+    build(os.path.join(out, "gemma2"), base_config(
+        "gemma2", tok, num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True,
+        hidden_act="gelu_pytorch_tanh", hidden_activation="gelu_pytorch_tanh", query_pre_attn_scalar=24,
+        attn_logit_softcapping=2.0, final_logit_softcapping=3.0, sliding_window=4, cache_implementation="hybrid"),
+        tok, tok_folder, 15, embed_std=0.5 / math.sqrt(32))
 
     # The weights of test/fixtures/models/llama-gqa as a checkpoint: its golden.json must hold
     ref = os.path.join(root, "models", "llama-gqa")

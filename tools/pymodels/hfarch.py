@@ -1,6 +1,8 @@
 """Decoders of the Hugging Face architectures the checkpoint builder supports (llama with
 llama3/linear rope scaling, mistral with a sliding window, qwen2 with q/k/v biases, qwen3 with
-per-head q_norm/k_norm before RoPE), in the same module interface as llama.py so golden.py's
+per-head q_norm/k_norm before RoPE, gemma2 with its four norms per block, (1+w) RMSNorm, GeGLU,
+query_pre_attn_scalar, attention and final-logit soft-capping and a sliding window on even
+layers), in the same module interface as llama.py so golden.py's
 forward hooks and greedy_full work on them unchanged.
 
 Parameter names follow transformers once the "model." prefix is added (save_checkpoint in
@@ -33,11 +35,23 @@ class HFConfig:
         self.rms_norm_eps = d["rms_norm_eps"]
         self.rope_theta = d.get("rope_theta", 10000.0)
         self.tie_word_embeddings = d.get("tie_word_embeddings", False)
-        self.hidden_act = d.get("hidden_act", "silu")
+        self.hidden_act = d.get("hidden_activation") or d.get("hidden_act", "silu")
         self.attention_bias = self.model_type == "qwen2" or d.get("attention_bias", False)
         self.qk_norm = self.model_type == "qwen3"
-        self.sliding_window = d.get("sliding_window") if self.model_type == "mistral" else None
+        self.sliding_window = d.get("sliding_window") if self.model_type in ("mistral", "gemma2") else None
         self.rope_scaling = d.get("rope_scaling")
+        g2 = self.model_type == "gemma2"
+        self.gemma2 = g2
+        self.norm_plus_one = g2
+        self.scaling = d["query_pre_attn_scalar"] ** -0.5 if g2 else None  # None: / sqrt(head_dim)
+        self.attn_softcap = d.get("attn_logit_softcapping") if g2 else None
+        self.final_softcap = d.get("final_logit_softcapping") if g2 else None
+
+    def window(self, layer: int):
+        """The sliding window of a layer, or None (gemma2: even layers only)."""
+        if self.gemma2 and layer % 2:
+            return None
+        return self.sliding_window
 
     def to_hf_dict(self) -> dict:
         return dict(self.d)
@@ -78,6 +92,7 @@ class Attention(nn.Module):
             self.q_norm = RMSNorm(self.dh, cfg.rms_norm_eps)
             self.k_norm = RMSNorm(self.dh, cfg.rms_norm_eps)
         self.qk_norm = cfg.qk_norm
+        self.scaling, self.softcap = cfg.scaling, cfg.attn_softcap
 
     def forward(self, x, cos, sin, mask, past: Optional[KV]):
         b, s, _ = x.shape
@@ -94,7 +109,10 @@ class Attention(nn.Module):
             v = torch.cat([past[1], v], dim=2)
         rep = self.h // self.kvh
         qg = q.reshape(b, self.kvh, rep, s, self.dh)
-        scores = torch.matmul(qg, k.unsqueeze(2).transpose(-1, -2)) / math.sqrt(self.dh)
+        scores = torch.matmul(qg, k.unsqueeze(2).transpose(-1, -2))
+        scores = scores / math.sqrt(self.dh) if self.scaling is None else scores * self.scaling
+        if self.softcap is not None:
+            scores = torch.tanh(scores / self.softcap) * self.softcap
         scores = scores.masked_fill(~mask.unsqueeze(2), torch.finfo(scores.dtype).min)
         out = torch.matmul(torch.softmax(scores, dim=-1), v.unsqueeze(2))
         out = out.reshape(b, self.h, s, self.dh).transpose(1, 2).reshape(b, s, self.h * self.dh)
@@ -102,17 +120,27 @@ class Attention(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, cfg: HFConfig):
+    def __init__(self, cfg: HFConfig, layer: int):
         super().__init__()
-        self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+        norm = lambda: RMSNorm(cfg.hidden_size, cfg.rms_norm_eps, cfg.norm_plus_one)  # noqa: E731
+        self.input_layernorm = norm()
         self.self_attn = Attention(cfg)
-        self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+        self.post_attention_layernorm = norm()
+        self.gemma2 = cfg.gemma2
+        if cfg.gemma2:  # sandwich norms: post_attention_layernorm then normalises the attention output
+            self.pre_feedforward_layernorm = norm()
+            self.post_feedforward_layernorm = norm()
         self.mlp = MLP(cfg)
+        self.window = cfg.window(layer)
 
-    def forward(self, x, cos, sin, mask, past=None, presents=None):
+    def forward(self, x, cos, sin, masks, past=None, presents=None):
+        mask = masks[self.window]
         a, present = self.self_attn(self.input_layernorm(x), cos, sin, mask, past)
         if presents is not None:
             presents.append(present)
+        if self.gemma2:
+            h = x + self.post_attention_layernorm(a)
+            return h + self.post_feedforward_layernorm(self.mlp(self.pre_feedforward_layernorm(h)))
         h = x + a
         return h + self.mlp(self.post_attention_layernorm(h))
 
@@ -122,8 +150,8 @@ class HFCausalLM(nn.Module):
         super().__init__()
         self.config = cfg
         self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
-        self.layers = nn.ModuleList([Block(cfg) for _ in range(cfg.num_hidden_layers)])
-        self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+        self.layers = nn.ModuleList([Block(cfg, i) for i in range(cfg.num_hidden_layers)])
+        self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps, cfg.norm_plus_one)
         self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
         if cfg.tie_word_embeddings:
             self.lm_head.weight = self.embed_tokens.weight
@@ -134,17 +162,23 @@ class HFCausalLM(nn.Module):
         if position_ids is None:
             position_ids = (torch.arange(s) + past).unsqueeze(0).expand(b, s)
         x = self.embed_tokens(input_ids)
+        if self.config.gemma2:
+            x = x * torch.tensor(self.config.hidden_size ** 0.5, dtype=x.dtype)
         freqs = position_ids.to(torch.float32).unsqueeze(-1) * inv_freq(self.config)
         emb = torch.cat([freqs, freqs], dim=-1)
         cos, sin = emb.cos().unsqueeze(1), emb.sin().unsqueeze(1)
         mask = build_mask(attention_mask, b, s, past)
+        masks = {None: mask}
         w = self.config.sliding_window
         if w is not None:
             # transformers' sliding window: query at cache index i sees keys j with i - j < w
             q_idx = torch.arange(s) + past
             k_idx = torch.arange(past + s)
-            mask = mask & (k_idx.unsqueeze(0) > q_idx.unsqueeze(1) - w)
+            masks[w] = mask & (k_idx.unsqueeze(0) > q_idx.unsqueeze(1) - w)
         presents: List[KV] = []
         for i, layer in enumerate(self.layers):
-            x = layer(x, cos, sin, mask, None if past_key_values is None else past_key_values[i], presents)
-        return self.lm_head(self.norm(x)), presents
+            x = layer(x, cos, sin, masks, None if past_key_values is None else past_key_values[i], presents)
+        logits = self.lm_head(self.norm(x))
+        if self.config.final_softcap is not None:
+            logits = torch.tanh(logits / self.config.final_softcap) * self.config.final_softcap
+        return logits, presents

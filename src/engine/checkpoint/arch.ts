@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readJsonObject } from '../model/json.js';
 import { CheckpointError, STORAGE_DTYPES, type CheckpointFiles, type TensorRef } from './files.js';
 
-export const SUPPORTED_ARCHS = ['llama', 'mistral', 'qwen2', 'qwen3'] as const;
+export const SUPPORTED_ARCHS = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2'] as const;
 
 export interface ArchSpec {
   modelType: string;
@@ -21,8 +21,18 @@ export interface ArchSpec {
   /** [headDim / 2] rotary frequencies, rope scaling applied */
   invFreq: Float32Array;
   ropeScaling: string;
-  /** keys at cache index j are seen from query index i when i − j < window */
+  /** keys at cache index j are seen from query index i when i − j < window, on the layers marked */
   slidingWindow?: number;
+  slidingLayers: boolean[];
+  /** Gemma 2: embeddings × √d, (1 + w) norms, post-attention and post-MLP norms, GeGLU (tanh) */
+  embedScale?: number;
+  normPlusOne: boolean;
+  sandwichNorms: boolean;
+  act: 'silu' | 'gelu_tanh';
+  /** attention scores × attnScale (1/√head_dim, Gemma 2: 1/√query_pre_attn_scalar), then cap·tanh(x/cap) */
+  attnScale: number;
+  attnSoftcap?: number;
+  finalSoftcap?: number;
   qkvBias: boolean;
   oBias: boolean;
   mlpBias: boolean;
@@ -58,8 +68,12 @@ export function readArch(folder: string, files: CheckpointFiles): ArchSpec {
     return v;
   };
   if (c['quantization_config'] !== undefined) bad('quantization_config', 'quantized checkpoints (GPTQ, AWQ, bitsandbytes…) are not supported; use the bf16/fp16/fp32 weights');
-  const act = c['hidden_act'] ?? c['hidden_activation'] ?? 'silu';
-  if (act !== 'silu' && act !== 'swish') bad('hidden_act', `${JSON.stringify(act)} is not implemented for ${mt} (only silu)`);
+  const gemma2 = mt === 'gemma2';
+  // Gemma 2 reads hidden_activation (transformers ignores its hidden_act)
+  const actKey = gemma2 && c['hidden_activation'] !== undefined ? 'hidden_activation' : 'hidden_act';
+  const actName = c[actKey] ?? (gemma2 ? 'gelu_pytorch_tanh' : 'silu');
+  const act = actName === 'silu' || actName === 'swish' ? 'silu' : actName === 'gelu_pytorch_tanh' && gemma2 ? 'gelu_tanh' : undefined;
+  if (!act) bad(actKey, `${JSON.stringify(actName)} is not implemented for ${mt} (${gemma2 ? 'gelu_pytorch_tanh' : 'silu'} is)`);
   const prf = c['partial_rotary_factor'];
   if (prf !== undefined && prf !== null && prf !== 1 && prf !== 1.0) bad('partial_rotary_factor', `${JSON.stringify(prf)} is not implemented (only 1)`);
   if (c['mlp_bias'] === true && mt !== 'llama') bad('mlp_bias', `not part of ${mt}`);
@@ -74,11 +88,18 @@ export function readArch(folder: string, files: CheckpointFiles): ArchSpec {
   const theta = num('rope_theta', 10000);
 
   const { invFreq, kind } = ropeFrequencies(c['rope_scaling'], headDim, theta, (why) => bad('rope_scaling', why));
-  const slidingWindow = slidingWindowOf(c, mt, maxPos, int('num_hidden_layers'), bad);
+  const layers = int('num_hidden_layers');
+  const { window: slidingWindow, layers: slidingLayers } = slidingWindowOf(c, mt, maxPos, layers, bad);
+  const cap = (k: string, dflt: number | null): number | undefined => {
+    const v = c[k] === undefined ? dflt : c[k];
+    if (v === null) return undefined;
+    if (typeof v !== 'number' || !(v > 0)) return bad(k, `must be a positive number or null, got ${JSON.stringify(v)}`);
+    return v;
+  };
 
   const spec: ArchSpec = {
     modelType: mt,
-    numLayers: int('num_hidden_layers'),
+    numLayers: layers,
     dModel,
     numHeads,
     numKvHeads,
@@ -89,6 +110,15 @@ export function readArch(folder: string, files: CheckpointFiles): ArchSpec {
     invFreq,
     ropeScaling: kind,
     ...(slidingWindow !== undefined ? { slidingWindow } : {}),
+    slidingLayers,
+    // transformers' Gemma2Config defaults: query_pre_attn_scalar 256, soft-caps 50 and 30
+    ...(gemma2 ? { embedScale: Math.sqrt(dModel) } : {}),
+    normPlusOne: gemma2,
+    sandwichNorms: gemma2,
+    act: act!,
+    attnScale: gemma2 ? 1 / Math.sqrt(num('query_pre_attn_scalar', 256)) : 1 / Math.sqrt(headDim),
+    ...(gemma2 && cap('attn_logit_softcapping', 50) !== undefined ? { attnSoftcap: cap('attn_logit_softcapping', 50)! } : {}),
+    ...(gemma2 && cap('final_logit_softcapping', 30) !== undefined ? { finalSoftcap: cap('final_logit_softcapping', 30)! } : {}),
     qkvBias: mt === 'qwen2' || (mt === 'llama' && c['attention_bias'] === true) || (mt === 'qwen3' && c['attention_bias'] === true),
     oBias: (mt === 'llama' || mt === 'qwen3') && c['attention_bias'] === true,
     mlpBias: mt === 'llama' && c['mlp_bias'] === true,
@@ -137,18 +167,30 @@ function ropeFrequencies(rs: unknown, dh: number, theta: number, bad: (why: stri
   return bad(`rope type ${JSON.stringify(kind ?? null)} is not implemented (implemented: default, linear, llama3)`);
 }
 
-function slidingWindowOf(c: Obj, mt: string, maxPos: number, layers: number, bad: (f: string, why: string) => never): number | undefined {
-  const w = c['sliding_window'];
+/** The window and the layers it applies to (none when it can never be reached). */
+function slidingWindowOf(c: Obj, mt: string, maxPos: number, layers: number, bad: (f: string, why: string) => never): { window?: number; layers: boolean[] } {
+  const none = { layers: Array<boolean>(layers).fill(false) };
   const lt = c['layer_types'];
-  if (Array.isArray(lt) && new Set(lt).size > 1) bad('layer_types', `mixed attention kinds (${[...new Set(lt)].join(', ')}) are not implemented`);
-  if (w === undefined || w === null) return undefined;
+  let sliding: boolean[] | undefined;
+  if (lt !== undefined && lt !== null) {
+    if (!Array.isArray(lt) || lt.length !== layers || !lt.every((x) => x === 'full_attention' || x === 'sliding_attention')) {
+      bad('layer_types', `must list full_attention / sliding_attention for each of the ${layers} layers`);
+    }
+    sliding = (lt as string[]).map((x) => x === 'sliding_attention');
+  }
+  const w = c['sliding_window'] === undefined && mt === 'gemma2' ? 4096 : c['sliding_window'];
+  if (w === undefined || w === null) {
+    if (sliding?.some(Boolean)) bad('layer_types', 'names sliding_attention layers but sliding_window is null');
+    return none;
+  }
   if (typeof w !== 'number' || !Number.isInteger(w) || w <= 0) return bad('sliding_window', `must be a positive integer or null, got ${JSON.stringify(w)}`);
-  if (w >= maxPos) return undefined; // never reached
-  if (mt === 'mistral') return w;
+  if (w >= maxPos) return none; // never reached
+  if (mt === 'mistral') return { window: w, layers: sliding ?? Array<boolean>(layers).fill(true) };
+  if (mt === 'gemma2') return { window: w, layers: sliding ?? Array.from({ length: layers }, (_, i) => i % 2 === 0) };
   // Qwen2/Qwen3: the window is used only with use_sliding_window, on layers ≥ max_window_layers
-  if (c['use_sliding_window'] !== true) return undefined;
+  if (c['use_sliding_window'] !== true) return none;
   const from = c['max_window_layers'];
-  if (typeof from === 'number' && from >= layers) return undefined;
+  if (typeof from === 'number' && from >= layers) return none;
   return bad('use_sliding_window', `a sliding window of ${w} on some layers of ${mt} is not implemented`);
 }
 
@@ -165,6 +207,7 @@ export function expectedTensors(s: ArchSpec): { name: string; shape: number[] }[
       { name: `${p}.self_attn.v_proj.weight`, shape: [kv * dh, d] },
       { name: `${p}.self_attn.o_proj.weight`, shape: [d, h * dh] },
       { name: `${p}.post_attention_layernorm.weight`, shape: [d] },
+      ...(s.sandwichNorms ? [{ name: `${p}.pre_feedforward_layernorm.weight`, shape: [d] }, { name: `${p}.post_feedforward_layernorm.weight`, shape: [d] }] : []),
       { name: `${p}.mlp.gate_proj.weight`, shape: [ffn, d] },
       { name: `${p}.mlp.up_proj.weight`, shape: [ffn, d] },
       { name: `${p}.mlp.down_proj.weight`, shape: [d, ffn] },

@@ -1,4 +1,4 @@
-// The decoder graph of a llama / mistral / qwen2 / qwen3 checkpoint in standard ONNX ops
+// The decoder graph of a llama / mistral / qwen2 / qwen3 / gemma2 checkpoint in standard ONNX ops
 // (opset 17, float32), in the onnx-community I/O layout, so the hooking rewrite and the
 // generation loop treat it as any export:
 //   inputs  input_ids [b, s], attention_mask [b, past + s], position_ids [b, s] (int64),
@@ -37,14 +37,21 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
   const kIdx = g.op(M, 'Range', [g.i64([0], []), tLen, g.i64([1], [])]);
   const qCol = g.op(M, 'Unsqueeze', [qIdx, g.i64([1])]); // [s, 1]
   const kRow = g.op(M, 'Unsqueeze', [kIdx, g.i64([0])]); // [1, t]
-  let allowed = g.op(M, 'LessOrEqual', [kRow, qCol]); // causal [s, t]
-  if (s.slidingWindow !== undefined) {
-    const inWindow = g.op(M, 'Greater', [kRow, g.op(M, 'Sub', [qCol, g.i64([s.slidingWindow], [])])]);
-    allowed = g.op(M, 'And', [allowed, inWindow]);
-  }
+  const causal = g.op(M, 'LessOrEqual', [kRow, qCol]); // [s, t]
   const notPad = g.op(M, 'Unsqueeze', [g.op(M, 'Cast', [mask], [attrInt('to', DT.BOOL)]), g.i64([1, 2])]); // [b, 1, 1, t]
-  const mask5 = g.op(M, 'Unsqueeze', [g.op(M, 'And', [allowed, notPad]), g.i64([2])]); // [b, 1, 1, s, t]
+  const mask5Of = (allowed: string) => g.op(M, 'Unsqueeze', [g.op(M, 'And', [allowed, notPad]), g.i64([2])]); // [b, 1, 1, s, t]
+  const fullMask = s.slidingLayers.every(Boolean) ? undefined : mask5Of(causal);
+  let windowMask: string | undefined;
+  if (s.slidingWindow !== undefined && s.slidingLayers.some(Boolean)) {
+    const inWindow = g.op(M, 'Greater', [kRow, g.op(M, 'Sub', [qCol, g.i64([s.slidingWindow], [])])]);
+    windowMask = mask5Of(g.op(M, 'And', [causal, inWindow]));
+  }
   const negInf = g.f32([F32_MIN], []);
+  const softcap = (scope: string, x: string, cap: number | undefined, out?: string): string => {
+    if (cap === undefined) return out ? g.op(scope, 'Identity', [x], [], out) : x;
+    const c = g.f32([cap], []);
+    return g.op(scope, 'Mul', [g.op(scope, 'Tanh', [g.op(scope, 'Div', [x, c])]), c], [], out);
+  };
 
   const R = '/model/rotary';
   const posF = g.op(R, 'Unsqueeze', [g.op(R, 'Cast', [pos], [attrInt('to', DT.FLOAT)]), g.i64([2])]); // [b, s, 1]
@@ -57,7 +64,16 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
   const rmsNorm = (scope: string, x: string, w: string): string => {
     const ms = g.op(scope, 'ReduceMean', [g.op(scope, 'Mul', [x, x])], [attrInts('axes', [-1]), attrInt('keepdims', 1)]);
     const inv = g.op(scope, 'Reciprocal', [g.op(scope, 'Sqrt', [g.op(scope, 'Add', [ms, g.f32([s.eps], [])])])]);
-    return g.op(scope, 'Mul', [g.op(scope, 'Mul', [x, inv]), weight(w)]);
+    // Gemma 2 stores w − 1 and scales by (1 + w): a constant Add, folded at load
+    const scale = s.normPlusOne ? g.op(scope, 'Add', [weight(w), g.f32([1], [])]) : weight(w);
+    return g.op(scope, 'Mul', [g.op(scope, 'Mul', [x, inv]), scale]);
+  };
+  const activation = (scope: string, x: string): string => {
+    if (s.act === 'silu') return g.op(scope, 'Mul', [x, g.op(scope, 'Sigmoid', [x])]);
+    // gelu_pytorch_tanh: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+    const x3 = g.op(scope, 'Mul', [g.op(scope, 'Mul', [x, x]), x]);
+    const inner = g.op(scope, 'Mul', [g.op(scope, 'Add', [x, g.op(scope, 'Mul', [x3, g.f32([0.044715], [])])]), g.f32([Math.sqrt(2 / Math.PI)], [])]);
+    return g.op(scope, 'Mul', [g.op(scope, 'Mul', [x, g.f32([0.5], [])]), g.op(scope, 'Add', [g.op(scope, 'Tanh', [inner]), g.f32([1], [])])]);
   };
   // HF Linear: weight [out, in], so x · Wᵀ (+ b); onnxruntime folds the constant Transpose at load
   const linear = (scope: string, x: string, w: string, bias?: string): string => {
@@ -76,6 +92,7 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
   };
 
   let x = g.op('/model/embed_tokens', 'Gather', [weight('model.embed_tokens.weight'), ids], [attrInt('axis', 0)]);
+  if (s.embedScale !== undefined) x = g.op('/model/embed_tokens', 'Mul', [x, g.f32([s.embedScale], [])]);
   for (let i = 0; i < s.numLayers; i++) {
     const P = `/model/layers.${i}`;
     const p = `model.layers.${i}`;
@@ -90,24 +107,30 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
     // grouped-query attention without copying k/v: query heads grouped by their kv head
     const qg = g.op(A, 'Reshape', [q, g.i64([0, kvh, h / kvh, -1, dh])]); // [b, kvh, rep, s, dh]
     const kT = g.op(A, 'Transpose', [g.op(A, 'Unsqueeze', [kAll, g.i64([2])])], [attrInts('perm', [0, 1, 2, 4, 3])]); // [b, kvh, 1, dh, t]
-    const scores = g.op(A, 'Mul', [g.op(A, 'MatMul', [qg, kT]), g.f32([1 / Math.sqrt(dh)], [])]);
-    const probs = g.op(A, 'Softmax', [g.op(A, 'Where', [mask5, scores, negInf])], [attrInt('axis', -1)]);
+    const scores = softcap(A, g.op(A, 'Mul', [g.op(A, 'MatMul', [qg, kT]), g.f32([s.attnScale], [])]), s.attnSoftcap);
+    const layerMask = s.slidingLayers[i] && windowMask ? windowMask : (fullMask ?? windowMask)!;
+    const probs = g.op(A, 'Softmax', [g.op(A, 'Where', [layerMask, scores, negInf])], [attrInt('axis', -1)]);
     const ctx = g.op(A, 'MatMul', [probs, g.op(A, 'Unsqueeze', [vAll, g.i64([2])])]); // [b, kvh, rep, s, dh]
     const merged = g.op(A, 'Reshape', [g.op(A, 'Transpose', [g.op(A, 'Reshape', [ctx, g.i64([0, h, -1, dh])])], [attrInts('perm', [0, 2, 1, 3])]), g.i64([0, 0, h * dh])]);
     const attn = linear(`${A}/o_proj`, merged, `${p}.self_attn.o_proj.weight`, s.oBias ? `${p}.self_attn.o_proj.bias` : undefined);
-    const h1 = g.op(P, 'Add', [x, attn]);
+    // Gemma 2 normalises the attention and MLP outputs too (post_attention_layernorm is then the
+    // attention's output norm and pre_feedforward_layernorm the MLP's input norm)
+    const h1 = g.op(P, 'Add', [x, s.sandwichNorms ? rmsNorm(`${P}/post_attention_layernorm`, attn, `${p}.post_attention_layernorm.weight`) : attn]);
 
     const F = `${P}/mlp`;
-    const hn = rmsNorm(`${P}/post_attention_layernorm`, h1, `${p}.post_attention_layernorm.weight`);
+    const preMlp = s.sandwichNorms ? 'pre_feedforward_layernorm' : 'post_attention_layernorm';
+    const hn = rmsNorm(`${P}/${preMlp}`, h1, `${p}.${preMlp}.weight`);
     const mb = (n: string) => (s.mlpBias ? `${p}.mlp.${n}.bias` : undefined);
     const gate = linear(`${F}/gate_proj`, hn, `${p}.mlp.gate_proj.weight`, mb('gate_proj'));
     const up = linear(`${F}/up_proj`, hn, `${p}.mlp.up_proj.weight`, mb('up_proj'));
-    const act = g.op(F, 'Mul', [g.op(F, 'Mul', [gate, g.op(F, 'Sigmoid', [gate])]), up]);
-    x = g.op(P, 'Add', [h1, linear(`${F}/down_proj`, act, `${p}.mlp.down_proj.weight`, mb('down_proj'))]);
+    const act = g.op(F, 'Mul', [activation(F, gate), up]);
+    const mlp = linear(`${F}/down_proj`, act, `${p}.mlp.down_proj.weight`, mb('down_proj'));
+    x = g.op(P, 'Add', [h1, s.sandwichNorms ? rmsNorm(`${P}/post_feedforward_layernorm`, mlp, `${p}.post_feedforward_layernorm.weight`) : mlp]);
   }
   const xf = rmsNorm('/model/norm', x, 'model.norm.weight');
   const lmW = s.tied ? 'model.embed_tokens.weight' : 'lm_head.weight';
-  g.op('/lm_head', 'MatMul', [xf, g.op('/lm_head', 'Transpose', [weight(lmW)], [attrInts('perm', [1, 0])])], [], 'logits');
+  const raw = g.op('/lm_head', 'MatMul', [xf, g.op('/lm_head', 'Transpose', [weight(lmW)], [attrInts('perm', [1, 0])])], [], s.finalSoftcap === undefined ? 'logits' : undefined);
+  if (s.finalSoftcap !== undefined) softcap('/model/final_logit_softcapping', raw, s.finalSoftcap, 'logits');
 
   g.output('logits', DT.FLOAT, ['batch_size', 'sequence_length', s.vocab]);
   for (let i = 0; i < s.numLayers; i++) {
