@@ -67,12 +67,19 @@ describe('checkpoint bad inputs', () => {
 
   it('an unsupported model_type is named, with the supported ones', async () => {
     const dir = copyOf('llama3', (d) => editJson(join(d, 'config.json'), (c) => void (c['model_type'] = 'gpt_neox')));
-    await assert.rejects(load(dir), /config\.json: model_type "gpt_neox" is not supported for checkpoint folders; supported: llama, mistral, qwen2, qwen3, gemma2/);
+    await assert.rejects(load(dir), /config\.json: model_type "gpt_neox" is not supported for checkpoint folders; supported: llama, mistral, qwen2, qwen3, gemma2, phi3/);
   });
 
   it('an unimplemented rope scaling type is an error, not ignored', async () => {
     const dir = copyOf('llama3', (d) => editJson(join(d, 'config.json'), (c) => void (c['rope_scaling'] = { rope_type: 'yarn', factor: 4 })));
     await assert.rejects(load(dir), /config\.json: rope_scaling: rope type "yarn" is not implemented \(implemented: default, linear, llama3\)/);
+  });
+
+  it("Phi-3's longrope scaling (not implemented) is an error naming it", async () => {
+    const dir = copyOf('phi3', (d) =>
+      editJson(join(d, 'config.json'), (c) => void (c['rope_scaling'] = { type: 'longrope', short_factor: [1, 1, 1, 1], long_factor: [2, 2, 2, 2] })),
+    );
+    await assert.rejects(load(dir), /phi3[\\/]?-?\d*[\\/]config\.json: rope_scaling: rope type "longrope" is not implemented/);
   });
 
   it('a Qwen sliding window within reach is an error, not ignored', async () => {

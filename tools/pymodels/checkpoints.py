@@ -109,7 +109,7 @@ def save_checkpoint(model, folder: str, tok_folder: str, *, dtype=torch.float32,
 def base_config(model_type: str, tok, **kw) -> dict:
     d = {"model_type": model_type, "architectures": [{"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
                                                        "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
-                                                       "gemma2": "Gemma2ForCausalLM"}[model_type]],
+                                                       "gemma2": "Gemma2ForCausalLM", "phi3": "Phi3ForCausalLM"}[model_type]],
          "vocab_size": tok.size, "hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 4,
          "num_key_value_heads": 2, "intermediate_size": 64, "max_position_embeddings": 512,
          "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": False,
@@ -166,6 +166,11 @@ def main(root: str) -> None:
         hidden_act="gelu_pytorch_tanh", hidden_activation="gelu_pytorch_tanh", query_pre_attn_scalar=24,
         attn_logit_softcapping=2.0, final_logit_softcapping=3.0, sliding_window=4, cache_implementation="hybrid"),
         tok, tok_folder, 15, embed_std=0.5 / math.sqrt(32))
+
+    # Phi-3 (mini-4k style): fused qkv_proj and gate_up_proj, a sliding window (6) within the prompt
+    build(os.path.join(out, "phi3"), base_config(
+        "phi3", tok, sliding_window=6, rope_scaling=None, original_max_position_embeddings=512,
+        resid_pdrop=0.0, embd_pdrop=0.0), tok, tok_folder, 16)
 
     # The weights of test/fixtures/models/llama-gqa as a checkpoint: its golden.json must hold
     ref = os.path.join(root, "models", "llama-gqa")

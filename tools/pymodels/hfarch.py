@@ -15,6 +15,7 @@ from typing import List, Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .llama import KV, MLP, RMSNorm, build_mask, rotate_half
 
@@ -38,7 +39,8 @@ class HFConfig:
         self.hidden_act = d.get("hidden_activation") or d.get("hidden_act", "silu")
         self.attention_bias = self.model_type == "qwen2" or d.get("attention_bias", False)
         self.qk_norm = self.model_type == "qwen3"
-        self.sliding_window = d.get("sliding_window") if self.model_type in ("mistral", "gemma2") else None
+        self.sliding_window = d.get("sliding_window") if self.model_type in ("mistral", "gemma2", "phi3") else None
+        self.fused = self.model_type == "phi3"  # qkv_proj and gate_up_proj
         self.rope_scaling = d.get("rope_scaling")
         g2 = self.model_type == "gemma2"
         self.gemma2 = g2
@@ -84,9 +86,13 @@ class Attention(nn.Module):
         super().__init__()
         self.h, self.kvh, self.dh = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.dim_head
         d, b = cfg.hidden_size, cfg.attention_bias
-        self.q_proj = nn.Linear(d, self.h * self.dh, bias=b)
-        self.k_proj = nn.Linear(d, self.kvh * self.dh, bias=b)
-        self.v_proj = nn.Linear(d, self.kvh * self.dh, bias=b)
+        self.fused = cfg.fused
+        if cfg.fused:  # Phi-3: one projection, rows q then k then v
+            self.qkv_proj = nn.Linear(d, (self.h + 2 * self.kvh) * self.dh, bias=False)
+        else:
+            self.q_proj = nn.Linear(d, self.h * self.dh, bias=b)
+            self.k_proj = nn.Linear(d, self.kvh * self.dh, bias=b)
+            self.v_proj = nn.Linear(d, self.kvh * self.dh, bias=b)
         self.o_proj = nn.Linear(self.h * self.dh, d, bias=False)
         if cfg.qk_norm:
             self.q_norm = RMSNorm(self.dh, cfg.rms_norm_eps)
@@ -96,12 +102,18 @@ class Attention(nn.Module):
 
     def forward(self, x, cos, sin, mask, past: Optional[KV]):
         b, s, _ = x.shape
-        q = self.q_proj(x).view(b, s, self.h, self.dh)
-        k = self.k_proj(x).view(b, s, self.kvh, self.dh)
+        if self.fused:
+            qkv = self.qkv_proj(x)
+            nq, nk = self.h * self.dh, self.kvh * self.dh
+            q_, k_, v_ = qkv[..., :nq], qkv[..., nq:nq + nk], qkv[..., nq + nk:]
+        else:
+            q_, k_, v_ = self.q_proj(x), self.k_proj(x), self.v_proj(x)
+        q = q_.view(b, s, self.h, self.dh)
+        k = k_.view(b, s, self.kvh, self.dh)
         if self.qk_norm:
             q, k = self.q_norm(q), self.k_norm(k)
         q, k = q.transpose(1, 2), k.transpose(1, 2)
-        v = self.v_proj(x).view(b, s, self.kvh, self.dh).transpose(1, 2)
+        v = v_.reshape(b, s, self.kvh, self.dh).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         if past is not None:
@@ -119,6 +131,19 @@ class Attention(nn.Module):
         return self.o_proj(out), (k, v)
 
 
+class FusedMLP(nn.Module):
+    """Phi-3: gate_up_proj rows are gate then up."""
+
+    def __init__(self, cfg: HFConfig):
+        super().__init__()
+        self.gate_up_proj = nn.Linear(cfg.hidden_size, 2 * cfg.intermediate_size, bias=False)
+        self.down_proj = nn.Linear(cfg.intermediate_size, cfg.hidden_size, bias=False)
+
+    def forward(self, x):
+        gate, up = self.gate_up_proj(x).chunk(2, dim=-1)
+        return self.down_proj(up * F.silu(gate))
+
+
 class Block(nn.Module):
     def __init__(self, cfg: HFConfig, layer: int):
         super().__init__()
@@ -130,7 +155,7 @@ class Block(nn.Module):
         if cfg.gemma2:  # sandwich norms: post_attention_layernorm then normalises the attention output
             self.pre_feedforward_layernorm = norm()
             self.post_feedforward_layernorm = norm()
-        self.mlp = MLP(cfg)
+        self.mlp = FusedMLP(cfg) if cfg.fused else MLP(cfg)
         self.window = cfg.window(layer)
 
     def forward(self, x, cos, sin, masks, past=None, presents=None):

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readJsonObject } from '../model/json.js';
 import { CheckpointError, STORAGE_DTYPES, type CheckpointFiles, type TensorRef } from './files.js';
 
-export const SUPPORTED_ARCHS = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2'] as const;
+export const SUPPORTED_ARCHS = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'phi3'] as const;
 
 export interface ArchSpec {
   modelType: string;
@@ -38,6 +38,8 @@ export interface ArchSpec {
   mlpBias: boolean;
   /** per-head RMSNorm of q and k before RoPE (Qwen3) */
   qkNorm: boolean;
+  /** Phi-3: one qkv_proj (rows q, k, v) and one gate_up_proj (rows gate, up) */
+  fused: boolean;
   /** lm_head is the embedding table */
   tied: boolean;
 }
@@ -123,6 +125,7 @@ export function readArch(folder: string, files: CheckpointFiles): ArchSpec {
     oBias: (mt === 'llama' || mt === 'qwen3') && c['attention_bias'] === true,
     mlpBias: mt === 'llama' && c['mlp_bias'] === true,
     qkNorm: mt === 'qwen3',
+    fused: mt === 'phi3',
     // a missing lm_head.weight means tied, whatever the config says
     tied: c['tie_word_embeddings'] === true || !files.tensors.has('lm_head.weight'),
   };
@@ -185,7 +188,7 @@ function slidingWindowOf(c: Obj, mt: string, maxPos: number, layers: number, bad
   }
   if (typeof w !== 'number' || !Number.isInteger(w) || w <= 0) return bad('sliding_window', `must be a positive integer or null, got ${JSON.stringify(w)}`);
   if (w >= maxPos) return none; // never reached
-  if (mt === 'mistral') return { window: w, layers: sliding ?? Array<boolean>(layers).fill(true) };
+  if (mt === 'mistral' || mt === 'phi3') return { window: w, layers: sliding ?? Array<boolean>(layers).fill(true) };
   if (mt === 'gemma2') return { window: w, layers: sliding ?? Array.from({ length: layers }, (_, i) => i % 2 === 0) };
   // Qwen2/Qwen3: the window is used only with use_sliding_window, on layers ≥ max_window_layers
   if (c['use_sliding_window'] !== true) return none;
@@ -202,14 +205,22 @@ export function expectedTensors(s: ArchSpec): { name: string; shape: number[] }[
     const p = `model.layers.${i}`;
     out.push(
       { name: `${p}.input_layernorm.weight`, shape: [d] },
-      { name: `${p}.self_attn.q_proj.weight`, shape: [h * dh, d] },
-      { name: `${p}.self_attn.k_proj.weight`, shape: [kv * dh, d] },
-      { name: `${p}.self_attn.v_proj.weight`, shape: [kv * dh, d] },
+      ...(s.fused
+        ? [{ name: `${p}.self_attn.qkv_proj.weight`, shape: [(h + 2 * kv) * dh, d] }]
+        : [
+            { name: `${p}.self_attn.q_proj.weight`, shape: [h * dh, d] },
+            { name: `${p}.self_attn.k_proj.weight`, shape: [kv * dh, d] },
+            { name: `${p}.self_attn.v_proj.weight`, shape: [kv * dh, d] },
+          ]),
       { name: `${p}.self_attn.o_proj.weight`, shape: [d, h * dh] },
       { name: `${p}.post_attention_layernorm.weight`, shape: [d] },
       ...(s.sandwichNorms ? [{ name: `${p}.pre_feedforward_layernorm.weight`, shape: [d] }, { name: `${p}.post_feedforward_layernorm.weight`, shape: [d] }] : []),
-      { name: `${p}.mlp.gate_proj.weight`, shape: [ffn, d] },
-      { name: `${p}.mlp.up_proj.weight`, shape: [ffn, d] },
+      ...(s.fused
+        ? [{ name: `${p}.mlp.gate_up_proj.weight`, shape: [2 * ffn, d] }]
+        : [
+            { name: `${p}.mlp.gate_proj.weight`, shape: [ffn, d] },
+            { name: `${p}.mlp.up_proj.weight`, shape: [ffn, d] },
+          ]),
       { name: `${p}.mlp.down_proj.weight`, shape: [d, ffn] },
     );
     if (s.qkvBias) {

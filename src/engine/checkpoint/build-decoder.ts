@@ -1,4 +1,4 @@
-// The decoder graph of a llama / mistral / qwen2 / qwen3 / gemma2 checkpoint in standard ONNX ops
+// The decoder graph of a llama / mistral / qwen2 / qwen3 / gemma2 / phi3 checkpoint in standard ONNX ops
 // (opset 17, float32), in the onnx-community I/O layout, so the hooking rewrite and the
 // generation loop treat it as any export:
 //   inputs  input_ids [b, s], attention_mask [b, past + s], position_ids [b, s] (int64),
@@ -99,9 +99,12 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
     const A = `${P}/self_attn`;
     const xn = rmsNorm(`${P}/input_layernorm`, x, `${p}.input_layernorm.weight`);
     const b = (n: string) => (s.qkvBias ? `${p}.self_attn.${n}.bias` : undefined);
-    const q = rope(`${A}/q_rope`, heads(`${A}/q`, linear(`${A}/q_proj`, xn, `${p}.self_attn.q_proj.weight`, b('q_proj')), h, s.qkNorm ? `${p}.self_attn.q_norm.weight` : undefined));
-    const k = rope(`${A}/k_rope`, heads(`${A}/k`, linear(`${A}/k_proj`, xn, `${p}.self_attn.k_proj.weight`, b('k_proj')), kvh, s.qkNorm ? `${p}.self_attn.k_norm.weight` : undefined));
-    const v = heads(`${A}/v`, linear(`${A}/v_proj`, xn, `${p}.self_attn.v_proj.weight`, b('v_proj')), kvh);
+    const [qLin, kLin, vLin] = s.fused
+      ? (g.opMulti(`${A}/qkv_proj`, 'Split', [linear(`${A}/qkv_proj`, xn, `${p}.self_attn.qkv_proj.weight`), g.i64([h * dh, kvh * dh, kvh * dh])], 3, [attrInt('axis', -1)]) as [string, string, string])
+      : (['q', 'k', 'v'].map((n) => linear(`${A}/${n}_proj`, xn, `${p}.self_attn.${n}_proj.weight`, b(`${n}_proj`))) as [string, string, string]);
+    const q = rope(`${A}/q_rope`, heads(`${A}/q`, qLin, h, s.qkNorm ? `${p}.self_attn.q_norm.weight` : undefined));
+    const k = rope(`${A}/k_rope`, heads(`${A}/k`, kLin, kvh, s.qkNorm ? `${p}.self_attn.k_norm.weight` : undefined));
+    const v = heads(`${A}/v`, vLin, kvh);
     const kAll = g.op(A, 'Concat', [past[i]!.k, k], [attrInt('axis', 2)], `present.${i}.key`);
     const vAll = g.op(A, 'Concat', [past[i]!.v, v], [attrInt('axis', 2)], `present.${i}.value`);
     // grouped-query attention without copying k/v: query heads grouped by their kv head
@@ -121,8 +124,9 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
     const preMlp = s.sandwichNorms ? 'pre_feedforward_layernorm' : 'post_attention_layernorm';
     const hn = rmsNorm(`${P}/${preMlp}`, h1, `${p}.${preMlp}.weight`);
     const mb = (n: string) => (s.mlpBias ? `${p}.mlp.${n}.bias` : undefined);
-    const gate = linear(`${F}/gate_proj`, hn, `${p}.mlp.gate_proj.weight`, mb('gate_proj'));
-    const up = linear(`${F}/up_proj`, hn, `${p}.mlp.up_proj.weight`, mb('up_proj'));
+    const [gate, up] = s.fused
+      ? (g.opMulti(`${F}/gate_up_proj`, 'Split', [linear(`${F}/gate_up_proj`, hn, `${p}.mlp.gate_up_proj.weight`), g.i64([s.ffn, s.ffn])], 2, [attrInt('axis', -1)]) as [string, string])
+      : [linear(`${F}/gate_proj`, hn, `${p}.mlp.gate_proj.weight`, mb('gate_proj')), linear(`${F}/up_proj`, hn, `${p}.mlp.up_proj.weight`, mb('up_proj'))];
     const act = g.op(F, 'Mul', [activation(F, gate), up]);
     const mlp = linear(`${F}/down_proj`, act, `${p}.mlp.down_proj.weight`, mb('down_proj'));
     x = g.op(P, 'Add', [h1, s.sandwichNorms ? rmsNorm(`${P}/post_feedforward_layernorm`, mlp, `${p}.post_feedforward_layernorm.weight`) : mlp]);
