@@ -1,13 +1,14 @@
 // Bad checkpoint folders: each fails with a message naming the file and the tensor or field,
 // before any session is opened; a hub-cache snapshot (files are symlinks into ../../blobs) opens.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/command';
 import { loadModel } from '../../src/engine/index';
+import { buildCheckpoint } from '../../src/engine/checkpoint/index';
 import { assertClose, golden } from './engine-fixtures';
 
 const CHECKPOINTS = join(__dirname, '..', 'fixtures', 'checkpoints');
@@ -89,6 +90,16 @@ describe('checkpoint bad inputs', () => {
     await assert.rejects(load(dir), /config\.json: use_sliding_window: a sliding window of 8 on some layers of qwen2 is not implemented/);
   });
 
+  it('too little memory for the float32 weights is refused before anything is written, saying what is needed and free', async () => {
+    const dir = copyOf('qwen2-bf16-tied', () => undefined);
+    const cacheDir = join(work, 'nomem');
+    await assert.rejects(
+      buildCheckpoint(dir, { cacheDir, freeMemory: 100 * 2 ** 20 }),
+      /qwen2-bf16-tied-\d+ needs about 150 MiB of memory to run in fp32 \(0 MiB of float32 weights\), 100 MiB is available; fp32 is the only compute dtype/
+    );
+    assert.equal(existsSync(cacheDir), false);
+  });
+
   it('the CLI reports a bad checkpoint in one line, without a stack trace', async () => {
     const dir = copyOf('llama3', (d) => editJson(join(d, 'config.json'), (c) => void (c['model_type'] = 'falcon')));
     let out = '';
@@ -163,7 +174,7 @@ describe('refusal-lens model on a checkpoint', () => {
       {
         architecture: 'qwen3', layers: 3, dModel: 32, heads: { query: 4, keyValue: 2, headDim: 16 }, ffn: 64, vocab: 316,
         ropeScaling: 'default', slidingWindow: null, tiedEmbeddings: false, shards: 2, storedDtypes: ['F32'], computeDtype: 'fp32',
-        storedBytes: bytes, fp32Bytes: bytes, buildDiskBytes: 0, memoryBytes: bytes * 2 + 150 * 2 ** 20,
+        storedBytes: bytes, fp32Bytes: bytes, buildDiskBytes: 0, memoryBytes: bytes * 1.5 + 150 * 2 ** 20,
         buildFolder: undefined, cacheKey: undefined,
       },
     );

@@ -9,7 +9,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { freemem, homedir } from 'node:os';
 import * as path from 'node:path';
 import { encodeModelParts } from '../onnx/proto.js';
 import { expectedTensors, readArch, type ArchSpec } from './arch.js';
@@ -120,9 +120,34 @@ async function isComplete(dir: string, key: string): Promise<boolean> {
   }
 }
 
+export interface BuildOptions {
+  cacheDir?: string;
+  onProgress?: (done: number, total: number) => void;
+  /** bytes of memory available (default os.freemem(), which is MemAvailable on Linux) */
+  freeMemory?: number;
+}
+
+/**
+ * Refuse before building or opening when the float32 weights cannot fit: onnxruntime holds them
+ * once more while it folds the Transposes (measured peak: 1.65× the float32 weights on a 290 MiB
+ * model, Node included), so 1.5× + 150 MiB must be available.
+ */
+export function checkMemory(p: CheckpointPlan, free: number): void {
+  const fp32 = p.tensors.reduce((a, t) => a + (t.dtype === 'F32' ? t.length : 2 * t.length), 0);
+  const need = 1.5 * fp32 + 150 * 2 ** 20;
+  if (need <= free) return;
+  const gib = (n: number) => (n < 2 ** 30 ? `${(n / 2 ** 20).toFixed(0)} MiB` : `${(n / 2 ** 30).toFixed(1)} GiB`);
+  throw new Error(
+    `checkpoint ${p.folder} needs about ${gib(need)} of memory to run in fp32 (${gib(fp32)} of float32 weights), ` +
+      `${gib(free)} is available; fp32 is the only compute dtype built for checkpoints so far (no --dtype would fit): ` +
+      'use a smaller model, free memory, or an ONNX export with q4/q8 weights',
+  );
+}
+
 /** The built graph of a checkpoint folder: from the cache when complete, else built now. */
-export async function buildCheckpoint(folder: string, opts: { cacheDir?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<BuiltCheckpoint> {
+export async function buildCheckpoint(folder: string, opts: BuildOptions = {}): Promise<BuiltCheckpoint> {
   const p = await planCheckpoint(folder);
+  checkMemory(p, opts.freeMemory ?? freemem());
   let dir: string;
   try {
     dir = await buildDir(p, opts.cacheDir);

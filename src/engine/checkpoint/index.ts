@@ -6,7 +6,7 @@ import { buildCheckpoint } from './build.js';
 import { isCheckpointFolder } from './files.js';
 
 export { SUPPORTED_ARCHS, readArch, expectedTensors, type ArchSpec } from './arch.js';
-export { BUILDER_VERSION, COMPUTE_DTYPE, buildCheckpoint, planCheckpoint, userCacheDir, type BuiltCheckpoint, type CheckpointPlan } from './build.js';
+export { BUILDER_VERSION, COMPUTE_DTYPE, buildCheckpoint, checkMemory, planCheckpoint, userCacheDir, type BuildOptions, type BuiltCheckpoint, type CheckpointPlan } from './build.js';
 export { describeCheckpoint, type CheckpointReport } from './describe.js';
 export { CheckpointError, isCheckpointFolder, readCheckpointFiles, type CheckpointFiles, type TensorRef } from './files.js';
 
