@@ -1,7 +1,7 @@
 // Bad checkpoint folders: each fails with a message naming the file and the tensor or field,
 // before any session is opened; a hub-cache snapshot (files are symlinks into ../../blobs) opens.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -135,6 +135,30 @@ describe('hub-cache snapshot', () => {
       assert.equal(linked.ino, statSync(join(repo, 'blobs', 'blob-model.safetensors')).ino);
     } finally {
       await model.dispose();
+    }
+  });
+
+  it('weights re-saved with the same layout are rebuilt, not served from the stale build', async () => {
+    const dir = copyOf('llama3', () => undefined);
+    const cacheDir = join(work, 'resave');
+    const g = golden(join('..', 'checkpoints', 'llama3'));
+    const first = await load2(dir, cacheDir);
+    const a = (await first.generateIds([g.prompt_ids], { maxNewTokens: 0 })).rows[0]!.firstLogits;
+    await first.dispose();
+    // same header, every weight byte's sign flipped: a new file in place, as a re-save does
+    const f = join(dir, 'model.safetensors');
+    const buf = readFileSync(f);
+    const start = 8 + Number(buf.readBigUInt64LE(0));
+    for (let i = start + 3; i < buf.length; i += 4) buf[i]! ^= 0x80;
+    writeFileSync(`${f}.new`, buf);
+    renameSync(`${f}.new`, f);
+    const second = await load2(dir, cacheDir);
+    try {
+      const b = (await second.generateIds([g.prompt_ids], { maxNewTokens: 0 })).rows[0]!.firstLogits;
+      assert.notDeepEqual(Array.from(b), Array.from(a));
+      assert.equal(readdirSync(join(cacheDir, 'checkpoints')).length, 2);
+    } finally {
+      await second.dispose();
     }
   });
 

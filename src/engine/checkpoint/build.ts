@@ -52,7 +52,12 @@ export async function planCheckpoint(folderArg: string): Promise<CheckpointPlan>
   h.update(await fsp.readFile(path.join(folder, 'config.json')));
   h.update(`\0refusal-lens-checkpoint/${BUILDER_VERSION}/${COMPUTE_DTYPE}\0`);
   for (const t of tensors) h.update(`${t.name}|${t.dtype}|${t.shape.join('x')}|${t.file}|${t.offset}|${t.length}\n`);
-  for (const s of files.shards) h.update(`${s.file}|${s.size}\n`);
+  // the files' identity too: weights re-saved with the same layout must not reuse a stale build
+  for (const s of files.shards) {
+    const real = await fsp.realpath(path.join(folder, s.file));
+    const st = await fsp.stat(real);
+    h.update(`${s.file}|${s.size}|${real}|${st.mtimeMs}|${st.ino}\n`);
+  }
   return {
     folder, files, spec, tensors, plan,
     storedDtypes: [...new Set(tensors.map((t) => t.dtype))].sort(),
