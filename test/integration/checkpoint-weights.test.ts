@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { convertTensors, CONVERTED_FILE, planWeights } from '../../src/engine/checkpoint/weights';
 import type { TensorRef } from '../../src/engine/checkpoint/files';
+import { decodeModel, DT, encodeModel, makeModel } from '../../src/engine/onnx/proto';
 
 const dir = mkdtempSync(join(tmpdir(), 'rl-ckpt-w-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,4 +41,14 @@ it('F16 and BF16 tensors convert exactly to float32 at their planned offsets', a
   assert.deepEqual(read('a', f16.length), f16.map(([, v]) => Math.fround(v)));
   assert.ok(Object.is(read('a', 2)[1], -0));
   assert.deepEqual(read('b', bf16Vals.length), bf16Vals.map((v) => new Float32Array(new Uint32Array([(new Uint32Array(Float32Array.of(v).buffer)[0]! >>> 16) << 16]).buffer)[0]));
+});
+
+it('the ONNX codec encodes a new external-data initializer (location, offset, length, data_location)', () => {
+  const t = {
+    name: 'w', dims: [2, 3], dataType: DT.FLOAT, dataLocation: 1,
+    externalData: [{ key: 'location', value: 'model.safetensors' }, { key: 'offset', value: '1234' }, { key: 'length', value: '24' }],
+  };
+  const m = makeModel({ name: 'g', node: [], initializer: [t], input: [], output: [], valueInfo: [] }, [{ domain: '', version: 17 }]);
+  const back = decodeModel(encodeModel(m)).graph.initializer[0]!;
+  assert.deepEqual({ name: back.name, dims: back.dims, dataType: back.dataType, dataLocation: back.dataLocation, externalData: back.externalData }, t);
 });
