@@ -109,7 +109,8 @@ def save_checkpoint(model, folder: str, tok_folder: str, *, dtype=torch.float32,
 def base_config(model_type: str, tok, **kw) -> dict:
     d = {"model_type": model_type, "architectures": [{"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
                                                        "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
-                                                       "gemma2": "Gemma2ForCausalLM", "phi3": "Phi3ForCausalLM"}[model_type]],
+                                                       "gemma2": "Gemma2ForCausalLM", "phi3": "Phi3ForCausalLM",
+                                                       "olmo2": "Olmo2ForCausalLM", "granite": "GraniteForCausalLM"}[model_type]],
          "vocab_size": tok.size, "hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 4,
          "num_key_value_heads": 2, "intermediate_size": 64, "max_position_embeddings": 512,
          "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": False,
@@ -171,6 +172,14 @@ def main(root: str) -> None:
     build(os.path.join(out, "phi3"), base_config(
         "phi3", tok, sliding_window=6, rope_scaling=None, original_max_position_embeddings=512,
         resid_pdrop=0.0, embd_pdrop=0.0), tok, tok_folder, 16)
+
+    # OLMo 2: norms after each sublayer only, q_norm/k_norm over the whole q/k projection
+    build(os.path.join(out, "olmo2"), base_config("olmo2", tok, attention_bias=False), tok, tok_folder, 17)
+    # Granite: multipliers far from 1 so each one shows; tied embeddings
+    build(os.path.join(out, "granite"), base_config(
+        "granite", tok, tie_word_embeddings=True, embedding_multiplier=3.0, attention_multiplier=0.2,
+        residual_multiplier=0.5, logits_scaling=2.5, attention_bias=False, mlp_bias=False), tok, tok_folder, 18,
+        embed_std=0.4)
 
     # The weights of test/fixtures/models/llama-gqa as a checkpoint: its golden.json must hold
     ref = os.path.join(root, "models", "llama-gqa")

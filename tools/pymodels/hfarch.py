@@ -1,6 +1,7 @@
 """Decoders of the Hugging Face architectures the checkpoint builder supports (llama with
 llama3/linear rope scaling, mistral with a sliding window, qwen2 with q/k/v biases, qwen3 with
-per-head q_norm/k_norm before RoPE, gemma2 with its four norms per block, (1+w) RMSNorm, GeGLU,
+per-head q_norm/k_norm before RoPE, olmo2 (post-sublayer norms, q/k norms over the whole
+projection), granite (embedding/attention/residual multipliers, logits scaling), gemma2 with its four norms per block, (1+w) RMSNorm, GeGLU,
 query_pre_attn_scalar, attention and final-logit soft-capping and a sliding window on even
 layers), in the same module interface as llama.py so golden.py's
 forward hooks and greedy_full work on them unchanged.
@@ -48,6 +49,15 @@ class HFConfig:
         self.scaling = d["query_pre_attn_scalar"] ** -0.5 if g2 else None  # None: / sqrt(head_dim)
         self.attn_softcap = d.get("attn_logit_softcapping") if g2 else None
         self.final_softcap = d.get("final_logit_softcapping") if g2 else None
+        # OLMo 2: no pre-norms, a norm on each sublayer's output; q_norm/k_norm over the whole projection
+        self.olmo2 = self.model_type == "olmo2"
+        # Granite: scalar multipliers on embeddings, attention scores, sublayer outputs; logits divided
+        gr = self.model_type == "granite"
+        self.embedding_multiplier = d.get("embedding_multiplier", 1.0) if gr else None
+        self.residual_multiplier = d.get("residual_multiplier", 1.0) if gr else None
+        self.logits_scaling = d.get("logits_scaling", 1.0) if gr else None
+        if gr:
+            self.scaling = d.get("attention_multiplier", 1.0)
 
     def window(self, layer: int):
         """The sliding window of a layer, or None (gemma2: even layers only)."""
@@ -99,6 +109,10 @@ class Attention(nn.Module):
             self.k_norm = RMSNorm(self.dh, cfg.rms_norm_eps)
         self.qk_norm = cfg.qk_norm
         self.scaling, self.softcap = cfg.scaling, cfg.attn_softcap
+        self.olmo2 = cfg.olmo2
+        if cfg.olmo2:
+            self.q_norm = RMSNorm(self.h * self.dh, cfg.rms_norm_eps)
+            self.k_norm = RMSNorm(self.kvh * self.dh, cfg.rms_norm_eps)
 
     def forward(self, x, cos, sin, mask, past: Optional[KV]):
         b, s, _ = x.shape
@@ -108,6 +122,8 @@ class Attention(nn.Module):
             q_, k_, v_ = qkv[..., :nq], qkv[..., nq:nq + nk], qkv[..., nq + nk:]
         else:
             q_, k_, v_ = self.q_proj(x), self.k_proj(x), self.v_proj(x)
+        if self.olmo2:
+            q_, k_ = self.q_norm(q_), self.k_norm(k_)
         q = q_.view(b, s, self.h, self.dh)
         k = k_.view(b, s, self.kvh, self.dh)
         if self.qk_norm:
@@ -155,14 +171,25 @@ class Block(nn.Module):
         if cfg.gemma2:  # sandwich norms: post_attention_layernorm then normalises the attention output
             self.pre_feedforward_layernorm = norm()
             self.post_feedforward_layernorm = norm()
+        self.olmo2 = cfg.olmo2
+        if cfg.olmo2:
+            del self.input_layernorm
+            self.post_feedforward_layernorm = norm()
+        self.rm = cfg.residual_multiplier
         self.mlp = FusedMLP(cfg) if cfg.fused else MLP(cfg)
         self.window = cfg.window(layer)
 
     def forward(self, x, cos, sin, masks, past=None, presents=None):
         mask = masks[self.window]
-        a, present = self.self_attn(self.input_layernorm(x), cos, sin, mask, past)
+        a, present = self.self_attn(x if self.olmo2 else self.input_layernorm(x), cos, sin, mask, past)
         if presents is not None:
             presents.append(present)
+        if self.olmo2:
+            h = x + self.post_attention_layernorm(a)
+            return h + self.post_feedforward_layernorm(self.mlp(h))
+        if self.rm is not None:
+            h = x + a * self.rm
+            return h + self.mlp(self.post_attention_layernorm(h)) * self.rm
         if self.gemma2:
             h = x + self.post_attention_layernorm(a)
             return h + self.post_feedforward_layernorm(self.mlp(self.pre_feedforward_layernorm(h)))
@@ -189,6 +216,8 @@ class HFCausalLM(nn.Module):
         x = self.embed_tokens(input_ids)
         if self.config.gemma2:
             x = x * torch.tensor(self.config.hidden_size ** 0.5, dtype=x.dtype)
+        if self.config.embedding_multiplier is not None:
+            x = x * self.config.embedding_multiplier
         freqs = position_ids.to(torch.float32).unsqueeze(-1) * inv_freq(self.config)
         emb = torch.cat([freqs, freqs], dim=-1)
         cos, sin = emb.cos().unsqueeze(1), emb.sin().unsqueeze(1)
@@ -204,6 +233,8 @@ class HFCausalLM(nn.Module):
         for i, layer in enumerate(self.layers):
             x = layer(x, cos, sin, masks, None if past_key_values is None else past_key_values[i], presents)
         logits = self.lm_head(self.norm(x))
+        if self.config.logits_scaling is not None:
+            logits = logits / self.config.logits_scaling
         if self.config.final_softcap is not None:
             logits = torch.tanh(logits / self.config.final_softcap) * self.config.final_softcap
         return logits, presents

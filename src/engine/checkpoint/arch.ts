@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readJsonObject } from '../model/json.js';
 import { CheckpointError, STORAGE_DTYPES, type CheckpointFiles, type TensorRef } from './files.js';
 
-export const SUPPORTED_ARCHS = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'phi3'] as const;
+export const SUPPORTED_ARCHS = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'phi3', 'olmo2', 'granite'] as const;
 
 export interface ArchSpec {
   modelType: string;
@@ -24,10 +24,20 @@ export interface ArchSpec {
   /** keys at cache index j are seen from query index i when i − j < window, on the layers marked */
   slidingWindow?: number;
   slidingLayers: boolean[];
-  /** Gemma 2: embeddings × √d, (1 + w) norms, post-attention and post-MLP norms, GeGLU (tanh) */
+  /** embeddings × this (Gemma 2: √d, Granite: embedding_multiplier) */
   embedScale?: number;
+  /** Gemma 2: (1 + w) norms */
   normPlusOne: boolean;
-  sandwichNorms: boolean;
+  /**
+   * where the block's norms sit: 'pre' (input_layernorm, post_attention_layernorm before the MLP),
+   * 'sandwich' (Gemma 2: also on both sublayer outputs, pre_feedforward_layernorm before the MLP),
+   * 'post' (OLMo 2: only on the sublayer outputs)
+   */
+  norms: 'pre' | 'sandwich' | 'post';
+  /** Granite: sublayer outputs × residual_multiplier before the residual add */
+  residualMultiplier?: number;
+  /** Granite: logits ÷ logits_scaling */
+  logitsDivisor?: number;
   act: 'silu' | 'gelu_tanh';
   /** attention scores × attnScale (1/√head_dim, Gemma 2: 1/√query_pre_attn_scalar), then cap·tanh(x/cap) */
   attnScale: number;
@@ -36,8 +46,8 @@ export interface ArchSpec {
   qkvBias: boolean;
   oBias: boolean;
   mlpBias: boolean;
-  /** per-head RMSNorm of q and k before RoPE (Qwen3) */
-  qkNorm: boolean;
+  /** RMSNorm of q and k before RoPE: per head (Qwen3) or over the whole projection (OLMo 2) */
+  qkNorm?: 'head' | 'full';
   /** Phi-3: one qkv_proj (rows q, k, v) and one gate_up_proj (rows gate, up) */
   fused: boolean;
   /** lm_head is the embedding table */
@@ -78,7 +88,9 @@ export function readArch(folder: string, files: CheckpointFiles): ArchSpec {
   if (!act) bad(actKey, `${JSON.stringify(actName)} is not implemented for ${mt} (${gemma2 ? 'gelu_pytorch_tanh' : 'silu'} is)`);
   const prf = c['partial_rotary_factor'];
   if (prf !== undefined && prf !== null && prf !== 1 && prf !== 1.0) bad('partial_rotary_factor', `${JSON.stringify(prf)} is not implemented (only 1)`);
-  if (c['mlp_bias'] === true && mt !== 'llama') bad('mlp_bias', `not part of ${mt}`);
+  if (c['mlp_bias'] === true && mt !== 'llama' && mt !== 'granite') bad('mlp_bias', `not part of ${mt}`);
+  const granite = mt === 'granite';
+  const attnBias = ['llama', 'qwen3', 'olmo2', 'granite'].includes(mt) && c['attention_bias'] === true;
 
   const dModel = int('hidden_size');
   const numHeads = int('num_attention_heads');
@@ -115,16 +127,18 @@ export function readArch(folder: string, files: CheckpointFiles): ArchSpec {
     slidingLayers,
     // transformers' Gemma2Config defaults: query_pre_attn_scalar 256, soft-caps 50 and 30
     ...(gemma2 ? { embedScale: Math.sqrt(dModel) } : {}),
+    // transformers' GraniteConfig defaults: every multiplier 1
+    ...(granite ? { embedScale: num('embedding_multiplier', 1), residualMultiplier: num('residual_multiplier', 1), logitsDivisor: num('logits_scaling', 1) } : {}),
     normPlusOne: gemma2,
-    sandwichNorms: gemma2,
+    norms: gemma2 ? 'sandwich' : mt === 'olmo2' ? 'post' : 'pre',
     act: act!,
-    attnScale: gemma2 ? 1 / Math.sqrt(num('query_pre_attn_scalar', 256)) : 1 / Math.sqrt(headDim),
+    attnScale: gemma2 ? 1 / Math.sqrt(num('query_pre_attn_scalar', 256)) : granite ? num('attention_multiplier', 1) : 1 / Math.sqrt(headDim),
     ...(gemma2 && cap('attn_logit_softcapping', 50) !== undefined ? { attnSoftcap: cap('attn_logit_softcapping', 50)! } : {}),
     ...(gemma2 && cap('final_logit_softcapping', 30) !== undefined ? { finalSoftcap: cap('final_logit_softcapping', 30)! } : {}),
-    qkvBias: mt === 'qwen2' || (mt === 'llama' && c['attention_bias'] === true) || (mt === 'qwen3' && c['attention_bias'] === true),
-    oBias: (mt === 'llama' || mt === 'qwen3') && c['attention_bias'] === true,
-    mlpBias: mt === 'llama' && c['mlp_bias'] === true,
-    qkNorm: mt === 'qwen3',
+    qkvBias: mt === 'qwen2' || attnBias,
+    oBias: attnBias,
+    mlpBias: (mt === 'llama' || granite) && c['mlp_bias'] === true,
+    ...(mt === 'qwen3' ? { qkNorm: 'head' as const } : mt === 'olmo2' ? { qkNorm: 'full' as const } : {}),
     fused: mt === 'phi3',
     // a missing lm_head.weight means tied, whatever the config says
     tied: c['tie_word_embeddings'] === true || !files.tensors.has('lm_head.weight'),
@@ -204,7 +218,7 @@ export function expectedTensors(s: ArchSpec): { name: string; shape: number[] }[
   for (let i = 0; i < s.numLayers; i++) {
     const p = `model.layers.${i}`;
     out.push(
-      { name: `${p}.input_layernorm.weight`, shape: [d] },
+      ...(s.norms === 'post' ? [] : [{ name: `${p}.input_layernorm.weight`, shape: [d] }]),
       ...(s.fused
         ? [{ name: `${p}.self_attn.qkv_proj.weight`, shape: [(h + 2 * kv) * dh, d] }]
         : [
@@ -214,7 +228,8 @@ export function expectedTensors(s: ArchSpec): { name: string; shape: number[] }[
           ]),
       { name: `${p}.self_attn.o_proj.weight`, shape: [d, h * dh] },
       { name: `${p}.post_attention_layernorm.weight`, shape: [d] },
-      ...(s.sandwichNorms ? [{ name: `${p}.pre_feedforward_layernorm.weight`, shape: [d] }, { name: `${p}.post_feedforward_layernorm.weight`, shape: [d] }] : []),
+      ...(s.norms === 'sandwich' ? [{ name: `${p}.pre_feedforward_layernorm.weight`, shape: [d] }] : []),
+      ...(s.norms === 'pre' ? [] : [{ name: `${p}.post_feedforward_layernorm.weight`, shape: [d] }]),
       ...(s.fused
         ? [{ name: `${p}.mlp.gate_up_proj.weight`, shape: [2 * ffn, d] }]
         : [
@@ -234,7 +249,10 @@ export function expectedTensors(s: ArchSpec): { name: string; shape: number[] }[
     if (s.mlpBias) {
       out.push({ name: `${p}.mlp.gate_proj.bias`, shape: [ffn] }, { name: `${p}.mlp.up_proj.bias`, shape: [ffn] }, { name: `${p}.mlp.down_proj.bias`, shape: [d] });
     }
-    if (s.qkNorm) out.push({ name: `${p}.self_attn.q_norm.weight`, shape: [dh] }, { name: `${p}.self_attn.k_norm.weight`, shape: [dh] });
+    if (s.qkNorm) {
+      const full = s.qkNorm === 'full';
+      out.push({ name: `${p}.self_attn.q_norm.weight`, shape: [full ? h * dh : dh] }, { name: `${p}.self_attn.k_norm.weight`, shape: [full ? kv * dh : dh] });
+    }
   }
   out.push({ name: 'model.norm.weight', shape: [d] });
   if (!s.tied) out.push({ name: 'lm_head.weight', shape: [s.vocab, d] });

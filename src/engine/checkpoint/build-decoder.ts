@@ -1,4 +1,4 @@
-// The decoder graph of a llama / mistral / qwen2 / qwen3 / gemma2 / phi3 checkpoint in standard ONNX ops
+// The decoder graph of a llama / mistral / qwen2 / qwen3 / gemma2 / phi3 / olmo2 / granite checkpoint in standard ONNX ops
 // (opset 17, float32), in the onnx-community I/O layout, so the hooking rewrite and the
 // generation loop treat it as any export:
 //   inputs  input_ids [b, s], attention_mask [b, past + s], position_ids [b, s] (int64),
@@ -97,13 +97,15 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
     const P = `/model/layers.${i}`;
     const p = `model.layers.${i}`;
     const A = `${P}/self_attn`;
-    const xn = rmsNorm(`${P}/input_layernorm`, x, `${p}.input_layernorm.weight`);
+    const xn = s.norms === 'post' ? x : rmsNorm(`${P}/input_layernorm`, x, `${p}.input_layernorm.weight`);
     const b = (n: string) => (s.qkvBias ? `${p}.self_attn.${n}.bias` : undefined);
     const [qLin, kLin, vLin] = s.fused
       ? (g.opMulti(`${A}/qkv_proj`, 'Split', [linear(`${A}/qkv_proj`, xn, `${p}.self_attn.qkv_proj.weight`), g.i64([h * dh, kvh * dh, kvh * dh])], 3, [attrInt('axis', -1)]) as [string, string, string])
       : (['q', 'k', 'v'].map((n) => linear(`${A}/${n}_proj`, xn, `${p}.self_attn.${n}_proj.weight`, b(`${n}_proj`))) as [string, string, string]);
-    const q = rope(`${A}/q_rope`, heads(`${A}/q`, qLin, h, s.qkNorm ? `${p}.self_attn.q_norm.weight` : undefined));
-    const k = rope(`${A}/k_rope`, heads(`${A}/k`, kLin, kvh, s.qkNorm ? `${p}.self_attn.k_norm.weight` : undefined));
+    const headNorm = (n: string) => (s.qkNorm === 'head' ? `${p}.self_attn.${n}.weight` : undefined);
+    const fullNorm = (x: string, n: string) => (s.qkNorm === 'full' ? rmsNorm(`${A}/${n}`, x, `${p}.self_attn.${n}.weight`) : x);
+    const q = rope(`${A}/q_rope`, heads(`${A}/q`, fullNorm(qLin, 'q_norm'), h, headNorm('q_norm')));
+    const k = rope(`${A}/k_rope`, heads(`${A}/k`, fullNorm(kLin, 'k_norm'), kvh, headNorm('k_norm')));
     const v = heads(`${A}/v`, vLin, kvh);
     const kAll = g.op(A, 'Concat', [past[i]!.k, k], [attrInt('axis', 2)], `present.${i}.key`);
     const vAll = g.op(A, 'Concat', [past[i]!.v, v], [attrInt('axis', 2)], `present.${i}.value`);
@@ -116,24 +118,31 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
     const ctx = g.op(A, 'MatMul', [probs, g.op(A, 'Unsqueeze', [vAll, g.i64([2])])]); // [b, kvh, rep, s, dh]
     const merged = g.op(A, 'Reshape', [g.op(A, 'Transpose', [g.op(A, 'Reshape', [ctx, g.i64([0, h, -1, dh])])], [attrInts('perm', [0, 2, 1, 3])]), g.i64([0, 0, h * dh])]);
     const attn = linear(`${A}/o_proj`, merged, `${p}.self_attn.o_proj.weight`, s.oBias ? `${p}.self_attn.o_proj.bias` : undefined);
-    // Gemma 2 normalises the attention and MLP outputs too (post_attention_layernorm is then the
-    // attention's output norm and pre_feedforward_layernorm the MLP's input norm)
-    const h1 = g.op(P, 'Add', [x, s.sandwichNorms ? rmsNorm(`${P}/post_attention_layernorm`, attn, `${p}.post_attention_layernorm.weight`) : attn]);
+    // sandwich (Gemma 2) and post (OLMo 2) norms normalise the sublayer outputs: post_attention_layernorm
+    // is then the attention's output norm; the MLP's input norm is pre_feedforward_layernorm or none
+    const out = (scope: string, y: string, norm: string) => {
+      const z = s.norms === 'pre' ? y : rmsNorm(`${P}/${norm}`, y, `${p}.${norm}.weight`);
+      return s.residualMultiplier === undefined ? z : g.op(scope, 'Mul', [z, g.f32([s.residualMultiplier], [])]);
+    };
+    const h1 = g.op(P, 'Add', [x, out(A, attn, 'post_attention_layernorm')]);
 
     const F = `${P}/mlp`;
-    const preMlp = s.sandwichNorms ? 'pre_feedforward_layernorm' : 'post_attention_layernorm';
-    const hn = rmsNorm(`${P}/${preMlp}`, h1, `${p}.${preMlp}.weight`);
+    const hn = s.norms === 'post' ? h1 : s.norms === 'sandwich'
+      ? rmsNorm(`${P}/pre_feedforward_layernorm`, h1, `${p}.pre_feedforward_layernorm.weight`)
+      : rmsNorm(`${P}/post_attention_layernorm`, h1, `${p}.post_attention_layernorm.weight`);
     const mb = (n: string) => (s.mlpBias ? `${p}.mlp.${n}.bias` : undefined);
     const [gate, up] = s.fused
       ? (g.opMulti(`${F}/gate_up_proj`, 'Split', [linear(`${F}/gate_up_proj`, hn, `${p}.mlp.gate_up_proj.weight`), g.i64([s.ffn, s.ffn])], 2, [attrInt('axis', -1)]) as [string, string])
       : [linear(`${F}/gate_proj`, hn, `${p}.mlp.gate_proj.weight`, mb('gate_proj')), linear(`${F}/up_proj`, hn, `${p}.mlp.up_proj.weight`, mb('up_proj'))];
     const act = g.op(F, 'Mul', [activation(F, gate), up]);
     const mlp = linear(`${F}/down_proj`, act, `${p}.mlp.down_proj.weight`, mb('down_proj'));
-    x = g.op(P, 'Add', [h1, s.sandwichNorms ? rmsNorm(`${P}/post_feedforward_layernorm`, mlp, `${p}.post_feedforward_layernorm.weight`) : mlp]);
+    x = g.op(P, 'Add', [h1, out(F, mlp, 'post_feedforward_layernorm')]);
   }
   const xf = rmsNorm('/model/norm', x, 'model.norm.weight');
   const lmW = s.tied ? 'model.embed_tokens.weight' : 'lm_head.weight';
-  const raw = g.op('/lm_head', 'MatMul', [xf, g.op('/lm_head', 'Transpose', [weight(lmW)], [attrInts('perm', [1, 0])])], [], s.finalSoftcap === undefined ? 'logits' : undefined);
+  const last = s.finalSoftcap === undefined && s.logitsDivisor === undefined;
+  let raw = g.op('/lm_head', 'MatMul', [xf, g.op('/lm_head', 'Transpose', [weight(lmW)], [attrInts('perm', [1, 0])])], [], last ? 'logits' : undefined);
+  if (s.logitsDivisor !== undefined) raw = g.op('/lm_head', 'Div', [raw, g.f32([s.logitsDivisor], [])], [], s.finalSoftcap === undefined ? 'logits' : undefined);
   if (s.finalSoftcap !== undefined) softcap('/model/final_logit_softcapping', raw, s.finalSoftcap, 'logits');
 
   g.output('logits', DT.FLOAT, ['batch_size', 'sequence_length', s.vocab]);
