@@ -68,7 +68,7 @@ describe('checkpoint bad inputs', () => {
 
   it('an unsupported model_type is named, with the supported ones', async () => {
     const dir = copyOf('llama3', (d) => editJson(join(d, 'config.json'), (c) => void (c['model_type'] = 'gpt_neox')));
-    await assert.rejects(load(dir), /config\.json: model_type "gpt_neox" is not supported for checkpoint folders; supported: llama, mistral, qwen2, qwen3, gemma2, phi3, olmo2, granite \(or export/);
+    await assert.rejects(load(dir), /config\.json: model_type "gpt_neox" is not supported for checkpoint folders; supported: llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3, olmo2, granite \(or export/);
   });
 
   it('an unimplemented rope scaling type is an error, not ignored', async () => {

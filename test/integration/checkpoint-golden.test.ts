@@ -19,7 +19,7 @@ after(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 const goldenOf = (name: string): Golden => golden(join('..', 'checkpoints', name));
 
-for (const name of ['llama3', 'qwen2-bf16-tied', 'qwen3-sharded', 'mistral-fp16', 'gemma2', 'phi3', 'olmo2', 'granite']) {
+for (const name of ['llama3', 'qwen2-bf16-tied', 'qwen3-sharded', 'mistral-fp16', 'gemma2', 'phi3', 'olmo2', 'granite', 'gemma3']) {
   describe(`checkpoint golden: ${name}`, () => {
     const g = goldenOf(name);
     const axes = axesOf(g);

@@ -110,7 +110,8 @@ def base_config(model_type: str, tok, **kw) -> dict:
     d = {"model_type": model_type, "architectures": [{"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
                                                        "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
                                                        "gemma2": "Gemma2ForCausalLM", "phi3": "Phi3ForCausalLM",
-                                                       "olmo2": "Olmo2ForCausalLM", "granite": "GraniteForCausalLM"}[model_type]],
+                                                       "olmo2": "Olmo2ForCausalLM", "granite": "GraniteForCausalLM",
+                                                       "gemma3_text": "Gemma3ForCausalLM"}[model_type]],
          "vocab_size": tok.size, "hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 4,
          "num_key_value_heads": 2, "intermediate_size": 64, "max_position_embeddings": 512,
          "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": False,
@@ -172,6 +173,14 @@ def main(root: str) -> None:
     build(os.path.join(out, "phi3"), base_config(
         "phi3", tok, sliding_window=6, rope_scaling=None, original_max_position_embeddings=512,
         resid_pdrop=0.0, embd_pdrop=0.0), tok, tok_folder, 16)
+
+    # Gemma 3 (text): sliding pattern 3 (layers 0, 1 local with window 4 and rope base 10000; layer 2 global
+    # with rope_theta 1e6 and linear scaling 8), (1 + w) q/k norms, no soft-capping
+    build(os.path.join(out, "gemma3"), base_config(
+        "gemma3_text", tok, num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True,
+        hidden_activation="gelu_pytorch_tanh", query_pre_attn_scalar=16, sliding_window=4, sliding_window_pattern=3,
+        rope_theta=1000000.0, rope_local_base_freq=10000.0, rope_scaling={"rope_type": "linear", "factor": 8.0},
+        attn_logit_softcapping=None, final_logit_softcapping=None), tok, tok_folder, 19, embed_std=0.5 / math.sqrt(32))
 
     # OLMo 2: norms after each sublayer only, q_norm/k_norm over the whole q/k projection
     build(os.path.join(out, "olmo2"), base_config("olmo2", tok, attention_bias=False), tok, tok_folder, 17)

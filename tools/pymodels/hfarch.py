@@ -1,6 +1,7 @@
 """Decoders of the Hugging Face architectures the checkpoint builder supports (llama with
 llama3/linear rope scaling, mistral with a sliding window, qwen2 with q/k/v biases, qwen3 with
-per-head q_norm/k_norm before RoPE, olmo2 (post-sublayer norms, q/k norms over the whole
+per-head q_norm/k_norm before RoPE, gemma3_text (Gemma 2 + (1+w) q/k norms, local rope base on
+sliding layers, sliding pattern), olmo2 (post-sublayer norms, q/k norms over the whole
 projection), granite (embedding/attention/residual multipliers, logits scaling), gemma2 with its four norms per block, (1+w) RMSNorm, GeGLU,
 query_pre_attn_scalar, attention and final-logit soft-capping and a sliding window on even
 layers), in the same module interface as llama.py so golden.py's
@@ -40,15 +41,21 @@ class HFConfig:
         self.hidden_act = d.get("hidden_activation") or d.get("hidden_act", "silu")
         self.attention_bias = self.model_type == "qwen2" or d.get("attention_bias", False)
         self.qk_norm = self.model_type == "qwen3"
-        self.sliding_window = d.get("sliding_window") if self.model_type in ("mistral", "gemma2", "phi3") else None
+        self.sliding_window = d.get("sliding_window") if self.model_type in ("mistral", "gemma2", "phi3", "gemma3_text") else None
         self.fused = self.model_type == "phi3"  # qkv_proj and gate_up_proj
         self.rope_scaling = d.get("rope_scaling")
-        g2 = self.model_type == "gemma2"
+        # Gemma 3 (text) is Gemma 2 plus per-head (1 + w) q/k norms and a local rope base on sliding layers
+        self.gemma3 = self.model_type == "gemma3_text"
+        g2 = self.model_type == "gemma2" or self.gemma3
         self.gemma2 = g2
         self.norm_plus_one = g2
         self.scaling = d["query_pre_attn_scalar"] ** -0.5 if g2 else None  # None: / sqrt(head_dim)
         self.attn_softcap = d.get("attn_logit_softcapping") if g2 else None
         self.final_softcap = d.get("final_logit_softcapping") if g2 else None
+        if self.gemma3:
+            self.qk_norm = True
+            self.sliding_pattern = d.get("sliding_window_pattern", 6)
+            self.rope_local_base_freq = d.get("rope_local_base_freq", 10000.0)
         # OLMo 2: no pre-norms, a norm on each sublayer's output; q_norm/k_norm over the whole projection
         self.olmo2 = self.model_type == "olmo2"
         # Granite: scalar multipliers on embeddings, attention scores, sublayer outputs; logits divided
@@ -61,6 +68,8 @@ class HFConfig:
 
     def window(self, layer: int):
         """The sliding window of a layer, or None (gemma2: even layers only)."""
+        if self.gemma3:
+            return self.sliding_window if (layer + 1) % self.sliding_pattern else None
         if self.gemma2 and layer % 2:
             return None
         return self.sliding_window
@@ -69,11 +78,13 @@ class HFConfig:
         return dict(self.d)
 
 
-def inv_freq(cfg: HFConfig) -> torch.Tensor:
-    """[dh/2] float32 rotary frequencies, with transformers' llama3 / linear scaling."""
+def inv_freq(cfg: HFConfig, local: bool = False) -> torch.Tensor:
+    """[dh/2] float32 rotary frequencies, with transformers' llama3 / linear scaling
+    (local: Gemma 3's sliding layers, rope_local_base_freq and no scaling)."""
     dh = cfg.dim_head
-    f = 1.0 / (cfg.rope_theta ** (torch.arange(0, dh, 2, dtype=torch.float32) / dh))
-    rs = cfg.rope_scaling
+    theta = cfg.rope_local_base_freq if local else cfg.rope_theta
+    f = 1.0 / (theta ** (torch.arange(0, dh, 2, dtype=torch.float32) / dh))
+    rs = None if local else cfg.rope_scaling
     if not rs:
         return f
     kind = rs.get("rope_type", rs.get("type"))
@@ -105,8 +116,8 @@ class Attention(nn.Module):
             self.v_proj = nn.Linear(d, self.kvh * self.dh, bias=b)
         self.o_proj = nn.Linear(self.h * self.dh, d, bias=False)
         if cfg.qk_norm:
-            self.q_norm = RMSNorm(self.dh, cfg.rms_norm_eps)
-            self.k_norm = RMSNorm(self.dh, cfg.rms_norm_eps)
+            self.q_norm = RMSNorm(self.dh, cfg.rms_norm_eps, cfg.norm_plus_one)
+            self.k_norm = RMSNorm(self.dh, cfg.rms_norm_eps, cfg.norm_plus_one)
         self.qk_norm = cfg.qk_norm
         self.scaling, self.softcap = cfg.scaling, cfg.attn_softcap
         self.olmo2 = cfg.olmo2
@@ -181,6 +192,8 @@ class Block(nn.Module):
 
     def forward(self, x, cos, sin, masks, past=None, presents=None):
         mask = masks[self.window]
+        if isinstance(cos, dict):  # Gemma 3: local rope on sliding layers
+            cos, sin = cos[self.window is not None], sin[self.window is not None]
         a, present = self.self_attn(x if self.olmo2 else self.input_layernorm(x), cos, sin, mask, past)
         if presents is not None:
             presents.append(present)
@@ -218,9 +231,14 @@ class HFCausalLM(nn.Module):
             x = x * torch.tensor(self.config.hidden_size ** 0.5, dtype=x.dtype)
         if self.config.embedding_multiplier is not None:
             x = x * self.config.embedding_multiplier
-        freqs = position_ids.to(torch.float32).unsqueeze(-1) * inv_freq(self.config)
-        emb = torch.cat([freqs, freqs], dim=-1)
-        cos, sin = emb.cos().unsqueeze(1), emb.sin().unsqueeze(1)
+        def rot(local):
+            freqs = position_ids.to(torch.float32).unsqueeze(-1) * inv_freq(self.config, local)
+            emb = torch.cat([freqs, freqs], dim=-1)
+            return emb.cos().unsqueeze(1), emb.sin().unsqueeze(1)
+        cos, sin = rot(False)
+        if self.config.gemma3:
+            (lc, ls) = rot(True)
+            cos, sin = {False: cos, True: lc}, {False: sin, True: ls}
         mask = build_mask(attention_mask, b, s, past)
         masks = {None: mask}
         w = self.config.sliding_window

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readJsonObject } from '../model/json.js';
 import { CheckpointError, STORAGE_DTYPES, type CheckpointFiles, type TensorRef } from './files.js';
 
-export const SUPPORTED_ARCHS = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'phi3', 'olmo2', 'granite'] as const;
+export const SUPPORTED_ARCHS = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gemma3_text', 'phi3', 'olmo2', 'granite'] as const;
 
 export interface ArchSpec {
   modelType: string;
@@ -20,6 +20,8 @@ export interface ArchSpec {
   eps: number;
   /** [headDim / 2] rotary frequencies, rope scaling applied */
   invFreq: Float32Array;
+  /** Gemma 3: the sliding layers' frequencies (rope_local_base_freq, unscaled) */
+  invFreqLocal?: Float32Array;
   ropeScaling: string;
   /** keys at cache index j are seen from query index i when i − j < window, on the layers marked */
   slidingWindow?: number;
@@ -80,7 +82,9 @@ export function readArch(folder: string, files: CheckpointFiles): ArchSpec {
     return v;
   };
   if (c['quantization_config'] !== undefined) bad('quantization_config', 'quantized checkpoints (GPTQ, AWQ, bitsandbytes…) are not supported; use the bf16/fp16/fp32 weights');
-  const gemma2 = mt === 'gemma2';
+  // Gemma 3 (text) computes as Gemma 2 plus (1 + w) per-head q/k norms and a local rope on sliding layers
+  const gemma3 = mt === 'gemma3_text';
+  const gemma2 = mt === 'gemma2' || gemma3;
   // Gemma 2 reads hidden_activation (transformers ignores its hidden_act)
   const actKey = gemma2 && c['hidden_activation'] !== undefined ? 'hidden_activation' : 'hidden_act';
   const actName = c[actKey] ?? (gemma2 ? 'gelu_pytorch_tanh' : 'silu');
@@ -102,6 +106,7 @@ export function readArch(folder: string, files: CheckpointFiles): ArchSpec {
   const theta = num('rope_theta', 10000);
 
   const { invFreq, kind } = ropeFrequencies(c['rope_scaling'], headDim, theta, (why) => bad('rope_scaling', why));
+  const invFreqLocal = gemma3 ? ropeFrequencies(null, headDim, num('rope_local_base_freq', 10000), (why) => bad('rope_local_base_freq', why)).invFreq : undefined;
   const layers = int('num_hidden_layers');
   const { window: slidingWindow, layers: slidingLayers } = slidingWindowOf(c, mt, maxPos, layers, bad);
   const cap = (k: string, dflt: number | null): number | undefined => {
@@ -133,12 +138,14 @@ export function readArch(folder: string, files: CheckpointFiles): ArchSpec {
     norms: gemma2 ? 'sandwich' : mt === 'olmo2' ? 'post' : 'pre',
     act: act!,
     attnScale: gemma2 ? 1 / Math.sqrt(num('query_pre_attn_scalar', 256)) : granite ? num('attention_multiplier', 1) : 1 / Math.sqrt(headDim),
-    ...(gemma2 && cap('attn_logit_softcapping', 50) !== undefined ? { attnSoftcap: cap('attn_logit_softcapping', 50)! } : {}),
-    ...(gemma2 && cap('final_logit_softcapping', 30) !== undefined ? { finalSoftcap: cap('final_logit_softcapping', 30)! } : {}),
+    // Gemma 3 defaults: no soft-capping
+    ...(gemma2 && cap('attn_logit_softcapping', gemma3 ? null : 50) !== undefined ? { attnSoftcap: cap('attn_logit_softcapping', gemma3 ? null : 50)! } : {}),
+    ...(gemma2 && cap('final_logit_softcapping', gemma3 ? null : 30) !== undefined ? { finalSoftcap: cap('final_logit_softcapping', gemma3 ? null : 30)! } : {}),
+    ...(invFreqLocal ? { invFreqLocal } : {}),
     qkvBias: mt === 'qwen2' || attnBias,
     oBias: attnBias,
     mlpBias: (mt === 'llama' || granite) && c['mlp_bias'] === true,
-    ...(mt === 'qwen3' ? { qkNorm: 'head' as const } : mt === 'olmo2' ? { qkNorm: 'full' as const } : {}),
+    ...(mt === 'qwen3' || gemma3 ? { qkNorm: 'head' as const } : mt === 'olmo2' ? { qkNorm: 'full' as const } : {}),
     fused: mt === 'phi3',
     // a missing lm_head.weight means tied, whatever the config says
     tied: c['tie_word_embeddings'] === true || !files.tensors.has('lm_head.weight'),
@@ -195,7 +202,7 @@ function slidingWindowOf(c: Obj, mt: string, maxPos: number, layers: number, bad
     }
     sliding = (lt as string[]).map((x) => x === 'sliding_attention');
   }
-  const w = c['sliding_window'] === undefined && mt === 'gemma2' ? 4096 : c['sliding_window'];
+  const w = c['sliding_window'] === undefined && (mt === 'gemma2' || mt === 'gemma3_text') ? 4096 : c['sliding_window'];
   if (w === undefined || w === null) {
     if (sliding?.some(Boolean)) bad('layer_types', 'names sliding_attention layers but sliding_window is null');
     return none;
@@ -204,6 +211,11 @@ function slidingWindowOf(c: Obj, mt: string, maxPos: number, layers: number, bad
   if (w >= maxPos) return none; // never reached
   if (mt === 'mistral' || mt === 'phi3') return { window: w, layers: sliding ?? Array<boolean>(layers).fill(true) };
   if (mt === 'gemma2') return { window: w, layers: sliding ?? Array.from({ length: layers }, (_, i) => i % 2 === 0) };
+  if (mt === 'gemma3_text') {
+    const pattern = c['sliding_window_pattern'] ?? 6;
+    if (typeof pattern !== 'number' || !Number.isInteger(pattern) || pattern < 1) return bad('sliding_window_pattern', `must be a positive integer, got ${JSON.stringify(pattern)}`);
+    return { window: w, layers: sliding ?? Array.from({ length: layers }, (_, i) => (i + 1) % pattern !== 0) };
+  }
   // Qwen2/Qwen3: the window is used only with use_sliding_window, on layers ≥ max_window_layers
   if (c['use_sliding_window'] !== true) return none;
   const from = c['max_window_layers'];

@@ -1,4 +1,4 @@
-// The decoder graph of a llama / mistral / qwen2 / qwen3 / gemma2 / phi3 / olmo2 / granite checkpoint in standard ONNX ops
+// The decoder graph of a llama / mistral / qwen2 / qwen3 / gemma2 / gemma3_text / phi3 / olmo2 / granite checkpoint in standard ONNX ops
 // (opset 17, float32), in the onnx-community I/O layout, so the hooking rewrite and the
 // generation loop treat it as any export:
 //   inputs  input_ids [b, s], attention_mask [b, past + s], position_ids [b, s] (int64),
@@ -55,10 +55,13 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
 
   const R = '/model/rotary';
   const posF = g.op(R, 'Unsqueeze', [g.op(R, 'Cast', [pos], [attrInt('to', DT.FLOAT)]), g.i64([2])]); // [b, s, 1]
-  const freqs = g.op(R, 'Mul', [posF, g.f32(s.invFreq)]); // [b, s, dh/2]
-  const emb = g.op(R, 'Concat', [freqs, freqs], [attrInt('axis', -1)]);
-  const cos = g.op(R, 'Unsqueeze', [g.op(R, 'Cos', [emb]), g.i64([1])]); // [b, 1, s, dh]
-  const sin = g.op(R, 'Unsqueeze', [g.op(R, 'Sin', [emb]), g.i64([1])]);
+  const rotary = (invFreq: Float32Array) => {
+    const freqs = g.op(R, 'Mul', [posF, g.f32(invFreq)]); // [b, s, dh/2]
+    const emb = g.op(R, 'Concat', [freqs, freqs], [attrInt('axis', -1)]);
+    return { cos: g.op(R, 'Unsqueeze', [g.op(R, 'Cos', [emb]), g.i64([1])]), sin: g.op(R, 'Unsqueeze', [g.op(R, 'Sin', [emb]), g.i64([1])]) }; // [b, 1, s, dh]
+  };
+  const globalRope = rotary(s.invFreq);
+  const localRope = s.invFreqLocal ? rotary(s.invFreqLocal) : globalRope; // Gemma 3: sliding layers' rope
   const halves = g.i64([dh / 2, dh / 2]);
 
   const rmsNorm = (scope: string, x: string, w: string): string => {
@@ -80,7 +83,7 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
     const y = g.op(scope, 'MatMul', [x, g.op(scope, 'Transpose', [weight(w)], [attrInts('perm', [1, 0])])]);
     return bias ? g.op(scope, 'Add', [y, weight(bias)]) : y;
   };
-  const rope = (scope: string, x: string): string => {
+  const rope = (scope: string, x: string, { cos, sin }: { cos: string; sin: string }): string => {
     const [x1, x2] = g.opMulti(scope, 'Split', [x, halves], 2, [attrInt('axis', -1)]) as [string, string];
     const rot = g.op(scope, 'Concat', [g.op(scope, 'Neg', [x2]), x1], [attrInt('axis', -1)]);
     return g.op(scope, 'Add', [g.op(scope, 'Mul', [x, cos]), g.op(scope, 'Mul', [rot, sin])]);
@@ -104,8 +107,9 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
       : (['q', 'k', 'v'].map((n) => linear(`${A}/${n}_proj`, xn, `${p}.self_attn.${n}_proj.weight`, b(`${n}_proj`))) as [string, string, string]);
     const headNorm = (n: string) => (s.qkNorm === 'head' ? `${p}.self_attn.${n}.weight` : undefined);
     const fullNorm = (x: string, n: string) => (s.qkNorm === 'full' ? rmsNorm(`${A}/${n}`, x, `${p}.self_attn.${n}.weight`) : x);
-    const q = rope(`${A}/q_rope`, heads(`${A}/q`, fullNorm(qLin, 'q_norm'), h, headNorm('q_norm')));
-    const k = rope(`${A}/k_rope`, heads(`${A}/k`, fullNorm(kLin, 'k_norm'), kvh, headNorm('k_norm')));
+    const cs = s.slidingLayers[i] ? localRope : globalRope;
+    const q = rope(`${A}/q_rope`, heads(`${A}/q`, fullNorm(qLin, 'q_norm'), h, headNorm('q_norm')), cs);
+    const k = rope(`${A}/k_rope`, heads(`${A}/k`, fullNorm(kLin, 'k_norm'), kvh, headNorm('k_norm')), cs);
     const v = heads(`${A}/v`, vLin, kvh);
     const kAll = g.op(A, 'Concat', [past[i]!.k, k], [attrInt('axis', 2)], `present.${i}.key`);
     const vAll = g.op(A, 'Concat', [past[i]!.v, v], [attrInt('axis', 2)], `present.${i}.value`);
