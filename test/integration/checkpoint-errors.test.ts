@@ -9,7 +9,7 @@ import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/command';
 import { loadModel } from '../../src/engine/index';
 import { buildCheckpoint } from '../../src/engine/checkpoint/index';
-import { assertClose, golden } from './engine-fixtures';
+import { assertClose, FIXTURES, golden } from './engine-fixtures';
 
 const CHECKPOINTS = join(__dirname, '..', 'fixtures', 'checkpoints');
 const work = mkdtempSync(join(tmpdir(), 'rl-ckpt-err-'));
@@ -159,6 +159,28 @@ describe('hub-cache snapshot', () => {
       assert.equal(readdirSync(join(cacheDir, 'checkpoints')).length, 2);
     } finally {
       await second.dispose();
+    }
+  });
+
+  it('an ONNX export in the folder wins; fp32 asked and only an fp16 export there: the checkpoint is built', async () => {
+    const onnxGraph = join(FIXTURES, 'llama-gqa', 'onnx');
+    const both = copyOf('llama-gqa', (d) => cpSync(onnxGraph, join(d, 'onnx'), { recursive: true }));
+    const cacheDir = join(work, 'both');
+    const m1 = await load2(both, cacheDir);
+    assert.equal(m1.loaded.graphPath, join(both, 'onnx', 'model.onnx'));
+    await m1.dispose();
+    unlinkSync(join(both, 'onnx', 'model.onnx'));
+    const m2 = await load2(both, cacheDir);
+    try {
+      assert.match(m2.loaded.graphPath, /checkpoints[\\/][0-9a-f]{12}[\\/]model\.onnx$/);
+    } finally {
+      await m2.dispose();
+    }
+    const m3 = await loadModel(both, { threads: 1, cacheDir, dtype: 'fp16' });
+    try {
+      assert.equal(m3.loaded.graphPath, join(both, 'onnx', 'model_fp16.onnx'));
+    } finally {
+      await m3.dispose();
     }
   });
 

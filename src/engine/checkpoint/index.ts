@@ -11,11 +11,14 @@ export { describeCheckpoint, type CheckpointReport } from './describe.js';
 export { CheckpointError, isCheckpointFolder, readCheckpointFiles, type CheckpointFiles, type TensorRef } from './files.js';
 
 /**
- * The graph loadModel opens for a folder that has no ONNX graph but a checkpoint: built (or
- * taken from the cache) now. undefined for an ONNX folder, which keeps its own path.
+ * The graph loadModel opens for a checkpoint folder: built (or taken from the cache) now.
+ * undefined when the folder's own ONNX graphs decide (an export of the asked dtype is there, or
+ * exports of other dtypes and no fp32 was asked): the existing path stays as it is.
  */
 export async function checkpointGraph(folder: string, dtype: string, cacheDir?: string): Promise<{ dtype: 'fp32'; path: string } | undefined> {
-  if (availableGraphs(folder).size > 0 || !isCheckpointFolder(folder)) return undefined;
+  if (!isCheckpointFolder(folder)) return undefined;
+  const graphs = availableGraphs(folder);
+  if (graphs.has(dtype as never) || (graphs.size > 0 && dtype !== 'fp32')) return undefined;
   if (dtype !== 'fp32') {
     throw new Error(`model folder ${folder} is a safetensors checkpoint: it is built for fp32 compute only (asked: ${dtype}); use --dtype fp32`);
   }
