@@ -130,6 +130,8 @@ export interface BuildOptions {
   onProgress?: (done: number, total: number) => void;
   /** bytes of memory available (default os.freemem(), which is MemAvailable on Linux) */
   freeMemory?: number;
+  /** cancels the build between chunks; nothing half-written stays (every file is temp + rename) */
+  signal?: AbortSignal;
 }
 
 /**
@@ -165,7 +167,8 @@ export async function buildCheckpoint(folder: string, opts: BuildOptions = {}): 
   await fsp.rm(path.join(dir, 'build.json'), { force: true });
   try {
     const { copied } = await linkFiles(p.plan.linked, p.folder, dir);
-    await convertTensors(p.plan, p.folder, dir, opts.onProgress);
+    await convertTensors(p.plan, p.folder, dir, opts.onProgress, opts.signal);
+    if (opts.signal?.aborted) throw new Error('cancelled');
     const model = buildDecoderGraph(p.spec, (name) => name);
     model.graph.initializer = [
       ...p.tensors.filter((t, i, all) => all.findIndex((u) => u.name === t.name) === i).map((t) => {

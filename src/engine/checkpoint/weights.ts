@@ -88,7 +88,9 @@ function halfTable(): Float32Array {
 }
 
 /** Write the converted float32 data file (atomically), reading each tensor in bounded chunks. */
-export async function convertTensors(plan: WeightPlan, srcDir: string, dir: string, onProgress?: (done: number, total: number) => void): Promise<void> {
+export async function convertTensors(
+  plan: WeightPlan, srcDir: string, dir: string, onProgress?: (done: number, total: number) => void, signal?: AbortSignal,
+): Promise<void> {
   if (!plan.converted.length) return;
   const dst = path.join(dir, CONVERTED_FILE);
   const tmp = tmpName(dst);
@@ -105,6 +107,7 @@ export async function convertTensors(plan: WeightPlan, srcDir: string, dir: stri
       const place = plan.placement.get(t.name)!;
       const n = t.length / 2;
       for (let i = 0; i < n; i += CHUNK) {
+        if (signal?.aborted) throw new Error('cancelled: the partial data file was removed');
         const m = Math.min(CHUNK, n - i);
         const { bytesRead } = await fh.read(inBuf, 0, 2 * m, t.offset + 2 * i);
         if (bytesRead !== 2 * m) throw new Error(`${path.join(srcDir, t.file)}: tensor '${t.name}' is cut short (read ${bytesRead} of ${2 * m} bytes at ${t.offset + 2 * i})`);
