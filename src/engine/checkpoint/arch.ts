@@ -94,7 +94,8 @@ export function readArch(folder: string, files: CheckpointFiles): ArchSpec {
   if (prf !== undefined && prf !== null && prf !== 1 && prf !== 1.0) bad('partial_rotary_factor', `${JSON.stringify(prf)} is not implemented (only 1)`);
   if (c['mlp_bias'] === true && mt !== 'llama' && mt !== 'granite') bad('mlp_bias', `not part of ${mt}`);
   const granite = mt === 'granite';
-  const attnBias = ['llama', 'qwen3', 'olmo2', 'granite'].includes(mt) && c['attention_bias'] === true;
+  // attention_bias: q, k, v and o biases where transformers reads the field (Qwen2 always has q/k/v biases)
+  const attnBias = ['llama', 'qwen3', 'olmo2', 'granite', 'gemma2', 'gemma3_text'].includes(mt) && c['attention_bias'] === true;
 
   const dModel = int('hidden_size');
   const numHeads = int('num_attention_heads');
