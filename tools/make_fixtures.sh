@@ -10,6 +10,8 @@ cd "$root/tools"
 OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.fixtures "$out"
 # genai layout (GroupQueryAttention; model_q4.onnx with MatMulNBits + GatherBlockQuantized), weights of its own, tokenizer from llama-gqa
 OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.ortgqa "$out/llama-ortgqa" "$out/llama-gqa"
+# Hugging Face checkpoint folders (test/fixtures/checkpoints/*, safetensors + goldens), tokenizer from llama-gqa
+OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.checkpoints "$root/test/fixtures"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 PYTHONPATH="$root/tools" /usr/bin/python3 -c "

@@ -8,6 +8,7 @@ import { bool, UsageError } from '../args';
 import { MODEL_OPTIONS, openModel } from '../load';
 import { availableGraphs } from '../../engine/model/files';
 import { shippedAxisFiles } from '../../engine/builtin';
+import { describeCheckpoint, isCheckpointFolder } from '../../engine/checkpoint/index';
 
 export const modelCommand: Command = {
   name: 'model',
@@ -47,6 +48,10 @@ export const modelCommand: Command = {
         batching: m.paddingUnsafeOps.length ? `equal prompt lengths only (${m.paddingUnsafeOps.join(', ')} takes row lengths, not a mask)` : 'left-padded batches',
         chatTemplate: m.tokenizer.chatTemplate !== undefined,
         shippedAxes: shippedAxisFiles(m.folder).map((f) => path.basename(f, '.safetensors')),
+        // a safetensors checkpoint built into a graph (src/engine/checkpoint): what was built, where
+        ...(dtypesAvailableIsEmpty(m.folder) && isCheckpointFolder(m.folder)
+          ? { checkpoint: { ...(await describeCheckpoint(m.folder)), buildFolder: path.dirname(m.graphPath) } }
+          : {}),
       };
       if (bool(args, 'json')) {
         io.out(JSON.stringify(report, null, 2) + '\n');
@@ -64,6 +69,17 @@ export const modelCommand: Command = {
         `template  ${report.chatTemplate ? 'chat template found' : 'no chat template: only token-id prompts'}`,
         `axes      ${report.shippedAxes.length ? report.shippedAxes.join(', ') : 'none shipped (pass --axis files, or run extract)'}`,
       ];
+      const ck = report.checkpoint;
+      if (ck) {
+        const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+        lines.push(
+          `checkpoint ${ck.architecture}, ${ck.layers} layers, d_model ${ck.dModel}, heads ${ck.heads.query}/${ck.heads.keyValue} × ${ck.heads.headDim}, ffn ${ck.ffn}, rope ${ck.ropeScaling}` +
+            `${ck.slidingWindow ? `, sliding window ${ck.slidingWindow}` : ''}${ck.tiedEmbeddings ? ', tied embeddings' : ''}`,
+          `          stored ${ck.storedDtypes.join('+')} in ${ck.shards} file${ck.shards > 1 ? 's' : ''} (${mib(ck.storedBytes)}), computed in ${ck.computeDtype} (${mib(ck.fp32Bytes)}); ` +
+            `build writes ${mib(ck.buildDiskBytes)}, memory needed ~${mib(ck.memoryBytes)}`,
+          `          built in ${ck.buildFolder}`,
+        );
+      }
       io.out(lines.join('\n') + '\n');
       return 0;
     } finally {
@@ -71,3 +87,7 @@ export const modelCommand: Command = {
     }
   },
 };
+
+function dtypesAvailableIsEmpty(folder: string): boolean {
+  return availableGraphs(folder).size === 0;
+}

@@ -3,6 +3,7 @@
 // so external *.onnx_data files next to the graph are resolved by ONNX Runtime.
 
 import { basename, resolve } from 'node:path';
+import { checkpointGraph } from '../checkpoint/index.js';
 import { hookedModelPath, sha256File, type HookInfo } from '../onnx/index.js';
 import { userCacheDir } from '../onnx/user-cache.js';
 import { LIMITS } from '../../protocol/limits.js';
@@ -58,7 +59,8 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
   }
   const config = readModelConfig(folder);
   const tokenizer = await loadTokenizer(folder);
-  const { dtype, path: graphPath } = selectGraph(folder, dtypeAsked);
+  // a safetensors checkpoint without an ONNX graph: built into one (cached), then as any export
+  const { dtype, path: graphPath } = (await checkpointGraph(folder, dtypeAsked, opts.cacheDir)) ?? selectGraph(folder, dtypeAsked);
   // Hashing a FIFO would block forever: the graph must be a regular file.
   assertRegularFile(graphPath, 'ONNX graph');
   const graphHash = await sha256File(graphPath);

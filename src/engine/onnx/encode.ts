@@ -102,7 +102,14 @@ const encTensor = fixed<TensorProto>((t, w) => {
   w.int(2, t.dataType);
   if (t.name) w.string(8, t.name);
   if (t.rawData) w.lenBytes(9, t.rawData);
-  if (t.externalData.length || t.dataLocation) throw new Error('encoding a new external-data tensor is not supported');
+  // external data (a graph built in memory, src/engine/checkpoint): location/offset/length entries
+  for (const e of t.externalData) {
+    const kv = new Writer();
+    kv.string(1, e.key);
+    kv.string(2, e.value);
+    w.message(13, kv);
+  }
+  if (t.dataLocation) w.int(14, t.dataLocation);
 });
 
 const encAttribute = fixed<Attribute>((a, w) => {

@@ -1,0 +1,200 @@
+// Building (once) and caching the ONNX graph of a checkpoint folder. A build folder holds
+// model.onnx (structure only), hard links to the F32 shards it reads in place, the converted
+// float32 data of F16/BF16 tensors, and build.json, written last: a folder without a matching
+// build.json is never trusted. The hooked rewrite then goes next to model.onnx as for any export.
+//
+// Where: `<cacheDir>/checkpoints/<key12>/` when a cacheDir is given; else
+// `<checkpoint>/.refusal-lens/<key12>/` when the checkpoint folder is writable; else the user
+// cache (`$XDG_CACHE_HOME` or `~/.cache`, `/refusal-lens/checkpoints/<key12>/`).
+
+import { createHash, randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
+import { freemem } from 'node:os';
+import * as path from 'node:path';
+import { encodeModelParts } from '../onnx/proto.js';
+import { userCacheRoot } from '../onnx/user-cache.js';
+import { expectedTensors, readArch, type ArchSpec } from './arch.js';
+import { buildDecoderGraph } from './build-decoder.js';
+import { readCheckpointFiles, type CheckpointFiles, type TensorRef } from './files.js';
+import { convertTensors, linkFiles, planWeights, type WeightPlan } from './weights.js';
+
+/** Bump whenever the built graph or the build folder's layout changes: part of the cache key. */
+export const BUILDER_VERSION = 1;
+export const COMPUTE_DTYPE = 'fp32';
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+export interface CheckpointPlan {
+  folder: string;
+  files: CheckpointFiles;
+  spec: ArchSpec;
+  tensors: TensorRef[];
+  plan: WeightPlan;
+  /** stored dtypes of the tensors used, e.g. ['BF16'] */
+  storedDtypes: string[];
+  key: string;
+}
+
+export interface BuiltCheckpoint extends CheckpointPlan {
+  dir: string;
+  graphPath: string;
+  cached: boolean;
+  /** shard files that had to be copied (not hard-linked) */
+  copied: string[];
+}
+
+/** Read and check everything a build needs, without writing anything. */
+export async function planCheckpoint(folderArg: string): Promise<CheckpointPlan> {
+  const folder = path.resolve(folderArg);
+  const files = readCheckpointFiles(folder);
+  const spec = readArch(folder, files);
+  const tensors = expectedTensors(spec).map((e) => files.tensors.get(e.name)!);
+  const plan = planWeights(tensors);
+  const h = createHash('sha256');
+  h.update(await fsp.readFile(path.join(folder, 'config.json')));
+  h.update(`\0refusal-lens-checkpoint/${BUILDER_VERSION}/${COMPUTE_DTYPE}\0`);
+  for (const t of tensors) h.update(`${t.name}|${t.dtype}|${t.shape.join('x')}|${t.file}|${t.offset}|${t.length}\n`);
+  // the files' identity too: weights re-saved with the same layout must not reuse a stale build
+  for (const s of files.shards) {
+    const real = await fsp.realpath(path.join(folder, s.file));
+    const st = await fsp.stat(real);
+    h.update(`${s.file}|${s.size}|${real}|${st.mtimeMs}|${st.ino}\n`);
+  }
+  return {
+    folder, files, spec, tensors, plan,
+    storedDtypes: [...new Set(tensors.map((t) => t.dtype))].sort(),
+    key: h.digest('hex'),
+  };
+}
+
+/** The build folder: see the header comment. Creates it. */
+async function buildDir(p: CheckpointPlan, cacheDir?: string): Promise<string> {
+  const key12 = p.key.slice(0, 12);
+  if (cacheDir) {
+    const dir = path.resolve(cacheDir, 'checkpoints', key12);
+    await fsp.mkdir(dir, { recursive: true });
+    return dir;
+  }
+  const inside = path.join(p.folder, '.refusal-lens', key12);
+  try {
+    await fsp.mkdir(inside, { recursive: true });
+    await fsp.access(inside, fsp.constants.W_OK);
+    return inside;
+  } catch (e) {
+    if (!NOT_WRITABLE.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  }
+  const dir = path.join(userCacheRoot(), 'checkpoints', key12);
+  await fsp.mkdir(dir, { recursive: true });
+  return dir;
+}
+
+interface BuildJson {
+  key: string;
+  builderVersion: number;
+  computeDtype: string;
+  modelType: string;
+}
+
+async function writeAtomic(file: string, parts: Uint8Array[]): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fh = await fsp.open(tmp, 'wx');
+  try {
+    for (const part of parts) {
+      let off = 0;
+      while (off < part.length) off += (await fh.write(part, off, part.length - off)).bytesWritten;
+    }
+    await fh.close();
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await fsp.unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function isComplete(dir: string, key: string): Promise<boolean> {
+  try {
+    const j = JSON.parse(await fsp.readFile(path.join(dir, 'build.json'), 'utf8')) as BuildJson;
+    if (j.key !== key || j.builderVersion !== BUILDER_VERSION) return false;
+    await fsp.access(path.join(dir, 'model.onnx'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface BuildOptions {
+  cacheDir?: string;
+  onProgress?: (done: number, total: number) => void;
+  /** bytes of memory available (default os.freemem(), which is MemAvailable on Linux) */
+  freeMemory?: number;
+  /** cancels the build between chunks; nothing half-written stays (every file is temp + rename) */
+  signal?: AbortSignal;
+}
+
+/**
+ * Refuse before building or opening when the float32 weights cannot fit: onnxruntime holds them
+ * once more while it folds the Transposes (measured peak: 1.65× the float32 weights on a 290 MiB
+ * model, Node included), so 1.5× + 150 MiB must be available.
+ */
+export function checkMemory(p: CheckpointPlan, free: number): void {
+  const fp32 = p.tensors.reduce((a, t) => a + (t.dtype === 'F32' ? t.length : 2 * t.length), 0);
+  const need = 1.5 * fp32 + 150 * 2 ** 20;
+  if (need <= free) return;
+  const gib = (n: number) => (n < 2 ** 30 ? `${(n / 2 ** 20).toFixed(0)} MiB` : `${(n / 2 ** 30).toFixed(1)} GiB`);
+  throw new Error(
+    `checkpoint ${p.folder} needs about ${gib(need)} of memory to run in fp32 (${gib(fp32)} of float32 weights), ` +
+      `${gib(free)} is available; fp32 is the only compute dtype built for checkpoints so far (no --dtype would fit): ` +
+      'use a smaller model, free memory, or an ONNX export with q4/q8 weights',
+  );
+}
+
+/** The built graph of a checkpoint folder: from the cache when complete, else built now. */
+export async function buildCheckpoint(folder: string, opts: BuildOptions = {}): Promise<BuiltCheckpoint> {
+  const p = await planCheckpoint(folder);
+  checkMemory(p, opts.freeMemory ?? freemem());
+  let dir: string;
+  try {
+    dir = await buildDir(p, opts.cacheDir);
+  } catch (e) {
+    throw new Error(`cannot create the build folder for checkpoint ${p.folder}: ${(e as Error).message}`);
+  }
+  const graphPath = path.join(dir, 'model.onnx');
+  if (await isComplete(dir, p.key)) return { ...p, dir, graphPath, cached: true, copied: [] };
+  await checkDisk(dir, p.plan.convertedBytes);
+  await fsp.rm(path.join(dir, 'build.json'), { force: true });
+  try {
+    const { copied } = await linkFiles(p.plan.linked, p.folder, dir);
+    await convertTensors(p.plan, p.folder, dir, opts.onProgress, opts.signal);
+    if (opts.signal?.aborted) throw new Error('cancelled');
+    const model = buildDecoderGraph(p.spec, (name) => name);
+    model.graph.initializer = [
+      ...p.tensors.filter((t, i, all) => all.findIndex((u) => u.name === t.name) === i).map((t) => {
+        const pl = p.plan.placement.get(t.name)!;
+        return {
+          name: t.name, dims: t.shape, dataType: 1, dataLocation: 1,
+          externalData: [
+            { key: 'location', value: pl.location }, { key: 'offset', value: String(pl.offset) }, { key: 'length', value: String(pl.length) },
+          ],
+        };
+      }),
+      ...model.graph.initializer,
+    ];
+    await writeAtomic(graphPath, encodeModelParts(model));
+    const info: BuildJson = { key: p.key, builderVersion: BUILDER_VERSION, computeDtype: COMPUTE_DTYPE, modelType: p.spec.modelType };
+    await writeAtomic(path.join(dir, 'build.json'), [new TextEncoder().encode(JSON.stringify(info, null, 1) + '\n')]);
+    return { ...p, dir, graphPath, cached: false, copied };
+  } catch (e) {
+    throw new Error(`building the graph of checkpoint ${p.folder} in ${dir} failed: ${(e as Error).message}`);
+  }
+}
+
+async function checkDisk(dir: string, need: number): Promise<void> {
+  if (!need) return;
+  const st = await fsp.statfs(dir).catch(() => undefined);
+  if (!st) return;
+  const free = Number(st.bavail) * Number(st.bsize);
+  if (free < need * 1.05) {
+    const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+    throw new Error(`not enough disk space in ${dir} to convert the checkpoint's 16-bit weights to float32: needs ${gib(need)}, ${gib(free)} free (give another --cache-dir)`);
+  }
+}
