@@ -6,6 +6,8 @@ import { ROOT } from './run';
 
 export const ORGANISM = path.join(ROOT, 'media', 'models', 'organism');
 export const PERSONA_AXIS = path.join(ORGANISM, 'axes', 'persona.safetensors');
+/** The second axis `geometry` needs; another name than persona's, so a mutated persona pairs with it. */
+export const REFUSAL_AXIS = path.join(ORGANISM, 'axes', 'refusal.safetensors');
 
 /** Copies the built-in model's files (not its hooked-graph caches) to `dest`. */
 export function copyModel(dest: string): string {
@@ -42,6 +44,9 @@ export function axisWith(edit: (t: Record<string, unknown>) => void, data?: (d: 
   edit(t);
   return encodeSafetensors({ header: s.header, data: data ? data(s.data) : s.data });
 }
+
+/** Marks a case as run only by `npm run faults`, not by the in-suite corpus. */
+export const extended = <T extends { extended?: boolean }>(c: T): T => ({ ...c, extended: true });
 
 export const write = (dir: string, name: string, content: string | Buffer): string => {
   const p = path.join(dir, name);

@@ -106,14 +106,16 @@ export function runCli(args: string[], cwd: string, timeoutMs: number, env: Node
   });
 }
 
-export function judge(c: FaultCase, r: RunOutput, lost: string[]): CaseResult {
+export function judge(c: FaultCase, r: RunOutput, lost: string[], left?: string): CaseResult {
   const base = { id: c.id, category: c.category, lost, code: r.code, signal: r.signal, ms: r.ms, stderr: r.stderr };
-  const named = !c.names?.length || c.names.some((n) => r.stderr.includes(n));
-  const nameList = (c.names ?? []).join(' | ');
+  const names = c.names ?? [];
+  const named = !names.length || (c.allNames ? names.every((n) => r.stderr.includes(n)) : names.some((n) => r.stderr.includes(n)));
+  const nameList = c.allNames ? `all of ${names.join(', ')}` : names.join(' | ');
   if (r.timedOut) return { ...base, verdict: 'hang', why: `still running after ${r.ms} ms` };
   const crash = crashText(r.stderr);
   if (crash) return { ...base, verdict: 'crash', why: `stderr has '${crash}'` };
   if (r.code === null || !KNOWN_EXITS.has(r.code)) return { ...base, verdict: 'crash', why: `exit ${r.code ?? 'signal ' + r.signal}` };
+  if (left) return { ...base, verdict: 'unclear', why: left };
   const ok = r.code === 0;
   switch (c.expect) {
     case 'ok':
@@ -124,6 +126,8 @@ export function judge(c: FaultCase, r: RunOutput, lost: string[]): CaseResult {
     case 'error':
       if (ok) return { ...base, verdict: 'unclear', why: 'bad input accepted (exit 0)' };
       return named ? { ...base, verdict: 'clear', why: `exit ${r.code}, names the input` } : { ...base, verdict: 'unclear', why: `exit ${r.code} but stderr names none of ${nameList}` };
+    case 'reported':
+      return named ? { ...base, verdict: ok ? 'ok' : 'clear', why: `exit ${r.code}, names the input` } : { ...base, verdict: 'unclear', why: `exit ${r.code} but stderr names none of ${nameList}` };
     case 'any':
       if (ok) return { ...base, verdict: 'ok', why: 'accepted' };
       return named ? { ...base, verdict: 'clear', why: `exit ${r.code}, names the input` } : { ...base, verdict: 'unclear', why: `exit ${r.code} but stderr names none of ${nameList}` };
@@ -137,7 +141,7 @@ export async function runCase(c: FaultCase, workRoot: string, defaultTimeoutMs: 
   c.setup?.(dir);
   const before = snapshot(dir);
   const r = await runCli(c.args, dir, c.timeoutMs ?? defaultTimeoutMs);
-  return judge(c, r, changedFiles(dir, before, c.mayChange));
+  return judge(c, r, changedFiles(dir, before, c.mayChange), c.check?.(dir));
 }
 
 /** Runs `items` through `fn`, `limit` at a time, keeping the input order in the result. */
