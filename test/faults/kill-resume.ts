@@ -86,7 +86,7 @@ async function campaign(t: Target, cwd: string, opts: CampaignOptions): Promise<
       const byRows = t.progress && refProgress > 1 && r() < 0.7;
       const rows = Math.floor(r() * refProgress);
       const jitter = Math.floor(r() * 120);
-      const at = Math.floor(r() * refMs);
+      const at = Math.floor(r() * refMs * 0.8);
       let reachedAt: number | undefined;
       const run = await runAndKill(t.args(out), cwd, (ms) => {
         if (!byRows) return ms >= at;
@@ -131,7 +131,7 @@ export function annotateCampaign(opts: CampaignOptions): Promise<CampaignResult>
   return campaign({
     name: 'annotate',
     args: (out) => ['annotate', 'builtin', 'data.jsonl', '--out', out, '-n', '4', '--batch-size', '2', '--layers', '1,4'],
-    read: (out) => new Map([[path.basename(out), readFileSync(out, 'latin1')]]),
+    read: (out) => new Map([['results.jsonl', readFileSync(out, 'latin1')]]),
     afterKill: (out, reference) => {
       if (!existsSync(out)) return undefined;
       const got = readFileSync(out, 'latin1');
