@@ -107,6 +107,12 @@ export function directionCases(): FaultCase[] {
     path_('dev-zero', '/dev/zero', undefined, { hazard: 'reads /dev/zero without a bound (grows ~250 MB/s)' }),
     path_('fifo', 'a-fifo.safetensors', (d) => execFileSync('mkfifo', [path.join(d, 'a-fifo.safetensors')]), { hazard: 'blocks forever on the FIFO (costs the whole time bound)' }),
     {
+      id: 'direction/trace-fifo', category: 'direction', needsModel: true, expect: 'error', names: ['t-fifo.safetensors'],
+      args: ['trace', '--text', 'hi', '-n', '1', '--axis', 't-fifo.safetensors'],
+      setup: (dir) => execFileSync('mkfifo', [path.join(dir, 't-fifo.safetensors')]),
+      hazard: 'blocks forever on the FIFO (costs the whole time bound)',
+    },
+    {
       id: 'direction/trace-wrong-d-model', category: 'direction', needsModel: true, expect: 'error', names: ['small.safetensors'],
       args: ['trace', '--text', 'hi', '-n', '1', '--axis', 'small.safetensors'],
       setup: (dir) => write(dir, 'small.safetensors', axisWith((t) => ((t.shape = [6, 64]), (t.data_offsets = [0, 1536])), (d) => d.subarray(0, 1536))),
@@ -149,6 +155,9 @@ export function promptCases(): FaultCase[] {
     p('unknown-axis', '{ "user": "hi", "interventions": [{ "kind": "steer", "axis": "nope", "coefficient": 1, "layers": "all" }] }', 'error', true, { names: ['p-unknown-axis.rlprompt', '"nope"'] }),
     // A misspelt field runs without it: the user must hear about it.
     p('unknown-field', '{ "sytem": "You are a pirate.", "user": "hi", "decoding": { "maxNewTokens": 2 } }', 'ok-warn', true),
+    p('unknown-field-strict', '{ "sytem": "You are a pirate.", "user": "hi", "decoding": { "maxNewTokens": 2 } }', 'error', false, {
+      args: ['trace', '--prompt', 'p-unknown-field-strict.rlprompt', '-n', '2', '--strict'],
+    }),
     p('deep-nesting', `{ "user": "hi", "x": ${'['.repeat(100_000)}${']'.repeat(100_000)} }`),
     p('huge', `{ "user": "${'word '.repeat(40_000)}" }`, 'error', true, { names: ['p-huge.rlprompt', 'prompt'] }),
     extended(p('bom-valid', '\ufeff' + VALID_PROMPT, 'ok', true)),
@@ -192,6 +201,17 @@ export function conditionCases(): FaultCase[] {
         write(dir, 'trunc.safetensors', readFileSync(PERSONA_AXIS).subarray(0, 500));
         write(dir, 'c-truncated-axis.yaml', VALID_CONDITIONS.replace('persona.safetensors', 'trunc.safetensors'));
       },
+    }),
+    // The output folder cannot be made (a file is in the way): say so before generating anything.
+    c('out-blocked', VALID_CONDITIONS, 'yaml', 'error', false, {
+      args: ['ablate', 'c-out-blocked.yaml', '--out', 'a-file/receipt'],
+      names: ['a-file'],
+      setup: (dir) => {
+        cpSync(PERSONA_AXIS, path.join(dir, 'persona.safetensors'));
+        write(dir, 'c-out-blocked.yaml', VALID_CONDITIONS);
+        write(dir, 'a-file', 'not a folder\n');
+      },
+      check: (_dir, stderr) => (/\d+\/\d+\s+\d+%/.test(stderr) ? 'generated before finding that the output folder cannot be made' : undefined),
     }),
     c('dev-zero-axis', VALID_CONDITIONS.replace('persona.safetensors', '/dev/zero'), 'yaml', 'error', false, { names: ['/dev/zero'], hazard: 'reads /dev/zero without a bound' }),
     { id: 'conditions/missing', category: 'conditions', args: ['ablate', 'c-none.yaml', '--check'], expect: 'error', names: ['c-none.yaml'], needsModel: false },

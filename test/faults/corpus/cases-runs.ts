@@ -38,7 +38,7 @@ export function datasetCases(): FaultCase[] {
     names: [`ds-${tag}.jsonl`],
     needsModel: true,
     setup: lines === null ? undefined : (dir) => write(dir, `ds-${tag}.jsonl`, Array.isArray(lines) ? lines.join('\n') + '\n' : lines),
-    check: (dir) => resultsProblem(path.join(dir, 'r.jsonl')),
+    check: (dir: string) => resultsProblem(path.join(dir, 'r.jsonl')),
     ...extra,
   });
   return [

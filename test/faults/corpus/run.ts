@@ -141,7 +141,7 @@ export async function runCase(c: FaultCase, workRoot: string, defaultTimeoutMs: 
   c.setup?.(dir);
   const before = snapshot(dir);
   const r = await runCli(c.args, dir, c.timeoutMs ?? defaultTimeoutMs);
-  return judge(c, r, changedFiles(dir, before, c.mayChange), c.check?.(dir));
+  return judge(c, r, changedFiles(dir, before, c.mayChange), c.check?.(dir, r.stderr));
 }
 
 /** Runs `items` through `fn`, `limit` at a time, keeping the input order in the result. */

@@ -32,8 +32,8 @@ export interface FaultCase {
   setup?: (dir: string) => void;
   /** Files (relative to the case folder) the run may legitimately change, e.g. a results file it resumes. */
   mayChange?: string[];
-  /** A check of what the run left behind (e.g. a results file); returns the problem, if any. */
-  check?: (dir: string) => string | undefined;
+  /** A check of what the run left behind (e.g. a results file) or printed; returns the problem, if any. */
+  check?: (dir: string, stderr: string) => string | undefined;
   /**
    * Set when running the case unfixed would hurt the shared machine (unbounded memory, a
    * million threads): it is not run while it is in EXPECTED_TO_FAIL_BEFORE_MERGE.
