@@ -67,7 +67,10 @@ JSON
 # Installing as root: unsafe-perm keeps lifecycle scripts running as root, yes answers the npx
 # in node-pty's step. npm 11 skips dependency install scripts unless allowed; code-server's
 # postinstall (and the nested installs it runs) build its native parts, so allow them.
+# The repository's .npmrc sets ignore-scripts=true; npm reads it only for the repository's own
+# project (this folder has its own package.json), but say it explicitly so nothing can leak in.
 export npm_config_unsafe_perm=true npm_config_yes=true npm_config_fund=false npm_config_audit=false
+export npm_config_ignore_scripts=false
 export npm_config_update_notifier=false
 # node-gyp downloads Node's headers unless told where they are (offline here): use the system's.
 for d in /usr /usr/local "$(dirname "$(dirname "$(command -v node)")")"; do
