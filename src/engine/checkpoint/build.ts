@@ -7,7 +7,7 @@
 // `<checkpoint>/.refusal-lens/<key12>/` when the checkpoint folder is writable; else the user
 // cache (`$XDG_CACHE_HOME` or `~/.cache`, `/refusal-lens/checkpoints/<key12>/`).
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { freemem } from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +17,7 @@ import { expectedTensors, readArch, type ArchSpec } from './arch.js';
 import { buildDecoderGraph } from './build-decoder.js';
 import { readCheckpointFiles, type CheckpointFiles, type TensorRef } from './files.js';
 import { convertTensors, linkFiles, planWeights, type WeightPlan } from './weights.js';
+import { writePartsAtomic } from '../io/atomic.js';
 
 /** Bump whenever the built graph or the build folder's layout changes: part of the cache key. */
 export const BUILDER_VERSION = 1;
@@ -94,23 +95,6 @@ interface BuildJson {
   modelType: string;
 }
 
-async function writeAtomic(file: string, parts: Uint8Array[]): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await fsp.open(tmp, 'wx');
-  try {
-    for (const part of parts) {
-      let off = 0;
-      while (off < part.length) off += (await fh.write(part, off, part.length - off)).bytesWritten;
-    }
-    await fh.close();
-    await fsp.rename(tmp, file);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await fsp.unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
-
 async function isComplete(dir: string, key: string): Promise<boolean> {
   try {
     const j = JSON.parse(await fsp.readFile(path.join(dir, 'build.json'), 'utf8')) as BuildJson;
@@ -179,9 +163,9 @@ export async function buildCheckpoint(folder: string, opts: BuildOptions = {}): 
       }),
       ...model.graph.initializer,
     ];
-    await writeAtomic(graphPath, encodeModelParts(model));
+    await writePartsAtomic(graphPath, encodeModelParts(model));
     const info: BuildJson = { key: p.key, builderVersion: BUILDER_VERSION, computeDtype: COMPUTE_DTYPE, modelType: p.spec.modelType };
-    await writeAtomic(path.join(dir, 'build.json'), [new TextEncoder().encode(JSON.stringify(info, null, 1) + '\n')]);
+    await writePartsAtomic(path.join(dir, 'build.json'), [new TextEncoder().encode(JSON.stringify(info, null, 1) + '\n')]);
     return { ...p, dir, graphPath, cached: false, copied };
   } catch (e) {
     throw new Error(`building the graph of checkpoint ${p.folder} in ${dir} failed: ${(e as Error).message}`);

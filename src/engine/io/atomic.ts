@@ -3,6 +3,7 @@
 // rename it over the target (atomic on POSIX file systems). Errors name the file and the reason.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** Injection point for tests (a disk that fills up mid-write) without root or tmpfs tricks. */
@@ -160,5 +161,27 @@ export function ensureWritableDir(dir: string, what = 'the output folder'): void
     unlinkSync(probe);
   } catch {
     // a probe left behind is harmless
+  }
+}
+
+/**
+ * The async form for large outputs written in parts (a built or rewritten graph): the parts go
+ * to a temp file beside `file`, fsync'd, then renamed over it; on failure the temp file is removed.
+ */
+export async function writePartsAtomic(file: string, parts: readonly Uint8Array[]): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fh = await fsp.open(tmp, 'wx');
+  try {
+    for (const p of parts) {
+      let off = 0;
+      while (off < p.length) off += (await fh.write(p, off, p.length - off)).bytesWritten;
+    }
+    await fh.sync();
+    await fh.close();
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await fsp.unlink(tmp).catch(() => undefined);
+    throw e;
   }
 }

@@ -9,6 +9,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeModel, encodeModelParts, ModelProto } from './proto';
 import { HookInfo, hookDecodedModel, HookOptions, REWRITE_VERSION } from './rewrite';
+import { writePartsAtomic } from '../io/atomic.js';
 
 export interface HookCacheOptions extends HookOptions {
   /** used only when the source folder is not writable: gets `<key12>/` with the graph and its data files */
@@ -58,24 +59,6 @@ async function readInfo(jsonPath: string, onnxPath: string, opts: HookOptions): 
     return info as HookInfo;
   } catch {
     return undefined; // missing, half-written or damaged: rewrite
-  }
-}
-
-/** temp file + rename, so a reader never sees a partial file */
-async function writeAtomic(file: string, parts: Uint8Array[]): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await fsp.open(tmp, 'wx');
-  try {
-    for (const p of parts) {
-      let off = 0;
-      while (off < p.length) off += (await fh.write(p, off, p.length - off)).bytesWritten;
-    }
-    await fh.close();
-    await fsp.rename(tmp, file);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await fsp.unlink(tmp).catch(() => undefined);
-    throw e;
   }
 }
 
@@ -159,8 +142,8 @@ export async function hookedModelPath(srcOnnxPath: string, opts: HookCacheOption
   const json = [new TextEncoder().encode(JSON.stringify({ ...info, graph }, null, 1) + '\n')];
   const write = async (dir: string) => {
     const onnx = path.join(dir, `${base}.onnx`);
-    await writeAtomic(onnx, parts);
-    await writeAtomic(path.join(dir, `${base}.json`), json); // written last: marks the pair complete
+    await writePartsAtomic(onnx, parts);
+    await writePartsAtomic(path.join(dir, `${base}.json`), json); // written last: marks the pair complete
     return { path: onnx, info, cached: false };
   };
   try {
