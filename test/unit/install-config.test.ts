@@ -11,8 +11,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
+// Under `npm test` npm exports its own config as npm_config_* (ignore-scripts=true among them):
+// drop those, so each check sees what npm reads from the files, as in a fresh shell.
+const shellEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(config|package|lifecycle)_/i.test(k)));
 const npm = (args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) =>
-  spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, ...env, npm_config_update_notifier: 'false' }, timeout: 30_000 });
+  spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...shellEnv, ...env, npm_config_update_notifier: 'false' }, timeout: 30_000 });
 
 /** Key = value lines of an npmrc, comments and blanks dropped. */
 function npmrcKeys(text: string): Map<string, string> {
