@@ -1,0 +1,116 @@
+// `refusal-lens convert`: a checkpoint folder written as a plain onnx-community folder. The
+// result must stand alone (no external data outside onnx/), open in Refusal Lens as an ordinary
+// ONNX export and generate the torch goldens' greedy tokens; the CLI refuses a non-empty OUT and
+// leaves the user's files as they were; a cancelled conversion leaves neither OUT nor a partial folder.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { convertCheckpoint } from '../../src/engine/checkpoint/convert';
+import { loadModel } from '../../src/engine/index';
+import { decodeModel } from '../../src/engine/onnx/proto';
+import { golden } from './engine-fixtures';
+
+const CHECKPOINTS = join(__dirname, '..', 'fixtures', 'checkpoints');
+const BIN = join(__dirname, '..', '..', 'bin', 'refusal-lens.js');
+const tmp = mkdtempSync(join(tmpdir(), 'rl-convert-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+// bf16 + tied, sharded + chat_template.jinja, fp16, gemma2 (soft-capping, sliding window)
+for (const name of ['qwen2-bf16-tied', 'qwen3-sharded', 'mistral-fp16', 'gemma2']) {
+  describe(`convert ${name}`, () => {
+    const out = join(tmp, name);
+    it('writes the onnx-community layout, self-contained, which opens as an ONNX export and generates the golden tokens', async () => {
+      const r = await convertCheckpoint(join(CHECKPOINTS, name), out);
+      assert.equal(r.graph, 'onnx/model.onnx');
+      assert.deepEqual(r.dataFiles, ['onnx/model.onnx_data']);
+      assert.deepEqual(readdirSync(join(out, 'onnx')).sort(), ['model.onnx', 'model.onnx_data']);
+      for (const f of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json']) assert.ok(existsSync(join(out, f)), f);
+      assert.ok(!readdirSync(tmp).some((f) => f.includes('.partial-')), 'no partial folder left');
+      // every initializer's data lies in onnx/, none in the checkpoint
+      const m = decodeModel(new Uint8Array(readFileSync(join(out, 'onnx', 'model.onnx'))));
+      const locations = new Set(m.graph.initializer.filter((t) => t.dataLocation === 1).map((t) => t.externalData!.find((e) => e.key === 'location')!.value));
+      assert.deepEqual([...locations], ['model.onnx_data']);
+      const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+      assert.equal(typeof cfg.head_dim, 'number');
+      assert.deepEqual(cfg['transformers.js_config'].use_external_data_format, { 'model.onnx': 1 });
+      const tc = JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8'));
+      assert.equal(typeof tc.chat_template, 'string', 'the chat template is in tokenizer_config.json');
+
+      const g = golden(join('..', 'checkpoints', name));
+      const model = await loadModel(out, { threads: 1, cacheDir: join(tmp, 'hooks') });
+      try {
+        assert.equal(model.summary.dtype, 'fp32');
+        const r2 = await model.generateIds([g.greedy.prompt_ids], { maxNewTokens: g.greedy.n, stopAtEos: false });
+        assert.deepEqual(r2.rows[0]!.generated, g.greedy.none);
+      } finally {
+        await model.dispose();
+      }
+    });
+  });
+}
+
+describe('convert: guards', () => {
+  const src = join(CHECKPOINTS, 'llama3');
+  it('refuses an OUT that exists and is not empty, and leaves its files untouched (CLI)', () => {
+    const out = join(tmp, 'mine');
+    mkdirSync(out);
+    writeFileSync(join(out, 'notes.txt'), 'my notes');
+    const r = cli('convert', src, '--out', out);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /exists and is not empty.*refusing to overwrite/);
+    assert.deepEqual(readdirSync(out), ['notes.txt']);
+    assert.equal(readFileSync(join(out, 'notes.txt'), 'utf8'), 'my notes');
+    assert.ok(!readdirSync(tmp).some((f) => f.startsWith('mine.partial-')));
+  });
+
+  it('refuses an OUT that is a file, a missing --out and a folder that is not a checkpoint (CLI)', () => {
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, 'x');
+    let r = cli('convert', src, '--out', file);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /is not a folder/);
+    assert.equal(readFileSync(file, 'utf8'), 'x');
+    r = cli('convert', src);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /give --out OUT/);
+    r = cli('convert', join(__dirname, '..', 'fixtures', 'models', 'llama-gqa'), '--out', join(tmp, 'x'));
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /is not a safetensors checkpoint folder/);
+    r = cli('convert', src, '--out', join(tmp, 'y'), '--dtype', 'q3');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--dtype must be one of fp32/);
+  });
+
+  it('writes into an empty OUT, with a progress line on stderr and the result as JSON (CLI)', () => {
+    const out = join(tmp, 'empty');
+    mkdirSync(out);
+    const r = cli('convert', src, '--out', out, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /convert: MiB of weights written {2}1\/1 {2}100%/);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.out, out);
+    assert.equal(j.modelType, 'llama');
+    assert.ok(existsSync(join(out, 'onnx', 'model.onnx_data')));
+  });
+
+  it('a cancelled conversion leaves neither OUT nor a partial folder', async () => {
+    const parent = join(tmp, 'cancel');
+    mkdirSync(parent);
+    const ac = new AbortController();
+    await assert.rejects(
+      convertCheckpoint(join(CHECKPOINTS, 'qwen3-sharded'), join(parent, 'out'), { signal: ac.signal, onProgress: () => ac.abort() }),
+      /cancelled; nothing was written/,
+    );
+    assert.deepEqual(readdirSync(parent), []);
+  });
+
+  it('refuses an OUT inside the checkpoint folder', async () => {
+    await assert.rejects(convertCheckpoint(src, join(src, 'onnx-out')), /must be outside the checkpoint folder/);
+    assert.ok(!existsSync(join(src, 'onnx-out')));
+  });
+});
