@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { convertCheckpoint } from '../../src/engine/checkpoint/convert';
 import { loadModel } from '../../src/engine/index';
+import type { ChatMessage } from '../../src/protocol/types';
 
 const CHECKPOINTS = join(__dirname, '..', 'fixtures', 'checkpoints');
 const from = process.env.RL_TRANSFORMERS_JS_FROM ? join(process.env.RL_TRANSFORMERS_JS_FROM, 'noop.js') : __filename;
@@ -27,7 +28,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'rl-convert-tjs-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const N = 10;
-const MESSAGES = [{ role: 'user', content: 'hello there, how are you?' }];
+const MESSAGES: ChatMessage[] = [{ role: 'user', content: 'hello there, how are you?' }];
 
 describe('transformers.js opens a converted checkpoint', { skip }, () => {
   // llama3 rope, bf16 + tied, sharded + chat_template.jinja, gemma2 (soft-capping)
