@@ -12,10 +12,10 @@ import { LIMITS } from '../protocol/limits';
 import { progressPrinter } from './commands/experiments-shared';
 
 export const MODEL_OPTIONS: OptionSpec[] = [
-  { name: 'model', kind: 'string', short: 'm', description: "model folder (onnx-community layout) or 'builtin'" },
+  { name: 'model', kind: 'string', short: 'm', description: "model folder (onnx-community layout, or a safetensors checkpoint) or 'builtin'" },
   { name: 'dtype', kind: 'string', description: 'graph variant: fp32, fp16, q4, q4f16, quantized', default: 'fp32' },
   { name: 'threads', kind: 'number', description: `ONNX Runtime intra-op threads (0 = its default; at most ${LIMITS.threads})` },
-  { name: 'cache-dir', kind: 'string', description: 'folder for hooked graphs when the model folder is read-only (default: the user cache, e.g. ~/.cache/refusal-lens)' },
+  { name: 'cache-dir', kind: 'string', description: 'folder for built checkpoint graphs, and for hooked graphs when the model folder is read-only (default: beside the checkpoint if writable, else the user cache, e.g. ~/.cache/refusal-lens)' },
   { name: 'axis', kind: 'list', short: 'a', description: "direction file (.safetensors); repeatable; default: the model folder's axes/" },
 ];
 

@@ -41,11 +41,11 @@ export interface HelloResult {
 export const Hello = request<void, HelloResult>('refusalLens/hello');
 
 export interface LoadModelParams {
-  /** Absolute folder holding config.json, tokenizer.json and onnx/*.onnx. */
+  /** Absolute folder holding config.json, tokenizer.json and onnx/*.onnx or a safetensors checkpoint. */
   folder: string;
   dtype?: string;
   threads?: number;
-  /** Where rewritten graphs are cached when the model folder is read-only. */
+  /** Where rewritten graphs are cached when the model folder is read-only, and where a checkpoint's graph is built. */
   cacheDir?: string;
 }
 /**
