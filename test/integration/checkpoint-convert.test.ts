@@ -114,3 +114,20 @@ describe('convert: guards', () => {
     assert.ok(!existsSync(join(src, 'onnx-out')));
   });
 });
+
+describe('README', () => {
+  it("runs the README's checkpoint commands as written (with a cache and output folder of the test's own)", () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const lines = readme.split('\n').filter((l) => l.startsWith('node bin/refusal-lens.js ') && l.includes('test/fixtures/checkpoints/'));
+    assert.deepEqual(lines.map((l) => l.split(/\s+/)[2]), ['trace', 'convert']);
+    for (const line of lines) {
+      const words = line.replace(/\s+#.*$/, '').match(/"[^"]*"|\S+/g)!.map((w) => w.replace(/^"|"$/g, ''));
+      const argv = words.slice(2).map((w) => (w === 'qwen3-onnx' ? join(tmp, 'readme-out') : w));
+      if (argv[0] === 'trace') argv.push('--cache-dir', join(tmp, 'readme-cache'));
+      const r = spawnSync(process.execPath, [BIN, ...argv], { encoding: 'utf8', cwd: join(__dirname, '..', '..') });
+      assert.equal(r.status, 0, `${line}\n${r.stderr}`);
+      if (argv[0] === 'trace') assert.match(r.stdout, /label/i);
+    }
+    assert.ok(existsSync(join(tmp, 'readme-out', 'onnx', 'model.onnx')));
+  });
+});
