@@ -31,9 +31,10 @@ const N = 10;
 const MESSAGES: ChatMessage[] = [{ role: 'user', content: 'hello there, how are you?' }];
 
 describe('transformers.js opens a converted checkpoint', { skip }, () => {
-  // llama3 rope, bf16 + tied, sharded + chat_template.jinja, gemma2 (soft-capping)
-  for (const name of ['llama3', 'qwen2-bf16-tied', 'qwen3-sharded', 'gemma2']) {
-    it(`${name}: same chat-template ids and greedy tokens as Refusal Lens`, async () => {
+  // llama3 rope, bf16 + tied, sharded + chat_template.jinja, gemma2 (soft-capping);
+  // llama3 with 64 KiB data files: several chunks, named and counted as transformers.js expects
+  for (const [name, chunkBytes] of [['llama3', 64 * 1024], ['qwen2-bf16-tied', undefined], ['qwen3-sharded', undefined], ['gemma2', undefined]] as const) {
+    it(`${name}${chunkBytes ? ' (several data files)' : ''}: same chat-template ids and greedy tokens as Refusal Lens`, async () => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const T: any = await import(pathToFileURL(entry!).href);
       const tjs = T.env ? T : T.default;
@@ -42,7 +43,8 @@ describe('transformers.js opens a converted checkpoint', { skip }, () => {
       tjs.env.localModelPath = '/';
       tjs.env.cacheDir = join(tmp, 'tjs-cache');
       const out = join(tmp, name);
-      await convertCheckpoint(join(CHECKPOINTS, name), out);
+      const conv = await convertCheckpoint(join(CHECKPOINTS, name), out, chunkBytes ? { chunkBytes } : {});
+      if (chunkBytes) assert.ok(conv.dataFiles.length >= 3, `${conv.dataFiles.length} data files`);
 
       const tok = await tjs.AutoTokenizer.from_pretrained(out, { local_files_only: true });
       const enc = tok.apply_chat_template(MESSAGES, { add_generation_prompt: true, tokenize: true, return_dict: true, return_tensor: false });

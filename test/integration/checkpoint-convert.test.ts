@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { convertCheckpoint } from '../../src/engine/checkpoint/convert';
+import { convertCheckpoint, planChunks } from '../../src/engine/checkpoint/convert';
+import type { TensorRef } from '../../src/engine/checkpoint/files';
 import { loadModel } from '../../src/engine/index';
 import { decodeModel } from '../../src/engine/onnx/proto';
 import { golden } from './engine-fixtures';
@@ -112,6 +113,35 @@ describe('convert: guards', () => {
   it('refuses an OUT inside the checkpoint folder', async () => {
     await assert.rejects(convertCheckpoint(src, join(src, 'onnx-out')), /must be outside the checkpoint folder/);
     assert.ok(!existsSync(join(src, 'onnx-out')));
+  });
+});
+
+describe('convert: data files', () => {
+  it('splits the weights into transformers.js-named files under the limit, a larger tensor alone, 64-byte aligned', () => {
+    const t = (name: string, dtype: 'F32' | 'BF16', bytes: number): TensorRef => ({ name, dtype, shape: [bytes / (dtype === 'F32' ? 4 : 2)], file: 'x', offset: 0, length: bytes });
+    const { place, chunks } = planChunks([t('a', 'F32', 40), t('b', 'BF16', 20), t('c', 'F32', 400), t('d', 'F32', 8), t('e', 'BF16', 4)], 128);
+    assert.deepEqual(chunks.map((c) => [c.file, c.size, c.tensors.map((x) => x.name).join('')]), [
+      ['model.onnx_data', 104, 'ab'], // a at 0 (40 bytes), b at 64 (20 bf16 bytes → 40)
+      ['model.onnx_data_1', 400, 'c'], // larger than the limit: alone
+      ['model.onnx_data_2', 72, 'de'],
+    ]);
+    assert.deepEqual(place.get('b'), { file: 'model.onnx_data', offset: 64, length: 40 });
+    assert.deepEqual(place.get('e'), { file: 'model.onnx_data_2', offset: 64, length: 8 });
+  });
+
+  it('several data files open in Refusal Lens and give the golden tokens', async () => {
+    const out = join(tmp, 'chunked');
+    const r = await convertCheckpoint(join(CHECKPOINTS, 'llama3'), out, { chunkBytes: 64 * 1024 });
+    assert.ok(r.dataFiles.length >= 3);
+    assert.deepEqual(readdirSync(join(out, 'onnx')).sort(), ['model.onnx', ...r.dataFiles.map((f) => f.slice('onnx/'.length))].sort());
+    assert.deepEqual(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config'].use_external_data_format, { 'model.onnx': r.dataFiles.length });
+    const g = golden(join('..', 'checkpoints', 'llama3'));
+    const model = await loadModel(out, { threads: 1, cacheDir: join(tmp, 'hooks') });
+    try {
+      assert.deepEqual((await model.generateIds([g.greedy.prompt_ids], { maxNewTokens: g.greedy.n, stopAtEos: false })).rows[0]!.generated, g.greedy.none);
+    } finally {
+      await model.dispose();
+    }
   });
 });
 

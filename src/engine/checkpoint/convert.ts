@@ -35,6 +35,8 @@ export interface ConvertOptions {
   /** bytes of float32 weights written so far, of the total */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** largest data file (default just under 2 GiB); smaller in tests, to exercise several files */
+  chunkBytes?: number;
 }
 
 export interface ConvertResult {
@@ -70,23 +72,8 @@ export async function convertCheckpoint(folderArg: string, outArg: string, opts:
   const parent = path.dirname(out);
   await fsp.mkdir(parent, { recursive: true });
 
-  // unique tensors in graph order, each placed in a chunk
   const tensors: TensorRef[] = p.tensors.filter((t, i, all) => all.findIndex((u) => u.name === t.name) === i);
-  const place = new Map<string, { file: string; offset: number; length: number }>();
-  const chunks: { file: string; size: number; tensors: TensorRef[] }[] = [];
-  for (const t of tensors) {
-    const length = t.dtype === 'F32' ? t.length : 2 * t.length;
-    let c = chunks.at(-1);
-    const at = c ? Math.ceil(c.size / ALIGN) * ALIGN : 0;
-    if (!c || (c.size > 0 && at + length > CHUNK_BYTES)) {
-      c = { file: `model.onnx_data${chunks.length ? `_${chunks.length}` : ''}`, size: 0, tensors: [] };
-      chunks.push(c);
-    }
-    const offset = c.size ? Math.ceil(c.size / ALIGN) * ALIGN : 0;
-    place.set(t.name, { file: c.file, offset, length });
-    c.tensors.push(t);
-    c.size = offset + length;
-  }
+  const { place, chunks } = planChunks(tensors, opts.chunkBytes ?? CHUNK_BYTES);
   const total = chunks.reduce((a, c) => a + c.size, 0);
   await checkDisk(parent, total);
 
@@ -134,6 +121,36 @@ export async function convertCheckpoint(folderArg: string, outArg: string, opts:
     if (opts.signal?.aborted) throw cancelled();
     throw e;
   }
+}
+
+export interface DataChunk {
+  file: string;
+  size: number;
+  tensors: TensorRef[];
+}
+
+/**
+ * Each tensor (as float32) placed in a data file: in order, 64-byte aligned, a new file
+ * (`model.onnx_data_1`, …) when the next tensor would pass `limit`; a tensor larger than
+ * `limit` gets a file of its own (external data cannot split a tensor).
+ */
+export function planChunks(tensors: TensorRef[], limit: number): { place: Map<string, { file: string; offset: number; length: number }>; chunks: DataChunk[] } {
+  const place = new Map<string, { file: string; offset: number; length: number }>();
+  const chunks: DataChunk[] = [];
+  for (const t of tensors) {
+    const length = t.dtype === 'F32' ? t.length : 2 * t.length;
+    let c = chunks.at(-1);
+    const at = c ? Math.ceil(c.size / ALIGN) * ALIGN : 0;
+    if (!c || (c.size > 0 && at + length > limit)) {
+      c = { file: `model.onnx_data${chunks.length ? `_${chunks.length}` : ''}`, size: 0, tensors: [] };
+      chunks.push(c);
+    }
+    const offset = c.size ? Math.ceil(c.size / ALIGN) * ALIGN : 0;
+    place.set(t.name, { file: c.file, offset, length });
+    c.tensors.push(t);
+    c.size = offset + length;
+  }
+  return { place, chunks };
 }
 
 /** config.json as given, plus what clients need spelt out: head_dim, and transformers.js's external-data chunk count. */
