@@ -4,7 +4,7 @@
 // leaves the user's files as they were; a cancelled conversion leaves neither OUT nor a partial folder.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -108,6 +108,22 @@ describe('convert: guards', () => {
       /cancelled; nothing was written/,
     );
     assert.deepEqual(readdirSync(parent), []);
+  });
+
+  it('converts a hub-cache snapshot (files are symlinks into ../../blobs) into regular files', async () => {
+    const snap = join(tmp, 'hub', 'models--Qwen--Tiny', 'snapshots', 'rev1');
+    const blobs = join(tmp, 'hub', 'models--Qwen--Tiny', 'blobs');
+    mkdirSync(snap, { recursive: true });
+    mkdirSync(blobs);
+    const from = join(CHECKPOINTS, 'qwen3-sharded');
+    for (const f of readdirSync(from)) {
+      copyFileSync(join(from, f), join(blobs, `blob-${f}`));
+      symlinkSync(join('..', '..', 'blobs', `blob-${f}`), join(snap, f));
+    }
+    const out = join(tmp, 'from-hub');
+    const r = await convertCheckpoint(snap, out);
+    for (const f of [...r.copied, r.graph, ...r.dataFiles]) assert.ok(lstatSync(join(out, f)).isFile(), `${f} is a regular file`);
+    assert.equal(readFileSync(join(out, 'tokenizer.json'), 'utf8'), readFileSync(join(from, 'tokenizer.json'), 'utf8'));
   });
 
   it('refuses an OUT inside the checkpoint folder', async () => {
