@@ -126,6 +126,13 @@ describe('convert: guards', () => {
     assert.equal(readFileSync(join(out, 'tokenizer.json'), 'utf8'), readFileSync(join(from, 'tokenizer.json'), 'utf8'));
   });
 
+  it('an OUT under a file fails naming the folder it cannot create', async () => {
+    const file = join(tmp, 'plain-file');
+    writeFileSync(file, 'x');
+    await assert.rejects(convertCheckpoint(src, join(file, 'sub', 'out')), /cannot create the folder .*plain-file[/\\]sub: /);
+    assert.equal(readFileSync(file, 'utf8'), 'x');
+  });
+
   it('refuses an OUT inside the checkpoint folder', async () => {
     await assert.rejects(convertCheckpoint(src, join(src, 'onnx-out')), /must be outside the checkpoint folder/);
     assert.ok(!existsSync(join(src, 'onnx-out')));

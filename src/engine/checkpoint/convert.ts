@@ -70,7 +70,9 @@ export async function convertCheckpoint(folderArg: string, outArg: string, opts:
   const problem = await outProblem(out);
   if (problem) throw new Error(problem);
   const parent = path.dirname(out);
-  await fsp.mkdir(parent, { recursive: true });
+  await fsp.mkdir(parent, { recursive: true }).catch((e: Error) => {
+    throw new Error(`cannot create the folder ${parent}: ${e.message}`);
+  });
 
   const tensors: TensorRef[] = p.tensors.filter((t, i, all) => all.findIndex((u) => u.name === t.name) === i);
   const { place, chunks } = planChunks(tensors, opts.chunkBytes ?? CHUNK_BYTES);
@@ -78,8 +80,8 @@ export async function convertCheckpoint(folderArg: string, outArg: string, opts:
   await checkDisk(parent, total);
 
   const tmp = `${out}.partial-${randomBytes(4).toString('hex')}`;
-  await fsp.mkdir(path.join(tmp, 'onnx'), { recursive: true });
   try {
+    await fsp.mkdir(path.join(tmp, 'onnx'), { recursive: true });
     let done = 0;
     for (const c of chunks) {
       done = await writeChunk(p.folder, path.join(tmp, 'onnx', c.file), c.tensors, place, (n) => {
@@ -111,9 +113,12 @@ export async function convertCheckpoint(folderArg: string, outArg: string, opts:
     }
     await inlineChatTemplate(tmp);
     if (opts.signal?.aborted) throw cancelled();
-    // rename(2) replaces an empty folder and fails on a non-empty one: files that appeared meanwhile stay
+    // an empty OUT goes first (rmdir refuses a folder that is not empty: files that appeared meanwhile stay)
     const again = await outProblem(out);
     if (again) throw new Error(again);
+    await fsp.rmdir(out).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw new Error(`${out} can no longer be replaced: ${e.message}`);
+    });
     await fsp.rename(tmp, out);
     return { out, modelType: p.spec.modelType, graph: 'onnx/model.onnx', dataFiles: chunks.map((c) => `onnx/${c.file}`), weightBytes: total, copied };
   } catch (e) {
