@@ -113,6 +113,7 @@ export async function convertTensors(
     const outArr = new Float32Array(CHUNK);
     const outBytes = new Uint8Array(outArr.buffer);
     let done = 0;
+    const total = plan.converted.reduce((a, x) => a + x.length, 0);
     for (const t of plan.converted) {
       let fh = handles.get(t.file);
       if (!fh) handles.set(t.file, (fh = await fsp.open(path.join(srcDir, t.file), 'r')));
@@ -127,8 +128,8 @@ export async function convertTensors(
         let w = 0;
         while (w < 4 * m) w += (await out.write(outBytes, w, 4 * m - w, place.offset + 4 * i + w)).bytesWritten;
         done += 2 * m;
+        onProgress?.(done, total); // per chunk: an 8B model's embedding alone is 1 GiB
       }
-      onProgress?.(done, plan.converted.reduce((a, x) => a + x.length, 0));
     }
     await out.truncate(plan.convertedBytes);
     await out.close();
