@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { Encode, LoadModel, ModelBuildProgress, type ModelBuildProgressParams } from '../../src/protocol/rpc';
-import { buildMessage } from '../../src/extension/engineSession';
-import { startClient, type TestClient } from '../unit/worker-harness';
+import { buildMessage, EngineSession } from '../../src/extension/engineSession';
+import { FIXTURE_MODEL, startClient, type TestClient } from '../unit/worker-harness';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'refusal-lens.js');
@@ -102,6 +102,17 @@ describe('worker: building a checkpoint graph', () => {
     assert.match(buildMessage({ ...all[1]!, etaMs: 65_000 }), /^building the checkpoint graph \(MiB converted\) \d+\/\d+ \(\d+%\), about 1 min 05 s left$/);
     const [entry] = readdirSync(join(cacheDir, 'checkpoints'));
     assert.ok(existsSync(join(cacheDir, 'checkpoints', entry!, 'build.json')));
+  });
+
+  it("the editor's session turns the worker's build progress into its notification's messages", async () => {
+    await t.client.request(LoadModel, { folder: FIXTURE_MODEL }); // another model first: the next load is not the worker's cached one
+    const session = new EngineSession(t.client);
+    const steps: string[] = [];
+    const { model } = await session.prepare({ model: { folder: CKPT, cacheDir: join(tmp, 'session-cache') }, axes: [] }, undefined, (m) => steps.push(m));
+    assert.equal(model.layers, 4);
+    assert.equal(steps[0], `loading model ${CKPT}`);
+    assert.match(steps.at(-2)!, /^building the checkpoint graph \(MiB converted\) (\d+)\/\1 \(100%\)$/);
+    assert.ok(steps.filter((x) => x.startsWith('building')).length >= 2, steps.join('\n'));
   });
 });
 
