@@ -8,6 +8,8 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { main } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/command';
 import { convertCheckpoint, planChunks } from '../../src/engine/checkpoint/convert';
 import type { TensorRef } from '../../src/engine/checkpoint/files';
 import { loadModel } from '../../src/engine/index';
@@ -19,7 +21,14 @@ const BIN = join(__dirname, '..', '..', 'bin', 'refusal-lens.js');
 const tmp = mkdtempSync(join(tmpdir(), 'rl-convert-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+/** The CLI in-process (main(argv, io)), as test/integration/cli.test.ts runs it; the README test spawns the real one. */
+async function cli(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), color: false, signal: new AbortController().signal };
+  const status = await main(argv, io);
+  return { status, stdout, stderr };
+}
 
 // bf16 + tied, sharded + chat_template.jinja, fp16, gemma2 (soft-capping, sliding window)
 for (const name of ['qwen2-bf16-tied', 'qwen3-sharded', 'mistral-fp16', 'gemma2']) {
@@ -57,11 +66,11 @@ for (const name of ['qwen2-bf16-tied', 'qwen3-sharded', 'mistral-fp16', 'gemma2'
 
 describe('convert: guards', () => {
   const src = join(CHECKPOINTS, 'llama3');
-  it('refuses an OUT that exists and is not empty, and leaves its files untouched (CLI)', () => {
+  it('refuses an OUT that exists and is not empty, and leaves its files untouched (CLI)', async () => {
     const out = join(tmp, 'mine');
     mkdirSync(out);
     writeFileSync(join(out, 'notes.txt'), 'my notes');
-    const r = cli('convert', src, '--out', out);
+    const r = await cli('convert', src, '--out', out);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /exists and is not empty.*refusing to overwrite/);
     assert.deepEqual(readdirSync(out), ['notes.txt']);
@@ -69,28 +78,28 @@ describe('convert: guards', () => {
     assert.ok(!readdirSync(tmp).some((f) => f.startsWith('mine.partial-')));
   });
 
-  it('refuses an OUT that is a file, a missing --out and a folder that is not a checkpoint (CLI)', () => {
+  it('refuses an OUT that is a file, a missing --out and a folder that is not a checkpoint (CLI)', async () => {
     const file = join(tmp, 'a-file');
     writeFileSync(file, 'x');
-    let r = cli('convert', src, '--out', file);
+    let r = await cli('convert', src, '--out', file);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /is not a folder/);
     assert.equal(readFileSync(file, 'utf8'), 'x');
-    r = cli('convert', src);
+    r = await cli('convert', src);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /give --out OUT/);
-    r = cli('convert', join(__dirname, '..', 'fixtures', 'models', 'llama-gqa'), '--out', join(tmp, 'x'));
+    r = await cli('convert', join(__dirname, '..', 'fixtures', 'models', 'llama-gqa'), '--out', join(tmp, 'x'));
     assert.equal(r.status, 1);
     assert.match(r.stderr, /is not a safetensors checkpoint folder/);
-    r = cli('convert', src, '--out', join(tmp, 'y'), '--dtype', 'q3');
+    r = await cli('convert', src, '--out', join(tmp, 'y'), '--dtype', 'q3');
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--dtype must be one of fp32/);
   });
 
-  it('writes into an empty OUT, with a progress line on stderr and the result as JSON (CLI)', () => {
+  it('writes into an empty OUT, with a progress line on stderr and the result as JSON (CLI)', async () => {
     const out = join(tmp, 'empty');
     mkdirSync(out);
-    const r = cli('convert', src, '--out', out, '--json');
+    const r = await cli('convert', src, '--out', out, '--json');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /convert: MiB of weights written {2}1\/1 {2}100%/);
     const j = JSON.parse(r.stdout);
