@@ -9,12 +9,13 @@ import { parsePromptFile, toPromptInput, type ParsedPrompt } from '../engine/pro
 import type { ChatMessage, PromptInput } from '../protocol/types';
 import { FileReadError, readBoundedText } from '../engine/io/read';
 import { LIMITS } from '../protocol/limits';
+import { progressPrinter } from './commands/experiments-shared';
 
 export const MODEL_OPTIONS: OptionSpec[] = [
-  { name: 'model', kind: 'string', short: 'm', description: "model folder (onnx-community layout) or 'builtin'" },
+  { name: 'model', kind: 'string', short: 'm', description: "model folder (onnx-community layout, or a safetensors checkpoint) or 'builtin'" },
   { name: 'dtype', kind: 'string', description: 'graph variant: fp32, fp16, q4, q4f16, quantized', default: 'fp32' },
   { name: 'threads', kind: 'number', description: `ONNX Runtime intra-op threads (0 = its default; at most ${LIMITS.threads})` },
-  { name: 'cache-dir', kind: 'string', description: 'folder for hooked graphs when the model folder is read-only (default: the user cache, e.g. ~/.cache/refusal-lens)' },
+  { name: 'cache-dir', kind: 'string', description: 'folder for built checkpoint graphs, and for hooked graphs when the model folder is read-only (default: beside the checkpoint if writable, else the user cache, e.g. ~/.cache/refusal-lens)' },
   { name: 'axis', kind: 'list', short: 'a', description: "direction file (.safetensors); repeatable; default: the model folder's axes/" },
 ];
 
@@ -47,7 +48,11 @@ export class Warnings {
   }
 }
 
-export async function openModel(args: ParsedArgs, fromPrompt?: { model?: string; dir: string }): Promise<LensModel> {
+/**
+ * The model of --model (or the first positional, or the prompt file's `model`). With `io`, a
+ * checkpoint build shows a progress line with an ETA on stderr and Ctrl-C cancels it.
+ */
+export async function openModel(args: ParsedArgs, fromPrompt?: { model?: string; dir: string }, io?: Pick<CliIO, 'err' | 'signal'>): Promise<LensModel> {
   let spec = str(args, 'model') ?? args.positionals[0];
   if (!spec && fromPrompt?.model) spec = fromPrompt.model === 'builtin' ? 'builtin' : path.resolve(fromPrompt.dir, fromPrompt.model);
   const threads = num(args, 'threads');
@@ -56,11 +61,17 @@ export async function openModel(args: ParsedArgs, fromPrompt?: { model?: string;
   }
   const cacheDir = str(args, 'cache-dir');
   if (cacheDir !== undefined && cacheDir.trim() === '') throw new UsageError('--cache-dir is empty: give a folder');
-  return loadModel(resolveModelFolder(spec), {
-    dtype: str(args, 'dtype'),
-    threads,
-    ...(cacheDir !== undefined ? { cacheDir: path.resolve(cacheDir) } : {}),
-  });
+  const progress = io ? progressPrinter(io) : undefined;
+  try {
+    return await loadModel(resolveModelFolder(spec), {
+      dtype: str(args, 'dtype'),
+      threads,
+      ...(cacheDir !== undefined ? { cacheDir: path.resolve(cacheDir) } : {}),
+      ...(progress && io ? { onProgress: progress.onProgress, signal: io.signal } : {}),
+    });
+  } finally {
+    progress?.finish();
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Controller } from './controller';
 import { experiments } from './experiments/index';
 import { InspectorPanel } from './inspectorPanel';
 import { hfHubDir, listModels, modelFolderProblem, type ModelCandidate } from './models';
+import { formatBytes } from './hubCache';
 import { promptSourceFromEditor, type PromptSource } from './promptFiles';
 import { interventionSummary } from './statusBar';
 
@@ -143,14 +144,20 @@ const table: Record<string, Factory> = {
     for (const p of problems) d.log.warn(p);
     type Item = vscode.QuickPickItem & { model?: ModelCandidate; browse?: true };
     const sourceText = { builtin: 'built-in', settings: 'from settings', 'hf-cache': 'Hugging Face cache' } as const;
-    const items: Item[] = models.map((m) => ({ label: m.label, description: `${sourceText[m.source]} · ${m.dtypes.join(', ')}`, detail: m.folder, model: m }));
+    const what = (m: ModelCandidate) =>
+      [
+        sourceText[m.source],
+        m.format === 'checkpoint' ? `safetensors${m.storedDtype ? ` ${m.storedDtype}` : ''}, built in ${m.dtypes.join(', ')}` : m.dtypes.join(', '),
+        m.sizeBytes !== undefined ? formatBytes(m.sizeBytes) : '',
+      ].filter(Boolean).join(' · ');
+    const items: Item[] = models.map((m) => ({ label: m.label, description: what(m), detail: m.folder, model: m }));
     items.push({ label: '$(folder-opened) Browse for a model folder…', browse: true });
-    const pick = await vscode.window.showQuickPick(items, { title: 'Select Model', placeHolder: 'ONNX chat model folders found on this machine (offline)', matchOnDetail: true });
+    const pick = await vscode.window.showQuickPick(items, { title: 'Select Model', placeHolder: 'ONNX exports and safetensors checkpoints found on this machine (offline)', matchOnDetail: true });
     if (!pick) return;
     let folder = pick.model?.folder;
     let dtypes = pick.model?.dtypes ?? [];
     if (pick.browse) {
-      const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Model folder (config.json, tokenizer.json, onnx/*.onnx)' });
+      const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Model folder (config.json, tokenizer.json, and onnx/*.onnx or *.safetensors)' });
       if (!uris?.[0]) return;
       folder = uris[0].fsPath;
       const problem = modelFolderProblem(folder);

@@ -13,6 +13,8 @@ export interface Settings {
   /** 0 = onnxruntime's default. */
   threads: number;
   extraModelFolders: string[];
+  /** '' = the extension's global storage: where checkpoint and hooked graphs are built. */
+  modelCacheDir: string;
   /** [] = the model folder's shipped axes (axes/*.safetensors). */
   axesFiles: string[];
   maxNewTokens: number;
@@ -53,6 +55,7 @@ export function readSettings(problems: string[] = []): Settings {
     dtype: str('model.dtype', 'auto'),
     threads: int('engine.threads', 0, 0, 256),
     extraModelFolders: list('model.extraFolders'),
+    modelCacheDir: str('model.cacheDir', '').trim(),
     axesFiles: list('axes.files'),
     maxNewTokens: int('decoding.maxNewTokens', 24, 1, 4096),
     rerunOnSave: c.get<boolean>('rerunOnSave', false) === true,

@@ -123,7 +123,7 @@ export class Controller implements vscode.Disposable {
     for (const f of files) await confirmLoad('direction file', f);
     const axes: AxisFile[] = files.map((p) => ({ path: p }));
 
-    const model: EngineTarget['model'] = { folder, cacheDir: this.cacheDir };
+    const model: EngineTarget['model'] = { folder, cacheDir: settings.modelCacheDir ? resolvePath(settings.modelCacheDir) : this.cacheDir };
     if (dtype) model.dtype = dtype;
     if (settings.threads) model.threads = settings.threads;
     return { model, axes };

@@ -1,7 +1,8 @@
 // What the worker has loaded, so each run sends only what changed. The state belongs to one
 // worker process: a restarted worker (new generation) starts empty and everything is re-sent.
 // No `vscode` import: tests use it with a real worker.
-import { LoadAxes, LoadModel, Trace, type AxisFile, type LoadModelParams } from '../protocol/rpc';
+import { LoadAxes, LoadModel, ModelBuildProgress, Trace, type AxisFile, type LoadModelParams, type ModelBuildProgressParams } from '../protocol/rpc';
+import { formatDuration } from '../engine/experiments/progress';
 import type { AxisSummary, DecodingOptions, Intervention, ModelSummary, PromptInput, TokenEvent, TraceResult } from '../protocol/types';
 import type { CancelToken, WorkerClient } from './workerClient';
 import { promptSizeProblem } from '../protocol/limits';
@@ -51,7 +52,15 @@ export class EngineSession {
     const modelKey = JSON.stringify(target.model);
     if (modelKey !== this.modelKey || !this.summary) {
       step?.(`loading model ${target.model.folder}`);
-      this.summary = await this.client.request(LoadModel, target.model, token);
+      // a checkpoint folder's first load builds its graph: the notification shows how far (cancellable there)
+      const off = this.client.onNotification(ModelBuildProgress, (p) => {
+        if (p.folder === target.model.folder) step?.(buildMessage(p));
+      });
+      try {
+        this.summary = await this.client.request(LoadModel, target.model, token);
+      } finally {
+        off();
+      }
       this.modelKey = modelKey;
       this.axesKey = '';
     }
@@ -80,4 +89,11 @@ export class EngineSession {
       off();
     }
   }
+}
+
+/** "building the checkpoint graph (MiB converted) 120/300 (40%), about 1 min 05 s left" */
+export function buildMessage(p: ModelBuildProgressParams): string {
+  const pct = p.total ? Math.floor((100 * p.done) / p.total) : 0;
+  const eta = p.etaMs !== undefined && p.done < p.total ? `, about ${formatDuration(p.etaMs)} left` : '';
+  return `${p.phase} ${p.done}/${p.total} (${pct}%)${eta}`;
 }

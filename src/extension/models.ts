@@ -1,8 +1,12 @@
 // Finding model folders offline: the built-in model, folders named in settings, and ONNX
-// exports in the local Hugging Face cache. Pure Node (no `vscode`) so tests run it directly.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// exports and safetensors checkpoints in the local Hugging Face cache (hubCache.ts). Pure Node
+// (no `vscode`) so tests run it directly.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { SUPPORTED_ARCHS } from '../engine/checkpoint/arch';
+import { isCheckpointFolder } from '../engine/checkpoint/files';
+import { scanHubSnapshots } from './hubCache';
 
 export type ModelSource = 'builtin' | 'settings' | 'hf-cache';
 
@@ -10,9 +14,18 @@ export interface ModelCandidate {
   label: string;
   folder: string;
   source: ModelSource;
-  /** dtype variants present, from the graph file names (model.onnx → fp32, model_fp16.onnx → fp16 …). */
+  /** dtype variants present, from the graph file names (model.onnx → fp32, model_fp16.onnx → fp16 …); a checkpoint's: what it is built in. */
   dtypes: string[];
+  /** an ONNX export, or a safetensors checkpoint whose graph is built on first load */
+  format?: 'onnx' | 'checkpoint';
+  /** hub-cache entries: bytes on disk (blobs counted once) */
+  sizeBytes?: number;
+  /** checkpoints: the tensors' stored dtype(s), e.g. 'BF16' */
+  storedDtype?: string;
 }
+
+/** Compute dtypes a checkpoint folder is built in (src/engine/checkpoint: fp32 so far). */
+export const CHECKPOINT_DTYPES = ['fp32'];
 
 /** Graph variants the engine loads (src/engine/model/files.ts DTYPES). */
 export const ENGINE_DTYPES = ['fp32', 'fp16', 'q4', 'q4f16', 'quantized'];
@@ -24,14 +37,31 @@ export function modelFolderProblem(folder: string): string | undefined {
   if (!existsSync(path.join(folder, 'config.json'))) return `${folder} has no config.json`;
   if (!existsSync(path.join(folder, 'tokenizer.json'))) return `${folder} has no tokenizer.json`;
   const variants = graphVariants(folder);
-  if (variants.length === 0) return `${folder} has no onnx/*.onnx graph`;
+  if (isCheckpointFolder(folder)) {
+    const type = modelType(folder);
+    if (!(SUPPORTED_ARCHS as readonly string[]).includes(type ?? '')) {
+      return `${folder} is a safetensors checkpoint of model_type ${JSON.stringify(type ?? null)}, which is not built (supported: ${SUPPORTED_ARCHS.join(', ')})`;
+    }
+    return undefined;
+  }
+  if (variants.length === 0) return `${folder} has no onnx/*.onnx graph and no safetensors checkpoint (config.json + model.safetensors)`;
   if (!variants.some((v) => ENGINE_DTYPES.includes(v))) return `${folder} has only ${variants.join(', ')} graphs; the engine loads ${ENGINE_DTYPES.join(', ')}`;
   return undefined;
 }
 
-/** dtype names of the engine-loadable graphs in `<folder>/onnx/`. */
+/** dtype names of the engine-loadable graphs in `<folder>/onnx/`, and those a checkpoint beside them is built in. */
 export function dtypeVariants(folder: string): string[] {
-  return graphVariants(folder).filter((v) => ENGINE_DTYPES.includes(v));
+  const graphs = graphVariants(folder).filter((v) => ENGINE_DTYPES.includes(v));
+  return isCheckpointFolder(folder) ? [...new Set([...graphs, ...CHECKPOINT_DTYPES])].sort() : graphs;
+}
+
+function modelType(folder: string): string | undefined {
+  try {
+    const t = (JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8')) as { model_type?: unknown }).model_type;
+    return typeof t === 'string' ? t : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** dtype names of every model graph in `<folder>/onnx/`, rewritten graph caches excluded. */
@@ -60,35 +90,23 @@ export function hfHubDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(xdg, 'huggingface', 'hub');
 }
 
-/** ONNX model snapshots in the hub cache (`models--org--name/snapshots/<rev>/`), newest first per repo. */
-export function scanHfCache(hubDir: string): ModelCandidate[] {
-  const out: ModelCandidate[] = [];
-  let repos: string[];
-  try {
-    repos = readdirSync(hubDir).filter((n) => n.startsWith('models--'));
-  } catch {
-    return out;
-  }
-  for (const repo of repos.sort()) {
-    const snapDir = path.join(hubDir, repo, 'snapshots');
-    let revs: string[];
-    try {
-      revs = readdirSync(snapDir);
-    } catch {
-      continue;
-    }
-    // Newest snapshot first: the one a user most likely means.
-    const dated = revs
-      .map((r) => ({ r, t: mtime(path.join(snapDir, r)) }))
-      .sort((a, b) => b.t - a.t);
-    const repoName = repo.slice('models--'.length).split('--').join('/');
-    for (const { r } of dated) {
-      const folder = path.join(snapDir, r);
-      if (modelFolderProblem(folder)) continue;
-      out.push({ label: `${repoName} @ ${r.slice(0, 8)}`, folder, source: 'hf-cache', dtypes: dtypeVariants(folder) });
-    }
-  }
-  return out;
+/**
+ * Snapshots in the hub cache (`models--org--name/snapshots/<rev>/`) that open: ONNX exports and
+ * safetensors checkpoints of a supported architecture, newest first per repo. Checkpoints that
+ * cannot be read (an unfinished download) are left out, with why in `problems`.
+ */
+export function scanHfCache(hubDir: string, problems: string[] = []): ModelCandidate[] {
+  const { snapshots, problems: found } = scanHubSnapshots(hubDir, (f) => graphVariants(f).length > 0 && !modelFolderProblem(f));
+  problems.push(...found);
+  return snapshots.map((s) => ({
+    label: `${s.repo} @ ${s.rev.slice(0, 8)}`,
+    folder: s.folder,
+    source: 'hf-cache' as const,
+    dtypes: dtypeVariants(s.folder),
+    format: s.format,
+    sizeBytes: s.sizeBytes,
+    ...(s.storedDtype ? { storedDtype: s.storedDtype } : {}),
+  }));
 }
 
 /** Every candidate, built-in first, then settings, then the HF cache; duplicates (same folder) removed. */
@@ -108,9 +126,9 @@ export function listModels(builtinFolder: string | undefined, extraFolders: stri
   for (const f of extraFolders) {
     const problem = modelFolderProblem(f);
     if (problem) problems.push(`refusalLens.model.extraFolders: ${problem}`);
-    else add({ label: path.basename(f), folder: f, source: 'settings', dtypes: dtypeVariants(f) });
+    else add({ label: path.basename(f), folder: f, source: 'settings', dtypes: dtypeVariants(f), format: graphVariants(f).length ? 'onnx' : 'checkpoint' });
   }
-  for (const c of scanHfCache(hubDir)) add(c);
+  for (const c of scanHfCache(hubDir, problems)) add(c);
   return { models, problems };
 }
 
@@ -119,13 +137,5 @@ function isDir(p: string): boolean {
     return statSync(p).isDirectory();
   } catch {
     return false;
-  }
-}
-
-function mtime(p: string): number {
-  try {
-    return statSync(p).mtimeMs;
-  } catch {
-    return 0;
   }
 }

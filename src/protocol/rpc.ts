@@ -41,15 +41,32 @@ export interface HelloResult {
 export const Hello = request<void, HelloResult>('refusalLens/hello');
 
 export interface LoadModelParams {
-  /** Absolute folder holding config.json, tokenizer.json and onnx/*.onnx. */
+  /** Absolute folder holding config.json, tokenizer.json and onnx/*.onnx or a safetensors checkpoint. */
   folder: string;
   dtype?: string;
   threads?: number;
-  /** Where rewritten graphs are cached when the model folder is read-only. */
+  /** Where rewritten graphs are cached when the model folder is read-only, and where a checkpoint's graph is built. */
   cacheDir?: string;
 }
-/** host → worker: load (or reuse the cached) model; loading another model frees the previous one. Cancellable. */
+/**
+ * host → worker: load (or reuse the cached) model; loading another model frees the previous one.
+ * Cancellable: a checkpoint folder's graph build stops and leaves no cache entry. While a
+ * checkpoint's graph is built (not when it comes from the cache), streams `ModelBuildProgress`.
+ */
 export const LoadModel = request<LoadModelParams, ModelSummary>('refusalLens/loadModel');
+
+export interface ModelBuildProgressParams {
+  /** the `LoadModelParams.folder` being loaded */
+  folder: string;
+  /** e.g. "building the checkpoint graph (MiB converted)" */
+  phase: string;
+  done: number;
+  total: number;
+  /** Estimated milliseconds left, once something ran. */
+  etaMs?: number;
+}
+/** worker → host: progress of building a safetensors checkpoint's graph during `LoadModel`. */
+export const ModelBuildProgress = notification<ModelBuildProgressParams>('refusalLens/modelBuildProgress');
 
 export interface AxisFile {
   /** Absolute path of a `.safetensors` direction file. */

@@ -8,6 +8,7 @@ import {
   Hello,
   LoadAxes,
   LoadModel,
+  ModelBuildProgress,
   PROTOCOL_VERSION,
   Shutdown,
   Trace,
@@ -61,7 +62,7 @@ export class WorkerService {
 
   register(): void {
     onRequest(this.conn, Hello, () => ({ protocolVersion: PROTOCOL_VERSION, pid: process.pid, node: process.version }));
-    onRequest(this.conn, LoadModel, (p, token) => this.serial(token, () => this.loadModel(p)));
+    onRequest(this.conn, LoadModel, (p, token) => this.serial(token, (signal) => this.loadModel(p, signal)));
     onRequest(this.conn, LoadAxes, (p, token) => this.serial(token, () => this.loadAxes(p.files, p.replace !== false)));
     onRequest(this.conn, Encode, (p, token) => this.serial(token, async () => this.requireModel().encode(p.prompt)));
     onRequest(this.conn, Trace, (p, token) => this.serial(token, (signal) => this.trace(p, signal)));
@@ -108,7 +109,7 @@ export class WorkerService {
     return this.model;
   }
 
-  private async loadModel(p: LoadModelParams): Promise<ModelSummary> {
+  private async loadModel(p: LoadModelParams, signal?: AbortSignal): Promise<ModelSummary> {
     if (typeof p?.folder !== 'string' || !path.isAbsolute(p.folder)) {
       throw new WorkerError(`loadModel: folder must be an absolute path, got ${JSON.stringify(p?.folder)}`, ErrorCodes.BadRequest);
     }
@@ -122,6 +123,8 @@ export class WorkerService {
     if (p.dtype) opts.dtype = p.dtype;
     if (p.threads) opts.threads = p.threads;
     if (p.cacheDir) opts.cacheDir = p.cacheDir;
+    if (signal) opts.signal = signal;
+    opts.onProgress = (x) => void sendNotification(this.conn, ModelBuildProgress, { folder: p.folder, ...x });
     this.model = await engine.loadModel(p.folder, opts);
     this.modelKey = key;
     const s = this.model.summary;

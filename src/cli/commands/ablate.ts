@@ -35,7 +35,7 @@ export const ablateCommand: Command = {
     const out = path.resolve(str(args, 'out') ?? `receipt-${path.basename(file).replace(/\.(ya?ml|json)$/i, '')}`);
     // A folder that cannot take the receipt fails now, not after the last generation.
     prepareReceiptFolder(out, plan);
-    const model = await openModel({ ...args, positionals: pos.length === 2 ? [pos[0]] : [] });
+    const model = await openModel({ ...args, positionals: pos.length === 2 ? [pos[0]] : [] }, undefined, io);
     const progress = progressPrinter(io);
     try {
       const run = await ablateToFolder(model, plan, out, {

@@ -47,7 +47,7 @@ export const annotateCommand: Command = {
     const holder = lockHolder(out);
     if (holder) throw new ResultsFileError(`${out} is in use by another ${describeOwner(holder)} (lock file ${lockPathFor(out)}); wait for it to finish or stop it`, 'locked');
 
-    const model = await openModel({ ...args, positionals: pos.length === 2 ? [pos[0]] : [] });
+    const model = await openModel({ ...args, positionals: pos.length === 2 ? [pos[0]] : [] }, undefined, io);
     const progress = progressPrinter(io);
     try {
       const L = model.summary.layers;

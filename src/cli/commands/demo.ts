@@ -45,7 +45,7 @@ export const demoCommand: Command = {
     if (args.positionals.length > 1) throw new UsageError(`unexpected arguments: ${args.positionals.slice(1).join(' ')}`);
     const asked = num(args, 'coefficient')!;
     if (Math.abs(asked) > LIMITS.steerCoefficient) throw new UsageError(`--coefficient must be within ±${LIMITS.steerCoefficient}, got ${asked}`);
-    const model = await openModel(args);
+    const model = await openModel(args, undefined, io);
     try {
       const L = model.summary.layers;
       const warnings = Warnings.from(args, io);

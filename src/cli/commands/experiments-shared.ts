@@ -11,7 +11,7 @@ import type { ParsedArgs } from '../args';
  * A progress callback printing "phase  done/total  pct  ETA" to stderr: rewritten in place on a
  * terminal, otherwise at most one line every 2 s (and the last) so logs stay short.
  */
-export function progressPrinter(io: CliIO): { onProgress: (p: Progress) => void; finish: () => void } {
+export function progressPrinter(io: Pick<CliIO, 'err'>): { onProgress: (p: Progress) => void; finish: () => void } {
   const tty = Boolean(process.stderr.isTTY);
   let last = 0;
   let open = false;

@@ -59,7 +59,7 @@ export const extractCommand: Command = {
     const nDiag = pos.diagnostics.length + neg.diagnostics.length;
     if (bool(args, 'strict') && nDiag) throw new Error(`--strict: the prompt sets have ${nDiag} skipped row(s) or warning(s) (above)`);
 
-    const model = await openModel(args);
+    const model = await openModel(args, undefined, io);
     const progress = progressPrinter(io);
     try {
       const dir = await extractDirection(model, pos, neg, {

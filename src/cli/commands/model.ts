@@ -17,7 +17,7 @@ export const modelCommand: Command = {
   options: [...MODEL_OPTIONS.filter((o) => o.name !== 'axis'), { name: 'json', kind: 'boolean', description: 'print the report as JSON' }],
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError(`unexpected arguments: ${args.positionals.slice(1).join(' ')}`);
-    const model = await openModel(args);
+    const model = await openModel(args, undefined, io);
     try {
       const m = model.loaded;
       const c = m.config;

@@ -53,7 +53,7 @@ export const selectCommand: Command = {
     const frac = num(args, 'max-layer-fraction')!;
     if (!(frac > 0 && frac <= 1)) throw new UsageError(`--max-layer-fraction must be in (0, 1], got ${frac}`);
     const name = str(args, 'name')!;
-    const model = await openModel(args);
+    const model = await openModel(args, undefined, io);
     const progress = progressPrinter(io);
     try {
       const r = await selectRefusalDirection(model, harmful, harmless, {

@@ -31,7 +31,7 @@ export const traceCommand: Command = {
     const warnings = Warnings.from(args, io);
     // Read once before the model (for its `model` field); warnings are reported by the final read.
     const early = promptFile ? readPromptFile(path.resolve(promptFile)) : undefined;
-    const model = await openModel(args, early && promptFile ? { model: early.model, dir: path.dirname(path.resolve(promptFile)) } : undefined);
+    const model = await openModel(args, early && promptFile ? { model: early.model, dir: path.dirname(path.resolve(promptFile)) } : undefined, io);
     try {
       const L = model.summary.layers;
       const prompt = promptFromArgs(args, L, warnings);

@@ -147,6 +147,7 @@ export async function buildCheckpoint(folder: string, opts: BuildOptions = {}): 
   await checkDisk(dir, p.plan.convertedBytes);
   await fsp.rm(path.join(dir, 'build.json'), { force: true });
   try {
+    if (opts.signal?.aborted) throw new Error('cancelled');
     const { copied } = await linkFiles(p.plan.linked, p.folder, dir);
     await convertTensors(p.plan, p.folder, dir, opts.onProgress, opts.signal);
     if (opts.signal?.aborted) throw new Error('cancelled');
@@ -168,6 +169,9 @@ export async function buildCheckpoint(folder: string, opts: BuildOptions = {}): 
     await writePartsAtomic(path.join(dir, 'build.json'), [new TextEncoder().encode(JSON.stringify(info, null, 1) + '\n')]);
     return { ...p, dir, graphPath, cached: false, copied };
   } catch (e) {
+    // a cancelled build leaves no cache entry behind (an entry is trusted only with build.json,
+    // but its links and data files would still take space)
+    if (opts.signal?.aborted && !(await isComplete(dir, p.key))) await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
     throw new Error(`building the graph of checkpoint ${p.folder} in ${dir} failed: ${(e as Error).message}`);
   }
 }

@@ -87,6 +87,18 @@ function halfTable(): Float32Array {
   return (HALF = t);
 }
 
+/** 16-bit floats (F16 or BF16 bit patterns) → float32, exactly, into the start of `out`. */
+export function widen16(u16: Uint16Array, dtype: string, out: Float32Array): void {
+  const m = u16.length;
+  if (dtype === 'BF16') {
+    const u32 = new Uint32Array(out.buffer, out.byteOffset, m);
+    for (let j = 0; j < m; j++) u32[j] = u16[j]! << 16; // bf16 is the top half of a float32: exact
+  } else {
+    const tab = halfTable();
+    for (let j = 0; j < m; j++) out[j] = tab[u16[j]!]!;
+  }
+}
+
 /** Write the converted float32 data file (atomically), reading each tensor in bounded chunks. */
 export async function convertTensors(
   plan: WeightPlan, srcDir: string, dir: string, onProgress?: (done: number, total: number) => void, signal?: AbortSignal,
@@ -101,6 +113,7 @@ export async function convertTensors(
     const outArr = new Float32Array(CHUNK);
     const outBytes = new Uint8Array(outArr.buffer);
     let done = 0;
+    const total = plan.converted.reduce((a, x) => a + x.length, 0);
     for (const t of plan.converted) {
       let fh = handles.get(t.file);
       if (!fh) handles.set(t.file, (fh = await fsp.open(path.join(srcDir, t.file), 'r')));
@@ -111,19 +124,12 @@ export async function convertTensors(
         const m = Math.min(CHUNK, n - i);
         const { bytesRead } = await fh.read(inBuf, 0, 2 * m, t.offset + 2 * i);
         if (bytesRead !== 2 * m) throw new Error(`${path.join(srcDir, t.file)}: tensor '${t.name}' is cut short (read ${bytesRead} of ${2 * m} bytes at ${t.offset + 2 * i})`);
-        const u16 = new Uint16Array(inBuf.buffer, inBuf.byteOffset, m);
-        if (t.dtype === 'BF16') {
-          const u32 = new Uint32Array(outArr.buffer, 0, m);
-          for (let j = 0; j < m; j++) u32[j] = u16[j]! << 16; // bf16 is the top half of a float32: exact
-        } else {
-          const tab = halfTable();
-          for (let j = 0; j < m; j++) outArr[j] = tab[u16[j]!]!;
-        }
+        widen16(new Uint16Array(inBuf.buffer, inBuf.byteOffset, m), t.dtype, outArr);
         let w = 0;
         while (w < 4 * m) w += (await out.write(outBytes, w, 4 * m - w, place.offset + 4 * i + w)).bytesWritten;
         done += 2 * m;
+        onProgress?.(done, total); // per chunk: an 8B model's embedding alone is 1 GiB
       }
-      onProgress?.(done, plan.converted.reduce((a, x) => a + x.length, 0));
     }
     await out.truncate(plan.convertedBytes);
     await out.close();

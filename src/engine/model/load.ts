@@ -4,6 +4,8 @@
 
 import { basename, resolve } from 'node:path';
 import { checkpointGraph } from '../checkpoint/index.js';
+import { mibProgress } from '../checkpoint/progress.js';
+import type { ProgressFn } from '../experiments/progress.js';
 import { hookedModelPath, sha256File, type HookInfo } from '../onnx/index.js';
 import { userCacheDir } from '../onnx/user-cache.js';
 import { LIMITS } from '../../protocol/limits.js';
@@ -23,6 +25,10 @@ export interface LoadOptions {
   cacheDir?: string;
   /** execution providers, default ['cpu'] */
   providers?: string[];
+  /** progress of building a safetensors checkpoint's graph (MiB of weights converted); not called when the build is cached */
+  onProgress?: ProgressFn;
+  /** cancels a checkpoint build; nothing half-written stays in the cache */
+  signal?: AbortSignal;
 }
 
 export interface LoadedModel {
@@ -60,7 +66,7 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
   const config = readModelConfig(folder);
   const tokenizer = await loadTokenizer(folder);
   // a safetensors checkpoint without an ONNX graph: built into one (cached), then as any export
-  const { dtype, path: graphPath } = (await checkpointGraph(folder, dtypeAsked, opts.cacheDir)) ?? selectGraph(folder, dtypeAsked);
+  const { dtype, path: graphPath } = (await checkpointGraph(folder, dtypeAsked, opts.cacheDir, buildProgress(opts))) ?? selectGraph(folder, dtypeAsked);
   // Hashing a FIFO would block forever: the graph must be a regular file.
   assertRegularFile(graphPath, 'ONNX graph');
   const graphHash = await sha256File(graphPath);
@@ -113,5 +119,13 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
       await release(hookedSession);
       if (unhooked) await release((await unhooked).session);
     },
+  };
+}
+
+/** The checkpoint build's progress and cancellation, from LoadOptions. */
+function buildProgress(opts: LoadOptions): { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } {
+  return {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onProgress ? { onProgress: mibProgress('building the checkpoint graph (MiB converted)', opts.onProgress) } : {}),
   };
 }
