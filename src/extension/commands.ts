@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseLayerSpec } from '../engine/prompts/layers';
+import { VECTOR_EXTENSIONS } from '../engine/directions/formats/index';
 import type { Intervention } from '../protocol/types';
 import { readSettings, resolvePath } from './config';
 import type { Controller } from './controller';
@@ -179,7 +180,7 @@ const table: Record<string, Factory> = {
       const pick = await vscode.window.showQuickPick(items, { title: 'Select Axes' });
       if (!pick) return;
       if (pick.browse) {
-        const uris = await vscode.window.showOpenDialog({ canSelectMany: true, filters: { 'Direction files': ['safetensors'] }, title: 'Direction files' });
+        const uris = await vscode.window.showOpenDialog({ canSelectMany: true, filters: { 'Vector files': [...VECTOR_EXTENSIONS] }, title: 'Direction files (.safetensors, .pt, .npy, .gguf, vector.yaml)' });
         if (!uris?.length) return;
         files = uris.map((u) => u.fsPath);
       } else {
