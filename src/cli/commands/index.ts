@@ -8,5 +8,6 @@ import { geometryCommand } from './geometry';
 import { annotateCommand } from './annotate';
 import { ablateCommand } from './ablate';
 import { modelCommand } from './model';
+import { vectorsCommand } from './vectors';
 
-export const commands: Command[] = [demoCommand, modelCommand, traceCommand, extractCommand, selectCommand, geometryCommand, annotateCommand, ablateCommand];
+export const commands: Command[] = [demoCommand, modelCommand, traceCommand, extractCommand, selectCommand, geometryCommand, annotateCommand, ablateCommand, vectorsCommand];

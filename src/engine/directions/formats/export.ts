@@ -2,7 +2,7 @@
 // Neuronpedia-style vector.yaml + safetensors, PyTorch .pt and NumPy .npy. Each maps our layer
 // l (output of block l) onto the target's convention (docs/vectors.md).
 import * as path from 'node:path';
-import { writeFilesAtomic } from '../../io/atomic';
+import { ensureWritableDir, writeFilesAtomic } from '../../io/atomic';
 import { DirectionFileError, type Direction } from '../direction';
 import { writeSafetensors } from '../safetensors';
 import { renderConditionsOf } from '../render';
@@ -77,6 +77,7 @@ export function exportDirection(dir: Direction, to: ExportFormat, out: string, o
     });
     const v = row(layer!);
     const st = writeSafetensors([{ name: 'vector', dtype: 'F32', shape: [dir.dModel], data: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) }], provenanceStrings(dir));
+    ensureWritableDir(out, 'the Neuronpedia vector folder');
     files = [{ file: path.join(out, 'vector.yaml'), data: yaml }, { file: path.join(out, 'vector.safetensors'), data: st }];
   }
   writeFilesAtomic(files);
