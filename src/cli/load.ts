@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { ParsedArgs, OptionSpec } from './args';
 import { UsageError, bool, list, num, str } from './args';
 import type { CliIO } from './command';
-import { loadModel, loadDirection, isVectorPath, type LensModel, type Direction } from '../engine/index';
+import { loadModel, loadDirection, isVectorPath, chatTemplateSha256, renderWarnings, type LensModel, type Direction } from '../engine/index';
 import { resolveModelFolder, shippedAxisFiles } from '../engine/builtin';
 import { parsePromptFile, toPromptInput, type ParsedPrompt } from '../engine/prompts/index';
 import type { ChatMessage, PromptInput } from '../protocol/types';
@@ -85,6 +85,8 @@ export async function openAxes(model: LensModel, files: string[], promptAxes: st
     const d = await loadDirection(p, model);
     // A graph-hash mismatch: fine for another dtype of the same model, wrong for another model.
     for (const w of d.warnings ?? []) warnings?.add(w);
+    // Extracted under another chat template: a warning, not an error (docs/vectors.md).
+    for (const w of renderWarnings(d, { templateSha256: chatTemplateSha256(model.loaded.tokenizer.chatTemplate) })) warnings?.add(w);
     if (dirs.some((x) => x.name === d.name)) throw new Error(`two axes are named '${d.name}' (${p}); names must be unique`);
     dirs.push(d);
   }

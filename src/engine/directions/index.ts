@@ -8,4 +8,4 @@ export { cosinePerLayer, dot, gaussian, layerVector, mulberry32, norm, orthonorm
 export { SafetensorsError, readSafetensors, writeSafetensors, type SafetensorsContents, type TensorEntry } from './safetensors';
 export { readVectorFile, isVectorPath, VECTOR_EXTENSIONS, CONVENTIONS, type Convention, type VectorReadOptions } from './formats/index';
 export { exportDirection, EXPORT_FORMATS, type ExportFormat, type ExportOptions, type ExportResult } from './formats/export';
-export { renderConditionsOf, renderToStrings, renderWarnings, RENDER_KEYS, type ApplyConditions, type RenderConditions } from './render';
+export { chatTemplateSha256, promptSystem, renderConditionsOf, renderToStrings, renderWarnings, RENDER_KEYS, type ApplyConditions, type RenderConditions } from './render';

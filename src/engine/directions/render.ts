@@ -1,6 +1,8 @@
 // Render conditions travel with a vector: the chat template (by sha256), the system prompt(s) and
 // the token positions it was extracted under. Stored as metadata strings; comparing them with the
 // conditions a vector is applied under gives warnings, never errors (docs/vectors.md).
+import { createHash } from 'node:crypto';
+import type { PromptInput } from '../../protocol/types';
 import type { Direction } from './direction';
 
 /** Metadata keys (safetensors __metadata__ values are strings; lists are JSON). */
@@ -46,15 +48,26 @@ export function renderConditionsOf(dir: Direction): RenderConditions {
   return r;
 }
 
-/** Where a vector is applied: the model's template hash and the prompt's system prompt (or none). */
+/** Where a vector is applied: the model's template hash and the prompt's system prompt. */
 export interface ApplyConditions {
   templateSha256?: string;
-  /** undefined when the prompt has no system message. */
+  /** The system messages joined by newlines; '' when there is none; undefined when not known. */
   systemPrompt?: string;
 }
 
+/** sha256 (hex) of a chat template's text; undefined for a model without one. */
+export function chatTemplateSha256(template: string | undefined): string | undefined {
+  return template === undefined ? undefined : createHash('sha256').update(template).digest('hex');
+}
+
+/** The system prompt of a chat prompt, as extract records it ('' for none); undefined for token ids. */
+export function promptSystem(p: PromptInput): string | undefined {
+  if (p.kind !== 'chat') return undefined;
+  return p.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n');
+}
+
 function clip(s: string): string {
-  return s.length > 60 ? `${JSON.stringify(s.slice(0, 57))}…` : JSON.stringify(s);
+  return s === '' ? '(none)' : s.length > 60 ? `${JSON.stringify(s.slice(0, 57))}…` : JSON.stringify(s);
 }
 
 /** Warnings for applying `dir` under conditions other than those it was extracted under. */
@@ -63,15 +76,11 @@ export function renderWarnings(dir: Direction, now: ApplyConditions): string[] {
   const label = dir.file ?? `axis '${dir.name}'`;
   const out: string[] = [];
   if (r.templateSha256 && now.templateSha256 && r.templateSha256 !== now.templateSha256) {
-    out.push(`${label}: extracted under chat template ${r.templateSha256.slice(0, 12)}…, applied under ${now.templateSha256.slice(0, 12)}…; its numbers may not transfer`);
+    out.push(`${label}: extracted under chat template ${r.templateSha256.slice(0, 12)}…, applied under ${now.templateSha256.slice(0, 12)}…; its readings and steering may not transfer`);
   }
-  if (r.systemPrompts) {
-    const sys = now.systemPrompt;
-    if (sys === undefined && r.systemPrompts.length && !r.systemPrompts.includes('')) {
-      out.push(`${label}: extracted with system prompt ${r.systemPrompts.map(clip).join(' / ')}, applied without one`);
-    } else if (sys !== undefined && !r.systemPrompts.includes(sys)) {
-      out.push(`${label}: extracted ${r.systemPrompts.length ? `with system prompt ${r.systemPrompts.map(clip).join(' / ')}` : 'without a system prompt'}, applied with ${clip(sys)}`);
-    }
+  if (r.systemPrompts && now.systemPrompt !== undefined && !r.systemPrompts.includes(now.systemPrompt)) {
+    const was = r.systemPrompts.length > 3 ? `${r.systemPrompts.length} system prompts` : `system prompt ${r.systemPrompts.map(clip).join(' / ')}`;
+    out.push(`${label}: extracted with ${was}, applied with ${now.systemPrompt === '' ? 'none' : clip(now.systemPrompt)}`);
   }
   return out;
 }

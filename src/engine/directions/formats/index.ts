@@ -37,11 +37,13 @@ export function isVectorPath(p: string): boolean {
 
 type Kind = 'safetensors' | 'npy' | 'pt' | 'gguf';
 
-function sniff(head: Uint8Array): Kind | undefined {
+/** Content first; a `.safetensors` name that matches nothing gets the safetensors reader's own message. */
+function sniff(head: Uint8Array, file: string): Kind | undefined {
   if (isGguf(head)) return 'gguf';
   if (isNpy(head)) return 'npy';
   if (isZip(head) || looksLikePickle(head)) return 'pt';
   if (head.length >= 9 && head[8] === 0x7b) return 'safetensors'; // u64 length, then '{'
+  if (/\.safetensors$/i.test(file)) return 'safetensors';
   return undefined;
 }
 
@@ -121,7 +123,7 @@ function readAny(file: string, expect: DirectionExpect | undefined, opts: Vector
     head: {
       bytes: 16,
       limit: (head, size) => {
-        kind = sniff(head);
+        kind = sniff(head, file);
         return kind === 'safetensors' ? directionFileBound(head, size, expect) : otherBound;
       },
     },
