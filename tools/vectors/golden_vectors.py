@@ -6,7 +6,7 @@ a vector imported from each must steer the model exactly as the PyTorch golden d
                       (row 0 = embeddings: filled with 1e3 so a wrong mapping shows)
   rd/direction.pt     refusal_direction: A[1] with direction_metadata.json {"layer": 2}: the
                       input of block 2 = the output of block 1
-  layers.pt           a dict {1: A[1], 2: A[2]} (repeng's ControlVector.directions keys)
+  layers.pt           a dict {1: A[1], 2: A[2]} (keys read like GGUF direction.k)
   cv.gguf             llama.cpp / repeng control vector, written here from the GGUF spec:
                       direction.1 = A[1], direction.2 = A[2]
   np/vector.yaml      Neuronpedia: hook_resid_pre at layer_num 2 (= output of block 1), A[1]

@@ -32,7 +32,7 @@ def main(out):
     torch.save(torch.from_numpy(rows(1, 3.0)[0]).to(torch.float64), os.path.join(rd, 'direction.pt'))
     with open(os.path.join(rd, 'direction_metadata.json'), 'w') as f:
         json.dump({'pos': -1, 'layer': 3}, f, indent=4)
-    # a dict of layer -> tensor (repeng's ControlVector.directions keys: model.layers index)
+    # a dict of layer -> tensor, keys read like GGUF direction.k (output of block k)
     layers = OrderedDict((k, torch.from_numpy(rows(N_LAYERS)[k])) for k in (2, 3, 4))
     torch.save(layers, os.path.join(out, 'layers_dict.pt'))
     torch.save({k: v for k, v in layers.items()}, os.path.join(out, 'layers_plain_dict.pt'))

@@ -4,8 +4,8 @@ import { UNKNOWN, type Direction, type DirectionExpect, type DirectionMeta } fro
 import { type LayerVectors, type RawTensor, VectorFormatError } from './tensor';
 
 /**
- * - resid_post: index k = output of block k (ours; llama.cpp/repeng `direction.k`, a dict of
- *   layers, Neuronpedia hook_resid_post, TransformerLens blocks.k.hook_resid_post)
+ * - resid_post: index k = output of block k (ours; llama.cpp `direction.k`, a dict of layers,
+ *   Neuronpedia hook_resid_post, TransformerLens blocks.k.hook_resid_post)
  * - resid_pre: index k = input of block k = output of block k − 1 (refusal_direction's `layer`,
  *   TransformerLens / Neuronpedia hook_resid_pre); k = 0 is the embeddings
  * - hidden_states: row k = HF hidden_states[k] = output of block k − 1; row 0 the embeddings
@@ -57,7 +57,7 @@ export function toDirection(src: RawTensor | LayerVectors, o: ImportOptions): Di
   let present: number[] | undefined;
   let sourceLayer: number | undefined;
   const dWrong = (found: number) =>
-    fail(`vectors have d_model ${found}, the model has ${ex!.dModel}: a vector of another model (or another model size)`);
+    fail(`vectors have shape [${found}] per layer, the model needs [${ex!.dModel}] (d_model ${found} ≠ ${ex!.dModel}): a vector of another model, or another size of it`);
 
   if ('shape' in src) {
     const { shape } = src;
