@@ -46,6 +46,8 @@ export function readPt(bytes: Uint8Array, file: string): RawTensor | LayerVector
   const pklEntry = entries.get(pkls[0]!)!;
   if (pklEntry.size > MAX_PICKLE_BYTES) fail(`data.pkl is ${pklEntry.size} bytes, over the ${MAX_PICKLE_BYTES}-byte limit`);
   const root = unpickle(pklEntry.read(), file, pkls[0]!);
+  // Several tensors may view one storage (rows of a stacked tensor): decode each once.
+  const decoded = new Map<string, Float32Array>();
   const tensor = (v: PyValue, what: string): RawTensor => {
     if (!v || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array || v.t !== 'tensor') return fail(`${what} is not a tensor`);
     const dtype = STORAGE_DTYPES[v.storage.storageType];
@@ -59,7 +61,8 @@ export function readPt(bytes: Uint8Array, file: string): RawTensor | LayerVector
     let last = v.offset;
     v.size.forEach((s, i) => (last += s > 0 ? (s - 1) * v.stride[i]! : 0));
     if (count > 0 && last >= v.storage.numel) fail(`${what}: size and stride reach element ${last} of a ${v.storage.numel}-element storage`);
-    const all = decodeFloats(entry!.read(), dtype!, v.storage.numel);
+    let all = decoded.get(v.storage.key);
+    if (!all) decoded.set(v.storage.key, (all = decodeFloats(entry!.read(), dtype!, v.storage.numel)));
     const values = new Float32Array(count);
     const idx = new Array<number>(v.size.length).fill(0);
     for (let k = 0; k < count; k++) {
