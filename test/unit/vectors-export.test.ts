@@ -46,6 +46,12 @@ test('round trip import → export → import is bit-exact: pt, npy, safetensors
       exportDirection(first, to, out);
       sameVectors(first, await readVectorFile(out, MODEL));
     }
+    // persona_vectors' own layout back: [n_layers + 1, d_model], row 0 zeros, read again as hidden_states
+    const hs = path.join(tmp, 'evil-hs.pt');
+    exportDirection(first, 'pt', hs, { layout: 'hidden_states' });
+    const back1 = await readVectorFile(hs, MODEL);
+    assert.equal(back1.meta.other?.source_convention, 'hidden_states');
+    sameVectors(first, back1);
     const ours = path.join(tmp, 'evil.safetensors');
     await writeDirection(ours, first);
     const back = await readVectorFile(ours, MODEL);

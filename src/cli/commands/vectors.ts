@@ -32,7 +32,7 @@ export const vectorsCommand: Command = {
     { name: 'model', kind: 'string', short: 'm', description: "model folder the vectors are for ('builtin' for the built-in model); checks layers and d_model" },
     { name: 'out', kind: 'string', short: 'o', description: 'file to write (a folder for --to neuronpedia)' },
     { name: 'to', kind: 'string', description: `export format: ${EXPORT_FORMATS.join(', ')}` },
-    { name: 'convention', kind: 'string', description: `import: the source's layer index (${CONVENTIONS.join(', ')}; default: the format's own)` },
+    { name: 'convention', kind: 'string', description: `import: the source's layer index (${CONVENTIONS.join(', ')}; default: the format's own); export pt/npy: hidden_states writes persona_vectors' [n_layers+1, d_model] layout` },
     { name: 'layer', kind: 'number', description: 'import: layer a [d_model] vector came from (in --convention); export neuronpedia: our layer to export' },
     { name: 'name', kind: 'string', description: 'import: axis name (default: the file\'s)' },
     { name: 'strength', kind: 'number', description: 'export neuronpedia: default_steer_strength' },
@@ -76,7 +76,13 @@ export const vectorsCommand: Command = {
     warnings.check();
     const layer = layerOpt(args);
     const strength = num(args, 'strength');
-    const res = exportDirection(dir, to as ExportFormat, out, { ...(layer !== undefined ? { layer } : {}), ...(strength !== undefined ? { strength } : {}) });
+    const layout = str(args, 'convention');
+    if (layout !== undefined && layout !== 'resid_post' && layout !== 'hidden_states') throw new UsageError(`export --convention must be resid_post or hidden_states, got '${layout}'`);
+    const res = exportDirection(dir, to as ExportFormat, out, {
+      ...(layer !== undefined ? { layer } : {}),
+      ...(strength !== undefined ? { strength } : {}),
+      ...(layout ? { layout } : {}),
+    });
     for (const w of res.warnings) io.err(`note: ${w}\n`);
     io.out(res.files.map((f) => `wrote ${f}\n`).join(''));
     return 0;

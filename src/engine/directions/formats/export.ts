@@ -21,6 +21,12 @@ export interface ExportOptions {
   layer?: number;
   /** Neuronpedia: default_steer_strength. */
   strength?: number;
+  /**
+   * pt / npy: 'hidden_states' writes persona_vectors' layout [n_layers + 1, d_model] (row l + 1 =
+   * our layer l, row 0 = zeros: we hold no embedding-layer vector), so their
+   * `torch.load(path)[layer]` with `layer_idx=layer-1` steers where ours does.
+   */
+  layout?: 'resid_post' | 'hidden_states';
 }
 
 export interface ExportResult {
@@ -37,10 +43,15 @@ export function exportDirection(dir: Direction, to: ExportFormat, out: string, o
   const warnings: string[] = [];
   const row = (l: number) => dir.vectors.slice(l * dir.dModel, (l + 1) * dir.dModel);
   let files: Array<{ file: string; data: string | Uint8Array }>;
-  if (to === 'npy') files = [{ file: out, data: writeNpy(dir.vectors, [dir.nLayers, dir.dModel]) }];
+  if (opts.layout === 'hidden_states' && to !== 'pt' && to !== 'npy') fail(`the hidden_states layout is for --to pt or npy, not ${to}`);
+  const hs = opts.layout === 'hidden_states';
+  const rows = hs ? dir.nLayers + 1 : dir.nLayers;
+  const table = hs ? new Float32Array(rows * dir.dModel) : dir.vectors;
+  if (hs) table.set(dir.vectors, dir.dModel);
+  if (to === 'npy') files = [{ file: out, data: writeNpy(table, [rows, dir.dModel]) }];
   else if (to === 'pt') {
     const archive = path.basename(out).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]/g, '_') || 'archive';
-    files = [{ file: out, data: writePt(dir.vectors, [dir.nLayers, dir.dModel], archive) }];
+    files = [{ file: out, data: writePt(table, [rows, dir.dModel], archive) }];
   } else if (to === 'gguf') {
     // llama.cpp adds direction.N to the output of block N and never controls block 0.
     const present = layersPresent(dir);
