@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { main } from '../../src/cli/main';
 import { readDirection, writeDirection, writeSafetensors } from '../../src/engine/directions/index';
 import { writeGguf } from '../../src/engine/directions/formats/gguf';
+import { writeNpy } from '../../src/engine/directions/formats/npy';
 
 const ROOT = path.join(__dirname, '..', '..');
 const FIX = path.join(ROOT, 'test', 'fixtures', 'vectors');
@@ -53,6 +54,18 @@ test('extract records chat template hash, system prompts and positions; other co
   const t = await cli('trace', fixture, '--axis', moved, '--system', systems[0]!, '-t', 'hi', '-n', '1');
   assert.equal(t.code, 0, t.err);
   assert.match(t.err, /moved\.safetensors: extracted under chat template ffffffffffff…, applied under [0-9a-f]{12}…/);
+});
+
+test('a prompt file may name a .npy / .pt axis by path, and steer with it', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rl-vprompt-'));
+  writeFileSync(path.join(dir, 'steer.npy'), writeNpy(Float32Array.from({ length: 4 * 32 }, (_, i) => Math.sin(i) + 0.1), [4, 32]));
+  const prompt = path.join(dir, 'p.rlprompt');
+  writeFileSync(prompt, JSON.stringify({ user: 'hi', axes: ['steer.npy'], interventions: [{ kind: 'steer', axis: 'steer', coefficient: 2, layers: '1-2' }], decoding: { maxNewTokens: 1 } }));
+  const r = await cli('trace', fixture, '--prompt', prompt, '--json');
+  assert.equal(r.code, 0, r.err);
+  const t = JSON.parse(r.out) as { axes: Array<{ name: string }>; interventions: unknown[] };
+  assert.deepEqual(t.axes.map((a) => a.name), ['steer']);
+  assert.equal(t.interventions.length, 1);
 });
 
 test("every `refusal-lens vectors` command in the README's format table runs", async () => {
