@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseLayerSpec } from '../engine/prompts/layers';
 import { VECTOR_EXTENSIONS } from '../engine/directions/formats/index';
+import { exportAxis } from './exportAxis';
 import type { Intervention } from '../protocol/types';
 import { readSettings, resolvePath } from './config';
 import type { Controller } from './controller';
@@ -204,6 +205,7 @@ const table: Record<string, Factory> = {
   },
 
   'refusalLens.showLog': (d) => () => d.log.show(),
+  'refusalLens.exportAxis': (d) => (uri?: unknown) => exportAxis(d.controller.model, uri),
 
   // Experiments (src/extension/experiments): each takes an optional file (Uri or path).
   'refusalLens.annotateDataset': (d) => (uri?: unknown) => experiments().annotate(uri),
