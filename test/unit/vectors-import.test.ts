@@ -185,6 +185,14 @@ test('bad inputs are clear errors: truncated zip, NaN, wrong GGUF types and name
     const f16 = path.join(tmp, 'f16.gguf');
     await writeFile(f16, g);
     await refused(readVectorFile(f16, MODEL), /f16\.gguf: tensor 'direction\.1' has type F16; control vectors must be F32/);
+    const renamed = Buffer.from(writeGguf([], new Map([[1, new Float32Array(128).fill(1)]])));
+    renamed.write('directionX1', renamed.indexOf('direction.1'));
+    const rn = path.join(tmp, 'renamed.gguf');
+    await writeFile(rn, renamed);
+    await refused(readVectorFile(rn, MODEL), /renamed\.gguf: tensor 'directionX1' is not a control vector tensor; llama\.cpp expects direction\.N/);
+    const nanG = path.join(tmp, 'nan.gguf');
+    await writeFile(nanG, writeGguf([], new Map([[2, Float32Array.from({ length: 128 }, (_, i) => (i === 9 ? NaN : 1))]])));
+    await refused(readVectorFile(nanG, MODEL), /nan\.gguf: non-finite value NaN at layer \d, index 9/);
     const zero = path.join(tmp, 'zero.gguf');
     await writeFile(zero, writeGguf([], new Map([[0, new Float32Array(128).fill(1)]])));
     await refused(readVectorFile(zero, MODEL), /layer index 0 is invalid for llama\.cpp control vectors/);
