@@ -6,6 +6,7 @@ import type { LensModel } from '../index';
 import { TOOL_VERSION } from '../version';
 import { activationsAt, DEFAULT_RESPONSE_DECODING, type PositionRule } from './activations';
 import { describeDiagnostics, rowPrompt, systemPromptOf, type PromptSet } from './dataset';
+import type { DatasetRow } from '../../protocol/prompts';
 import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './progress';
 
 export type ExtractMethod = 'diff_of_means' | 'pca_paired';
@@ -97,11 +98,11 @@ export function pcaPaired(diffs: Float32Array[], nLayers: number, d: number): Fl
 const MAX_RECORDED_SYSTEM_PROMPTS = 32;
 
 /**
- * The render conditions the direction was extracted under (docs/vectors.md): the chat template's
- * hash and the system prompts of both sets ('' for rows without one); positions are in `positions`.
+ * The render conditions a direction was extracted under (docs/vectors.md): the chat template's
+ * hash and the rows' system prompts ('' for rows without one); positions are in `positions`.
  */
-function renderConditions(model: LensModel, pos: PromptSet, neg: PromptSet): Record<string, string> {
-  const systems = [...new Set([...pos.rows, ...neg.rows].map(systemPromptOf))];
+export function recordedRenderConditions(model: LensModel, rows: readonly DatasetRow[]): Record<string, string> {
+  const systems = [...new Set(rows.map(systemPromptOf))];
   const sha = chatTemplateSha256(model.loaded.tokenizer.chatTemplate);
   return renderToStrings({
     ...(sha ? { templateSha256: sha } : {}),
@@ -170,7 +171,7 @@ export async function extractDirection(model: LensModel, pos: PromptSet, neg: Pr
         negative: { set: neg.display, sha256: neg.sha256, rows: neg.rows.length, used: nNeg },
         ...(o.positions === 'response_mean' ? { decoding: o.decoding ?? DEFAULT_RESPONSE_DECODING } : {}),
       },
-      other: renderConditions(model, pos, neg),
+      other: recordedRenderConditions(model, [...pos.rows, ...neg.rows]),
     },
     warnings: [...describeDiagnostics(pos), ...describeDiagnostics(neg), ...p.skipped, ...n.skipped],
   };
