@@ -12,6 +12,8 @@ OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.fixtures "$out"
 OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.ortgqa "$out/llama-ortgqa" "$out/llama-gqa"
 # Hugging Face checkpoint folders (test/fixtures/checkpoints/*, safetensors + goldens), tokenizer from llama-gqa
 OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.checkpoints "$root/test/fixtures"
+# vector files as persona_vectors / refusal_direction / torch / numpy write them (test/fixtures/vectors)
+/usr/bin/python3 "$root/tools/vectors/make_vectors.py" "$root/test/fixtures/vectors"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 PYTHONPATH="$root/tools" /usr/bin/python3 -c "

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { ParsedArgs, OptionSpec } from './args';
 import { UsageError, bool, list, num, str } from './args';
 import type { CliIO } from './command';
-import { loadModel, loadDirection, type LensModel, type Direction } from '../engine/index';
+import { loadModel, loadDirection, isVectorPath, chatTemplateSha256, renderWarnings, type LensModel, type Direction } from '../engine/index';
 import { resolveModelFolder, shippedAxisFiles } from '../engine/builtin';
 import { parsePromptFile, toPromptInput, type ParsedPrompt } from '../engine/prompts/index';
 import type { ChatMessage, PromptInput } from '../protocol/types';
@@ -82,12 +82,12 @@ export async function openAxes(model: LensModel, files: string[], promptAxes: st
   const shipped = shippedAxisFiles(model.summary.folder);
   const paths = [...files.map((f) => path.resolve(f))];
   for (const a of promptAxes) {
-    if (a.endsWith('.safetensors')) {
+    if (isVectorPath(a)) {
       paths.push(path.resolve(promptDir, a));
       continue;
     }
     const hit = shipped.find((f) => path.basename(f, '.safetensors') === a);
-    if (!hit) throw new Error(`axis '${a}' is neither a .safetensors path nor one of the model's axes (${shipped.map((f) => path.basename(f, '.safetensors')).join(', ') || 'none shipped'})`);
+    if (!hit) throw new Error(`axis '${a}' is neither a vector file path (.safetensors, .pt, .npy, .gguf, vector.yaml) nor one of the model's axes (${shipped.map((f) => path.basename(f, '.safetensors')).join(', ') || 'none shipped'})`);
     paths.push(hit);
   }
   const use = paths.length ? paths : shipped;
@@ -96,6 +96,8 @@ export async function openAxes(model: LensModel, files: string[], promptAxes: st
     const d = await loadDirection(p, model);
     // A graph-hash mismatch: fine for another dtype of the same model, wrong for another model.
     for (const w of d.warnings ?? []) warnings?.add(w);
+    // Extracted under another chat template: a warning, not an error (docs/vectors.md).
+    for (const w of renderWarnings(d, { templateSha256: chatTemplateSha256(model.loaded.tokenizer.chatTemplate) })) warnings?.add(w);
     if (dirs.some((x) => x.name === d.name)) throw new Error(`two axes are named '${d.name}' (${p}); names must be unique`);
     dirs.push(d);
   }

@@ -1,6 +1,6 @@
 // The library API of Refusal Lens (docs/ARCHITECTURE.md): what the worker, the CLI and tests use.
 
-import { readDirection, writeDirection, type Direction } from './directions/index.js';
+import { readVectorFile, writeDirection, type Direction, type VectorReadOptions } from './directions/index.js';
 import { openModel, type LoadOptions } from './model/load.js';
 import { LensModel } from './trace.js';
 
@@ -19,11 +19,15 @@ export async function loadModel(folder: string, opts: LoadOptions = {}): Promise
   return new LensModel(await openModel(folder, opts));
 }
 
-/** Read a direction file; with a model, check its shape (and note a different graph hash). */
-export function loadDirection(path: string, model?: LensModel): Promise<Direction> {
-  if (!model) return readDirection(path);
+/**
+ * Read a direction file, or any vector file other tools write (.pt, .npy, GGUF, Neuronpedia
+ * vector.yaml, safetensors with one tensor; docs/vectors.md); with a model, check its shape (and
+ * note a different graph hash).
+ */
+export function loadDirection(path: string, model?: LensModel, opts?: VectorReadOptions): Promise<Direction> {
+  if (!model) return readVectorFile(path, undefined, opts);
   const s = model.summary;
-  return readDirection(path, { nLayers: s.layers, dModel: s.dModel, graphHash: s.graphHash });
+  return readVectorFile(path, { nLayers: s.layers, dModel: s.dModel, graphHash: s.graphHash }, opts);
 }
 
 /** Write a direction file; resolves to the sha256 of the bytes written. */

@@ -4,6 +4,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseLayerSpec } from '../engine/prompts/layers';
+import { VECTOR_EXTENSIONS } from '../engine/directions/formats/index';
+import { exportAxis } from './exportAxis';
 import type { Intervention } from '../protocol/types';
 import { readSettings, resolvePath } from './config';
 import type { Controller } from './controller';
@@ -186,7 +188,7 @@ const table: Record<string, Factory> = {
       const pick = await vscode.window.showQuickPick(items, { title: 'Select Axes' });
       if (!pick) return;
       if (pick.browse) {
-        const uris = await vscode.window.showOpenDialog({ canSelectMany: true, filters: { 'Direction files': ['safetensors'] }, title: 'Direction files' });
+        const uris = await vscode.window.showOpenDialog({ canSelectMany: true, filters: { 'Vector files': [...VECTOR_EXTENSIONS] }, title: 'Direction files (.safetensors, .pt, .npy, .gguf, vector.yaml)' });
         if (!uris?.length) return;
         files = uris.map((u) => u.fsPath);
       } else {
@@ -210,6 +212,7 @@ const table: Record<string, Factory> = {
   },
 
   'refusalLens.showLog': (d) => () => d.log.show(),
+  'refusalLens.exportAxis': (d) => (uri?: unknown) => exportAxis(d.controller.model, uri),
 
   // Experiments (src/extension/experiments): each takes an optional file (Uri or path).
   'refusalLens.annotateDataset': (d) => (uri?: unknown) => experiments().annotate(uri),

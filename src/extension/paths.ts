@@ -8,6 +8,7 @@
 // either case the workspace chose (or holds) what gets loaded.
 import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
+import { isVectorPath } from '../engine/directions/formats/index';
 
 /** Win32 and macOS file systems ignore case by default: `C:\WS\x` is inside `c:\ws`. */
 export const CASE_INSENSITIVE = process.platform === 'win32' || process.platform === 'darwin';
@@ -76,7 +77,7 @@ function unique(xs: string[]): string[] {
  */
 export function promptAxisFiles(axes: readonly string[], promptDir: string | undefined, known: readonly string[]): string[] {
   return axes.map((a) => {
-    if (a.toLowerCase().endsWith('.safetensors')) return path.resolve(promptDir ?? '.', a);
+    if (isVectorPath(a)) return path.resolve(promptDir ?? '.', a);
     const hit = known.find((f) => path.basename(f).replace(/\.safetensors$/i, '') === a);
     if (hit) return hit;
     const names = [...new Set(known.map((f) => path.basename(f).replace(/\.safetensors$/i, '')))];

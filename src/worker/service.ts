@@ -159,7 +159,8 @@ export class WorkerService {
         throw new WorkerError(`axis file ${f.path}: ${errorText(err)}`, ErrorCodes.BadRequest);
       }
       const name = f.name ?? direction.name;
-      const warnings = direction.warnings ?? [];
+      // Extracted under another chat template: a warning beside the graph-hash one (docs/vectors.md).
+      const warnings = [...(direction.warnings ?? []), ...engine.renderWarnings(direction, { templateSha256: engine.chatTemplateSha256(model.loaded.tokenizer.chatTemplate) })];
       for (const w of warnings) this.log.warn(w);
       const summary: AxisSummary = { name, file: f.path, sha256: direction.sha256! };
       if (warnings.length) summary.warnings = warnings;

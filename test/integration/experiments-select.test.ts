@@ -32,6 +32,9 @@ test('select scores, filters and picks; scores match direct traces', async () =>
   const kept = r.candidates.filter((c) => !c.rejected.length);
   assert.equal(r.chosen!.bypass, Math.min(...kept.map((c) => c.bypass)));
   assert.equal(r.direction!.meta.sourceLayer, r.chosen!.layer);
+  // render conditions travel with it (docs/vectors.md)
+  assert.match(r.direction!.meta.other?.render_template_sha256 ?? '', /^[0-9a-f]{64}$/);
+  assert.ok(Array.isArray(JSON.parse(r.direction!.meta.other!.render_system_prompts!)));
 
   // The bypass score of a candidate: the same as tracing the held-out harmful prompts with it ablated everywhere.
   // The chosen direction holds its position's candidates at every layer; take layer 1's.

@@ -129,14 +129,36 @@ test('tensor errors: missing tensor, dtype, shape vs model, NaN/Inf, zero layer'
   assert.match(errorOf(() => parseDirection(fileWith({ values: zero }), 'l.st')), /l\.st: layer 1 vector is all zeros/);
 });
 
-test('metadata errors name the missing or bad fields', () => {
-  assert.match(errorOf(() => parseDirection(fileWith({ meta: null }), 'm.st')), /m\.st: no __metadata__; required fields: name, model_name/);
+test('metadata: only the tensor is required; missing provenance is a warning and reads as unknown', () => {
+  // as a short Python script writes it: the tensor and a name, nothing else
+  const bare = parseDirection(fileWith({ meta: { name: 'mine' } }), 'm.st');
+  assert.equal(bare.name, 'mine');
+  for (const k of ['modelName', 'modelGraphHash', 'method', 'positions', 'nPos', 'nNeg', 'created', 'toolVersion'] as const) assert.equal(bare.meta[k], 'unknown');
+  assert.equal(bare.meta.hook, 'resid_post');
+  assert.equal(bare.meta.layerBase, 0);
+  assert.deepEqual(bare.warnings, ["m.st: metadata lacks provenance fields model_name, model_graph_hash, method, positions, n_pos, n_neg, created, tool_version (shown as 'unknown')"]);
+  // no metadata at all: the name comes from the file, and says so
+  const none = parseDirection(fileWith({ meta: null }), 'dir/persona.safetensors');
+  assert.equal(none.name, 'persona');
+  assert.match(none.warnings!.join('\n'), /no name; the axis is named 'persona' after the file/);
+  // an unknown graph hash is not compared with the model's
+  assert.equal(parseDirection(fileWith({ meta: { name: 'x' } }), 'u.st', { nLayers: 2, dModel: 4, graphHash: 'cd'.repeat(32) }).warnings!.length, 1);
+  // written back, provenance is always present (as 'unknown', not invented)
+  const back = readSafetensors(serializeDirection(bare), 'b').metadata!;
+  assert.equal(back.n_pos, 'unknown');
+  assert.equal(back.model_graph_hash, 'unknown');
+  assert.deepEqual(parseDirection(serializeDirection(bare), 'again.st').meta, bare.meta);
   const partial = metaToStrings(makeDir(2, 4).meta);
   delete partial.model_graph_hash;
   delete partial.n_neg;
-  assert.match(errorOf(() => parseDirection(fileWith({ meta: partial }), 'n.st')), /n\.st: metadata is missing required fields: model_graph_hash, n_neg$/);
+  const p = parseDirection(fileWith({ meta: partial }), 'n.st');
+  assert.deepEqual(p.warnings, ["n.st: metadata lacks provenance fields model_graph_hash, n_neg (shown as 'unknown')"]);
+  assert.equal(p.meta.nPos, 32);
+});
+
+test('metadata errors name the bad fields', () => {
   const badCount = { ...metaToStrings(makeDir(2, 4).meta), n_pos: 'many' };
-  assert.match(errorOf(() => parseDirection(fileWith({ meta: badCount }), 'o.st')), /metadata field n_pos must be a non-negative integer, got 'many'/);
+  assert.match(errorOf(() => parseDirection(fileWith({ meta: badCount }), 'o.st')), /metadata field n_pos must be a non-negative integer or 'unknown', got 'many'/);
   const badSource = { ...metaToStrings(makeDir(2, 4).meta), source_layer: '2' };
   assert.match(errorOf(() => parseDirection(fileWith({ meta: badSource }), 'p.st')), /source_layer must be a layer in 0\.\.1, got '2'/);
   const badExtra = { ...metaToStrings(makeDir(2, 4).meta), extra: '{nope' };

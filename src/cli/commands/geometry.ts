@@ -2,7 +2,7 @@
 import { writeFileAtomic } from '../../engine/io/atomic';
 import type { Command } from '../command';
 import { list, num, str, UsageError } from '../args';
-import { readDirection, type Direction } from '../../engine/directions/index';
+import { readVectorFile, type Direction } from '../../engine/directions/index';
 import { shippedAxisFiles, resolveModelFolder } from '../../engine/builtin';
 import { geometry, geometryCsv, geometryMarkdown, geometrySvg } from '../../engine/experiments/geometry';
 import { oneOf, positiveInt } from './experiments-shared';
@@ -32,7 +32,7 @@ export const geometryCommand: Command = {
     const seed = num(args, 'seed')!;
     if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
     const axes: Direction[] = [];
-    for (const f of files) axes.push(await readDirection(f));
+    for (const f of files) axes.push(await readVectorFile(f));
     const g = geometry(axes, { samples: positiveInt(args, 'samples', 1000, LIMITS.geometrySamples), seed });
     const text = format === 'md' ? geometryMarkdown(g) : format === 'csv' ? geometryCsv(g) : JSON.stringify(g, null, 2) + '\n';
     const out = str(args, 'out');

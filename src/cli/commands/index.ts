@@ -9,5 +9,6 @@ import { annotateCommand } from './annotate';
 import { ablateCommand } from './ablate';
 import { modelCommand } from './model';
 import { convertCommand } from './convert';
+import { vectorsCommand } from './vectors';
 
-export const commands: Command[] = [demoCommand, modelCommand, traceCommand, extractCommand, selectCommand, geometryCommand, annotateCommand, ablateCommand, convertCommand];
+export const commands: Command[] = [demoCommand, modelCommand, traceCommand, extractCommand, selectCommand, geometryCommand, annotateCommand, ablateCommand, convertCommand, vectorsCommand];

@@ -7,6 +7,7 @@ import { MODEL_OPTIONS, PROMPT_OPTIONS, STRICT_OPTION, Warnings, openAxes, openM
 import { parseProjectOut, parseSteer, describeIntervention } from '../interventions';
 import { renderAxis, profileLine } from '../heatmap';
 import { lastPromptIndex } from '../../engine/report/html';
+import { promptSystem, renderWarnings } from '../../engine/directions/index';
 import type { DecodingOptions, Intervention, TraceResult } from '../../protocol/types';
 
 export const traceCommand: Command = {
@@ -37,6 +38,7 @@ export const traceCommand: Command = {
       const prompt = promptFromArgs(args, L, warnings);
       const fromFile = prompt.file?.parsed;
       const axes = await openAxes(model, list(args, 'axis'), fromFile?.axes, prompt.file ? path.dirname(prompt.file.path) : '.', warnings);
+      for (const a of axes) for (const w of renderWarnings(a, { systemPrompt: promptSystem(prompt.input) })) warnings.add(w);
       const interventions: Intervention[] = [
         ...(fromFile?.interventions ?? []).map(({ layerSpec: _spec, ...iv }) => iv as Intervention),
         ...list(args, 'steer').map((s) => parseSteer(s, L)),

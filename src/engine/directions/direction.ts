@@ -21,8 +21,9 @@ export interface DirectionMeta {
   method: string;
   /** Which token positions the means were taken over, e.g. "last", "post_instruction", "-1". */
   positions: string;
-  nPos: number;
-  nNeg: number;
+  /** Prompt counts behind the means; 'unknown' when the file does not say (never guessed). */
+  nPos: number | 'unknown';
+  nNeg: number | 'unknown';
   /** ISO 8601 creation time. */
   created: string;
   toolVersion: string;
@@ -64,11 +65,16 @@ export class DirectionFileError extends Error {
   }
 }
 
-const REQUIRED = [
-  'name', 'model_name', 'model_graph_hash', 'hook', 'layer_base', 'method',
-  'positions', 'n_pos', 'n_neg', 'created', 'tool_version',
-] as const;
+/**
+ * What the numbers need: only the tensor, and `hook` / `layer_base` when they are not the defaults
+ * (absent means resid_post, 0-based). Everything else is provenance: always written, and on read a
+ * missing field is a warning and shows as UNKNOWN, never a guess.
+ */
+const PROVENANCE = ['model_name', 'model_graph_hash', 'method', 'positions', 'n_pos', 'n_neg', 'created', 'tool_version'] as const;
+/** The value shown for a provenance field a file does not hold. */
+export const UNKNOWN = 'unknown';
 const OPTIONAL = ['source_layer', 'description', 'extra'] as const;
+const REQUIRED = ['name', 'hook', 'layer_base', ...PROVENANCE] as const;
 const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL]);
 
 /**
@@ -111,11 +117,10 @@ export function parseDirection(bytes: Uint8Array, fileLabel: string, expect?: Di
   const problem = checkVectors(vectors, nLayers, dModel);
   if (problem) fail(problem);
 
-  if (!contents.metadata) fail(`no __metadata__; required fields: ${REQUIRED.join(', ')}`);
-  const meta = metaFromStrings(contents.metadata!, nLayers, fail);
-
   const warnings: string[] = [];
-  if (expect?.graphHash && meta.modelGraphHash !== expect.graphHash) {
+  const meta = metaFromStrings(contents.metadata ?? {}, nLayers, fail, defaultName(fileLabel), (w) => warnings.push(`${fileLabel}: ${w}`));
+
+  if (expect?.graphHash && meta.modelGraphHash !== UNKNOWN && meta.modelGraphHash !== expect.graphHash) {
     warnings.push(
       `${fileLabel}: computed on graph ${short(meta.modelGraphHash)} of '${meta.modelName}', the loaded graph is ${short(expect.graphHash)}; ` +
         'fine for another dtype variant of the same model, wrong for a different model',
@@ -143,29 +148,48 @@ function short(hash: string): string {
   return hash.length > 12 ? hash.slice(0, 12) + '…' : hash;
 }
 
-function metaFromStrings(m: Record<string, string>, nLayers: number, fail: (d: string) => never): DirectionMeta {
-  const missing = REQUIRED.filter((k) => m[k] === undefined);
-  if (missing.length) fail(`metadata is missing required field${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
-  const count = (k: 'n_pos' | 'n_neg'): number => {
+/** The axis name a file without a `name` gets: its base name without extension ("refusal"). */
+function defaultName(fileLabel: string): string {
+  const base = fileLabel.split(/[\\/]/).pop() ?? fileLabel;
+  return base.replace(/\.[^.]*$/, '') || 'axis';
+}
+
+function metaFromStrings(
+  m: Record<string, string>,
+  nLayers: number,
+  fail: (d: string) => never,
+  fallbackName: string,
+  warn: (w: string) => void,
+): DirectionMeta {
+  const missing = PROVENANCE.filter((k) => m[k] === undefined);
+  if (missing.length) {
+    warn(`metadata lacks provenance field${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (shown as '${UNKNOWN}')`);
+  }
+  const count = (k: 'n_pos' | 'n_neg'): number | 'unknown' => {
     const v = m[k];
-    if (!/^\d+$/.test(v)) fail(`metadata field ${k} must be a non-negative integer, got '${v}'`);
+    if (v === undefined || v === UNKNOWN) return UNKNOWN;
+    if (!/^\d+$/.test(v)) fail(`metadata field ${k} must be a non-negative integer or '${UNKNOWN}', got '${v}'`);
     return Number(v);
   };
-  if (m.hook !== 'resid_post') fail(`metadata field hook is '${m.hook}'; only 'resid_post' is supported`);
-  if (m.layer_base !== '0') fail(`metadata field layer_base is '${m.layer_base}'; direction files use 0-based layers ('0')`);
-  if (m.name.trim() === '') fail('metadata field name is empty');
+  if (m.hook !== undefined && m.hook !== 'resid_post') fail(`metadata field hook is '${m.hook}'; only 'resid_post' is supported (import other hooks with \`refusal-lens vectors import\`)`);
+  if (m.layer_base !== undefined && m.layer_base !== '0') fail(`metadata field layer_base is '${m.layer_base}'; direction files use 0-based layers ('0')`);
+  let name = m.name;
+  if (name === undefined) {
+    name = fallbackName;
+    warn(`metadata has no name; the axis is named '${name}' after the file`);
+  } else if (name.trim() === '') fail('metadata field name is empty');
   const meta: DirectionMeta = {
-    name: m.name,
-    modelName: m.model_name,
-    modelGraphHash: m.model_graph_hash,
+    name,
+    modelName: m.model_name ?? UNKNOWN,
+    modelGraphHash: m.model_graph_hash ?? UNKNOWN,
     hook: 'resid_post',
     layerBase: 0,
-    method: m.method,
-    positions: m.positions,
+    method: m.method ?? UNKNOWN,
+    positions: m.positions ?? UNKNOWN,
     nPos: count('n_pos'),
     nNeg: count('n_neg'),
-    created: m.created,
-    toolVersion: m.tool_version,
+    created: m.created ?? UNKNOWN,
+    toolVersion: m.tool_version ?? UNKNOWN,
   };
   if (m.source_layer !== undefined) {
     const s = m.source_layer;
@@ -213,7 +237,8 @@ export function serializeDirection(dir: Direction): Uint8Array {
   if (problem) throw new DirectionFileError(label, problem);
   if (dir.meta.name !== dir.name) throw new DirectionFileError(label, `name '${dir.name}' differs from meta.name '${dir.meta.name}'`);
   for (const k of ['nPos', 'nNeg'] as const) {
-    if (!Number.isSafeInteger(dir.meta[k]) || dir.meta[k] < 0) throw new DirectionFileError(label, `meta.${k} must be a non-negative integer`);
+    const v = dir.meta[k];
+    if (v !== UNKNOWN && (!Number.isSafeInteger(v) || v < 0)) throw new DirectionFileError(label, `meta.${k} must be a non-negative integer or '${UNKNOWN}'`);
   }
   return writeSafetensors(
     [{ name: DIRECTION_TENSOR, dtype: 'F32', shape: [dir.nLayers, dir.dModel], data: encodeF32(dir.vectors) }],

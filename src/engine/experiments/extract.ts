@@ -1,11 +1,12 @@
 // Direction extraction from two prompt sets: difference of means of block outputs per layer
 // (Arditi et al. 2024; persona vectors), or the first principal component of paired differences.
 import type { DecodingOptions } from '../../protocol/types';
-import { writeDirection, type Direction } from '../directions/index';
+import { chatTemplateSha256, renderToStrings, writeDirection, type Direction } from '../directions/index';
 import type { LensModel } from '../index';
 import { TOOL_VERSION } from '../version';
 import { activationsAt, DEFAULT_RESPONSE_DECODING, type PositionRule } from './activations';
-import { describeDiagnostics, rowPrompt, type PromptSet } from './dataset';
+import { describeDiagnostics, rowPrompt, systemPromptOf, type PromptSet } from './dataset';
+import type { DatasetRow } from '../../protocol/prompts';
 import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './progress';
 
 export type ExtractMethod = 'diff_of_means' | 'pca_paired';
@@ -93,6 +94,22 @@ export function pcaPaired(diffs: Float32Array[], nLayers: number, d: number): Fl
   return out;
 }
 
+/** Distinct system prompts recorded with a direction; beyond this many the list says little. */
+const MAX_RECORDED_SYSTEM_PROMPTS = 32;
+
+/**
+ * The render conditions a direction was extracted under (docs/vectors.md): the chat template's
+ * hash and the rows' system prompts ('' for rows without one); positions are in `positions`.
+ */
+export function recordedRenderConditions(model: LensModel, rows: readonly DatasetRow[]): Record<string, string> {
+  const systems = [...new Set(rows.map(systemPromptOf))];
+  const sha = chatTemplateSha256(model.loaded.tokenizer.chatTemplate);
+  return renderToStrings({
+    ...(sha ? { templateSha256: sha } : {}),
+    ...(systems.length <= MAX_RECORDED_SYSTEM_PROMPTS ? { systemPrompts: systems } : {}),
+  });
+}
+
 /** Extracts positive − negative along `o.positions`; writes `o.out` when given. */
 export async function extractDirection(model: LensModel, pos: PromptSet, neg: PromptSet, o: ExtractOptions): Promise<Direction> {
   const { layers: L, dModel: d } = model.summary;
@@ -154,6 +171,7 @@ export async function extractDirection(model: LensModel, pos: PromptSet, neg: Pr
         negative: { set: neg.display, sha256: neg.sha256, rows: neg.rows.length, used: nNeg },
         ...(o.positions === 'response_mean' ? { decoding: o.decoding ?? DEFAULT_RESPONSE_DECODING } : {}),
       },
+      other: recordedRenderConditions(model, [...pos.rows, ...neg.rows]),
     },
     warnings: [...describeDiagnostics(pos), ...describeDiagnostics(neg), ...p.skipped, ...n.skipped],
   };

@@ -12,6 +12,7 @@ import { TOOL_VERSION } from '../version';
 import { LIMITS } from '../../protocol/limits';
 import { lastPositions, postInstructionLength } from './activations';
 import { rowPrompt, type PromptSet } from './dataset';
+import { recordedRenderConditions } from './extract';
 import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './progress';
 import { klFromLogprobs, logSoftmax, mean } from './stats';
 import { markdownText } from '../report/escape';
@@ -89,7 +90,8 @@ export async function selectRefusalDirection(model: LensModel, harmful: PromptSe
   };
   const mh = await sums(train.harmful, 'select: harmful means');
   const ml = await sums(train.harmless, 'select: harmless means');
-  const cands: Direction[] = mh.map((m, p) => candidateDirection(model, `cand${p - k}`, Float32Array.from(m, (x, j) => x - ml[p][j]), p - k, train.harmful.length, train.harmless.length));
+  const render = recordedRenderConditions(model, [...train.harmful, ...train.harmless]);
+  const cands: Direction[] = mh.map((m, p) => candidateDirection(model, `cand${p - k}`, Float32Array.from(m, (x, j) => x - ml[p][j]), p - k, train.harmful.length, train.harmless.length, render));
 
   const ids = (rows: typeof val.harmful) => rows.map((r) => model.encode(rowPrompt(r)).ids);
   const harmfulIds = ids(val.harmful);
@@ -172,7 +174,7 @@ export async function selectRefusalDirection(model: LensModel, harmful: PromptSe
   };
 }
 
-function candidateDirection(model: LensModel, name: string, vectors: Float32Array, position: number, nPos: number, nNeg: number): Direction {
+function candidateDirection(model: LensModel, name: string, vectors: Float32Array, position: number, nPos: number, nNeg: number, render: Record<string, string>): Direction {
   const s = model.summary;
   // A layer whose mean difference is exactly zero cannot be an axis; nudge it so the direction
   // file stays valid (such a layer scores as "no effect" anyway).
@@ -184,6 +186,7 @@ function candidateDirection(model: LensModel, name: string, vectors: Float32Arra
     meta: {
       name, modelName: s.name, modelGraphHash: s.graphHash, hook: 'resid_post', layerBase: 0, method: 'diff_of_means',
       positions: String(position), nPos, nNeg, created: new Date().toISOString(), toolVersion: TOOL_VERSION,
+      other: render,
     },
   };
 }
