@@ -1,11 +1,12 @@
 // Exports other tools read: .pt that Debian's torch.load reads, .npy numpy reads, GGUF checked by an
-// independent reader written from the GGUF spec (tools/vectors/gguf_check.py), Neuronpedia
+// independent reader written from the GGUF spec (tools/vectors/gguf_check.py) and by the Hub's
+// @huggingface/gguf, Neuronpedia
 // vector.yaml + safetensors; and import → export → import is bit-exact for every format.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { exportDirection, readVectorFile, renderToStrings, writeDirection, writeSafetensors, type Direction } from '../../src/engine/directions/index';
@@ -93,6 +94,28 @@ test('GGUF export of a full direction: direction.N = our layer N; layer 0 is lef
     const g = JSON.parse(execFileSync(PY, [path.resolve('tools/vectors/gguf_check.py'), out], { encoding: 'utf8' }));
     for (let n = 1; n < 6; n++) assert.deepEqual(g.tensors[`direction.${n}`].values, hex(d.vectors.subarray(n * 128, (n + 1) * 128)));
     assert.equal(JSON.parse(g.kv['refusal_lens.meta']).name, 'plain');
+  }));
+
+test('GGUF export read by @huggingface/gguf (the Hub\'s parser): version 3, controlvector keys, direction.N F32 [d_model] at valid offsets', () =>
+  withTmp(async (tmp) => {
+    const { gguf, GGMLQuantizationType } = await import('@huggingface/gguf');
+    const d = await readVectorFile(path.join(FIX, 'plain.npy'), MODEL);
+    const out = path.join(tmp, 'plain.gguf');
+    exportDirection(d, 'gguf', out);
+    const { metadata, tensorInfos, tensorDataOffset } = await gguf(out, { allowLocalFile: true });
+    assert.equal(metadata.version, 3);
+    assert.equal(metadata['general.architecture'], 'controlvector');
+    assert.equal(Number(metadata['controlvector.layer_count']), 5);
+    assert.deepEqual(tensorInfos.map((t) => t.name), ['direction.1', 'direction.2', 'direction.3', 'direction.4', 'direction.5']);
+    const bytes = await readFile(out);
+    for (const t of tensorInfos) {
+      assert.equal(t.dtype, GGMLQuantizationType.F32);
+      assert.deepEqual(t.shape.map(Number), [128]);
+      // The data the parser points at is our layer N, bit for bit.
+      const n = Number(t.name.split('.')[1]);
+      const at = Number(tensorDataOffset + t.offset);
+      assert.deepEqual(hex(new Float32Array(bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + 128 * 4))), hex(d.vectors.subarray(n * 128, (n + 1) * 128)));
+    }
   }));
 
 test('Neuronpedia: round trip bit-exact with layer, strength and render conditions', () =>
