@@ -2,7 +2,9 @@
 // through these helpers, so session options, feed checking and tensor construction live in one
 // place (same idea as transformers.js' backends/onnx.js).
 
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { Device } from '../protocol/device.js';
 
 export type Session = ort.InferenceSession;
 export type OrtTensor = ort.Tensor;
@@ -13,8 +15,10 @@ export interface SessionConfig {
   /** intra-op threads; 0 or absent lets ONNX Runtime choose. */
   threads?: number;
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** execution providers in preference order; default ['cpu']. */
-  providers?: string[];
+  /** the execution provider; default 'cpu' (src/engine/device.ts chooses it). */
+  device?: Device;
+  /** outputs left on the device between runs (the KV cache's present.*), webgpu only */
+  deviceOutputs?: readonly string[];
 }
 
 export interface ValueInfo {
@@ -25,8 +29,9 @@ export interface ValueInfo {
 }
 
 export async function createSession(path: string, cfg: SessionConfig = {}): Promise<Session> {
+  const device = cfg.device ?? 'cpu';
   const opts: ort.InferenceSession.SessionOptions = {
-    executionProviders: (cfg.providers ?? ['cpu']) as ort.InferenceSession.ExecutionProviderConfig[],
+    executionProviders: [device],
     graphOptimizationLevel: cfg.optimization ?? 'all',
     // Sequential execution: the decode loop is latency-bound and inter-op threads only add
     // scheduling overhead on small graphs.
@@ -44,11 +49,58 @@ export async function createSession(path: string, cfg: SessionConfig = {}): Prom
     opts.intraOpNumThreads = cfg.threads;
     opts.interOpNumThreads = 1;
   }
-  try {
-    return await ort.InferenceSession.create(path, opts);
-  } catch (e) {
-    throw new Error(`ONNX Runtime could not open ${path}: ${(e as Error).message}`);
+  if (device !== 'cpu') {
+    // Every GPU session warns that shape ops stay on the CPU (by design): errors only.
+    opts.logSeverityLevel = 3;
+    if (device === 'webgpu' && cfg.deviceOutputs?.length) {
+      opts.preferredOutputLocation = Object.fromEntries(cfg.deviceOutputs.map((n) => [n, 'gpu-buffer' as const]));
+    }
   }
+  try {
+    const fault = injectedFault('create', device);
+    if (fault) throw new Error(fault);
+    const s = await ort.InferenceSession.create(path, opts);
+    sessionDevice.set(s, device);
+    return s;
+  } catch (e) {
+    throw new Error(`ONNX Runtime could not open ${path}${device === 'cpu' ? '' : ` on ${device}`}: ${(e as Error).message}`);
+  }
+}
+
+// ───────────── devices: what the package offers, which session runs where, what failed ─────────────
+
+const sessionDevice = new WeakMap<Session, Device>();
+const failed = new Map<Device, string>();
+
+/** The device a session was opened on. */
+export function deviceOf(session: Session): Device {
+  return sessionDevice.get(session) ?? 'cpu';
+}
+
+/** Execution providers this onnxruntime-node build knows, and whether their binaries ship in the package. */
+export function supportedBackends(): { name: string; bundled: boolean }[] {
+  return ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+}
+
+/** The folder of the native binding for this platform (where the CUDA provider library lands when installed). */
+export function bindingDir(): string {
+  const root = dirname(dirname(require.resolve('onnxruntime-node')));
+  return join(root, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/** Devices whose runs failed in this process, with the message: `auto` passes them over afterwards. */
+export function failedDevices(): ReadonlyMap<Device, string> {
+  return failed;
+}
+
+/**
+ * Test hook: REFUSAL_LENS_TEST_DEVICE_FAULT=create:<device> or run:<device> makes session creation or
+ * every run on that device fail as a lost device would (test/integration/device-failure.test.ts).
+ */
+function injectedFault(when: 'create' | 'run', device: Device): string | undefined {
+  const f = process.env.REFUSAL_LENS_TEST_DEVICE_FAULT;
+  if (f && f === `${when}:${device}`) return `injected ${when} fault on ${device} (REFUSAL_LENS_TEST_DEVICE_FAULT)`;
+  return undefined;
 }
 
 export function inputInfo(session: Session): ValueInfo[] {
@@ -116,11 +168,26 @@ export async function run(
   what = 'model',
 ): Promise<Record<string, OrtTensor>> {
   checkRun(session, feeds, fetches, what);
+  const device = deviceOf(session);
   try {
+    const fault = device === 'cpu' ? undefined : injectedFault('run', device);
+    if (fault) throw new Error(fault);
     return await session.run(feeds, fetches as string[]);
   } catch (e) {
-    throw new Error(`${what}: ONNX Runtime failed: ${(e as Error).message}`);
+    const msg = (e as Error).message;
+    if (device === 'cpu') throw new Error(`${what}: ONNX Runtime failed: ${msg}`);
+    // Out of device memory, a lost device, a driver fault: the session may be unusable now.
+    failed.set(device, msg);
+    throw new Error(
+      `${what}: ONNX Runtime failed on ${device}: ${msg}. The device may be out of memory or lost; ` +
+        `the model is reloaded for the next run, and with device auto it runs on the CPU (or set the device to cpu: --device cpu, refusalLens.engine.device).`,
+    );
   }
+}
+
+/** Whether a tensor lives in device memory (a KV cache kept on the GPU): it must be disposed. */
+export function onDevice(t: OrtTensor | undefined): boolean {
+  return t !== undefined && t.location !== 'cpu' && t.location !== 'cpu-pinned';
 }
 
 export function floatTensor(data: Float32Array, dims: readonly number[]): OrtTensor {

@@ -59,6 +59,7 @@ export class LensModel {
       graphHash: loaded.graphHash,
       tokenizerHash: loaded.tokenizer.hash,
       dtype: loaded.dtype,
+      device: loaded.device,
     };
     this.zeros = new ZeroFeeds(c.dModel, c.numLayers);
   }

@@ -126,6 +126,7 @@ export class Controller implements vscode.Disposable {
     const model: EngineTarget['model'] = { folder, cacheDir: this.cacheDir };
     if (dtype) model.dtype = dtype;
     if (settings.threads) model.threads = settings.threads;
+    model.device = settings.device;
     return { model, axes };
   }
 
