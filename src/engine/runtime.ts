@@ -17,7 +17,7 @@ export interface SessionConfig {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** the execution provider; default 'cpu' (src/engine/device.ts chooses it). */
   device?: Device;
-  /** outputs left on the device between runs (the KV cache's present.*), webgpu only */
+  /** outputs returned in device memory (the KV cache's present.*), webgpu only: the caller disposes them */
   deviceOutputs?: readonly string[];
 }
 
@@ -61,6 +61,7 @@ export async function createSession(path: string, cfg: SessionConfig = {}): Prom
     if (fault) throw new Error(fault);
     const s = await ort.InferenceSession.create(path, opts);
     sessionDevice.set(s, device);
+    if (opts.preferredOutputLocation) deviceOutputs.set(s, new Set(cfg.deviceOutputs));
     return s;
   } catch (e) {
     throw new Error(`ONNX Runtime could not open ${path}${device === 'cpu' ? '' : ` on ${device}`}: ${(e as Error).message}`);
@@ -70,6 +71,7 @@ export async function createSession(path: string, cfg: SessionConfig = {}): Prom
 // ───────────── devices: what the package offers, which session runs where, what failed ─────────────
 
 const sessionDevice = new WeakMap<Session, Device>();
+const deviceOutputs = new WeakMap<Session, Set<string>>();
 const failed = new Map<Device, string>();
 
 /** The device a session was opened on. */
@@ -172,7 +174,9 @@ export async function run(
   try {
     const fault = device === 'cpu' ? undefined : injectedFault('run', device);
     if (fault) throw new Error(fault);
-    return await session.run(feeds, fetches as string[]);
+    const keep = deviceOutputs.get(session);
+    if (!keep) return await session.run(feeds, fetches as string[]);
+    return fetched(await session.run(feeds, session.outputNames), fetches, keep);
   } catch (e) {
     const msg = (e as Error).message;
     if (device === 'cpu') throw new Error(`${what}: ONNX Runtime failed: ${msg}`);
@@ -183,6 +187,28 @@ export async function run(
         `the model is reloaded for the next run, and with device auto it runs on the CPU (or set the device to cpu: --device cpu, refusalLens.engine.device).`,
     );
   }
+}
+
+/**
+ * The fetched outputs of a run that asked for every output; the others are freed.
+ * onnxruntime-node 1.30 applies preferredOutputLocation by position in the fetch list, not by
+ * name, and a run that fetches a subset fails at the next shape change ("The output OrtValue
+ * provided for output 'present.0.value' has shape …"): sessions with device outputs always fetch
+ * the whole list, in the session's order. Its Tensor.getData() on a gpu-buffer output aborts the
+ * process ("terminate called after throwing an instance of 'char const*'"), so device outputs
+ * are only ever fed back, never read: anything else in device memory is an error here.
+ */
+function fetched(out: Record<string, OrtTensor>, fetches: readonly string[], keep: ReadonlySet<string>): Record<string, OrtTensor> {
+  const want = new Set(fetches);
+  const res: Record<string, OrtTensor> = {};
+  for (const [name, t] of Object.entries(out)) {
+    if (want.has(name)) res[name] = t;
+    else if (onDevice(t)) dispose(t);
+  }
+  for (const name of fetches) {
+    if (onDevice(res[name]) && !keep.has(name)) throw new Error(`output ${name} came back in device memory, where it cannot be read`);
+  }
+  return res;
 }
 
 /** Whether a tensor lives in device memory (a KV cache kept on the GPU): it must be disposed. */

@@ -29,6 +29,8 @@ export interface LoadOptions {
    * the CLI and the extension default to auto.
    */
   device?: string;
+  /** webgpu: keep the KV cache in device memory between decode steps (default true; false for A/B benchmarks) */
+  kvOnDevice?: boolean;
 }
 
 export interface LoadedModel {
@@ -98,9 +100,9 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
       hook = await hookedModelPath(graphPath, { ...hookOpts, rebuild: true });
       hookedSession = await createSession(hook.path, sessionCfg);
     }
-    return { dtype, graphPath, graphHash, hook, hookedSession, sessionCfg };
+    return { dtype, graphPath, graphHash, hook, hookedSession };
   });
-  const { dtype, graphPath, graphHash, hook, hookedSession, sessionCfg } = opened.value;
+  const { dtype, graphPath, graphHash, hook, hookedSession } = opened.value;
   const hooked = describeGraph(hookedSession, hook.path, config);
   if (hooked.hookLayers !== config.numLayers) {
     await release(hookedSession);
@@ -124,7 +126,7 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
     hooked,
     device: opened.report,
     unhooked() {
-      unhooked ??= createSession(graphPath, sessionCfg).then((s) => describeGraph(s, graphPath, config));
+      unhooked ??= createSession(graphPath, sessionConfig(opts, opened.report.device, config.numLayers)).then((s) => describeGraph(s, graphPath, config));
       return unhooked;
     },
     async dispose() {
@@ -138,7 +140,7 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
 function sessionConfig(opts: LoadOptions, device: Device, numLayers: number): SessionConfig {
   const cfg: SessionConfig = { device };
   if (opts.threads) cfg.threads = opts.threads;
-  if (device === 'webgpu') {
+  if (device === 'webgpu' && opts.kvOnDevice !== false) {
     cfg.deviceOutputs = Array.from({ length: numLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
   }
   return cfg;
