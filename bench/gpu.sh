@@ -14,10 +14,10 @@
 #                                         --onnxruntime-node-install=cuda12)
 #                            vulkan/      this machine's Vulkan loader (libvulkan.so.1); the GPU
 #                                         machine's driver supplies the rest
-#   bench/gpu.sh [run] [--cpu-only] [--models llama12,llama1b] [--rounds N]
+#   bench/gpu.sh [run] [--cpu-only] [--carried] [--models llama12,llama1b] [--rounds N]
 #                          on the target, from the repository root with dist/ and .cache/gpu-carry/
 #                          next to it: uses the system's node and onnxruntime-node when present,
-#                          else the carried ones.
+#                          else the carried ones (--carried: the carried Node always).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -50,10 +50,11 @@ pack() {
 }
 
 run() {
-  local cpu_only=0 models="" rounds=3
+  local cpu_only=0 models="" rounds=3 carried=0
   while [ $# -gt 0 ]; do
     case "$1" in
       --cpu-only) cpu_only=1 ;;
+      --carried) carried=1 ;;
       --models) models="$2"; shift ;;
       --rounds) rounds="$2"; shift ;;
       *) fail "unknown option $1" ;;
@@ -65,7 +66,7 @@ run() {
 
   # Node: the system's when it is 20 or newer, else the carried binary.
   local node=""
-  if command -v node >/dev/null && [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ]; then node="$(command -v node)"; fi
+  if [ "$carried" = 0 ] && command -v node >/dev/null && [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ]; then node="$(command -v node)"; fi
   if [ -z "$node" ]; then
     [ -f "$CARRY/node.tar.xz" ] || fail "no Node 20+ here and nothing carried: run 'bench/gpu.sh pack' where npm works"
     mkdir -p "$CARRY/node" && tar -xJf "$CARRY/node.tar.xz" -C "$CARRY/node"
@@ -105,7 +106,7 @@ run() {
     disk_kb="$(df -Pk "$ROOT" | awk 'NR==2 {print $4}')"
     if [ "$mem_kb" -gt $((24 * 1024 * 1024)) ] && [ "$disk_kb" -gt $((12 * 1024 * 1024)) ]; then models="llama12,llama1b"; fi
   fi
-  echo "gpu.sh: node $("$node" --version), devices cpu,$devices, models $models" >&2
+  echo "gpu.sh: node $("$node" --version), devices $([ "$devices" = cpu ] || echo cpu,)$devices, models $models" >&2
   RL_BENCH_COMMAND="bench/gpu.sh" "$node" dist/bench.js --device "$devices" --models "$models" --rounds "$rounds" \
     $([ "$cpu_only" = 1 ] && echo --no-record)
 }
@@ -114,5 +115,5 @@ case "${1:-run}" in
   pack) shift; pack "$@" ;;
   run) [ $# -gt 0 ] && shift; run "$@" ;;
   --*) run "$@" ;;
-  *) fail "usage: bench/gpu.sh pack | bench/gpu.sh [run] [--cpu-only] [--models M,M] [--rounds N]" ;;
+  *) fail "usage: bench/gpu.sh pack | bench/gpu.sh [run] [--cpu-only] [--carried] [--models M,M] [--rounds N]" ;;
 esac

@@ -174,8 +174,13 @@ function driverName(d: VulkanDriver): string {
   return d.library || d.manifest;
 }
 
+/** ONNX Runtime's message without its source location and failed assertion ("… was false. "). */
+function tidy(msg: string): string {
+  return msg.replace(/\/onnxruntime_src\/\S+ .*? was false\. /, '');
+}
+
 function firstLine(s: string): string {
-  const l = s.split('\n')[0]!;
+  const l = tidy(s).split('\n')[0]!;
   return l.length > 200 ? `${l.slice(0, 200)}…` : l;
 }
 
@@ -196,7 +201,7 @@ export async function openOnDevice<T>(
       const adapter = adapterOf(device, e);
       return { value, report: { requested, device, ...(adapter ? { adapter } : {}), skipped } };
     } catch (err) {
-      const msg = (err as Error).message;
+      const msg = tidy((err as Error).message);
       if (device === 'cpu') throw err;
       if (requested !== 'auto') {
         const hint = installHint(device, e);
