@@ -30,7 +30,7 @@ export interface Shape {
 export const SHAPES: Record<string, Shape> = {
   llama12: { label: 'llama12-d768 (12 layers, d 768, 124M params)', layers: 12, dModel: 768, heads: 12, kvHeads: 4, ffn: 2048, vocab: 32000 },
   llama1b: { label: 'llama-1.1b (22 layers, d 2048, TinyLlama shape)', layers: 22, dModel: 2048, heads: 32, kvHeads: 4, ffn: 5632, vocab: 32000 },
-  tiny: { label: 'tiny (4 layers, d 128; dry runs)', layers: 4, dModel: 128, heads: 4, kvHeads: 2, ffn: 352, vocab: 1536 },
+  tiny: { label: 'tiny (4 layers, d 128, organism-sized)', layers: 4, dModel: 128, heads: 4, kvHeads: 2, ffn: 352, vocab: 1536 },
 };
 
 export function paramCount(s: Shape): number {
