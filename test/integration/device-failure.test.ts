@@ -6,20 +6,16 @@
 // SwiftShader (test/device-setup.sh) and skip only without it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { openOnDevice, planDevices, type Environment } from '../../src/engine/device';
 import { failedDevices, loadModel } from '../../src/engine/index';
 import { Hello, LoadModel, Trace } from '../../src/protocol/rpc';
 import { FIXTURE_MODEL, ROOT, startClient } from '../unit/worker-harness';
+import { swiftShaderSkip } from './device-swiftshader';
 
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const FAULT = 'REFUSAL_LENS_TEST_DEVICE_FAULT';
-const hasSwiftShader = process.platform === 'linux' && existsSync(ICD) && ['/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib'].some((d) => existsSync(join(d, 'libvulkan.so.1')));
-const noSwiftShader = hasSwiftShader ? false : `no Vulkan loader or SwiftShader driver (${ICD}): run test/device-setup.sh`;
-process.env.VK_ICD_FILENAMES = ICD;
-process.env.VK_DRIVER_FILES = ICD;
+const noSwiftShader = swiftShaderSkip();
 
 /** A Linux machine with a hardware Vulkan driver and a GPU node: auto would try webgpu first. */
 const gpuMachine: Environment = {

@@ -11,32 +11,14 @@
 // model on 2 shared cores, so gemma and gpt2 were measured once with the same checks and cut
 // from the suite (the cases were cut, not the device).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadModel, type LensModel } from '../../src/engine/index';
+import { swiftShaderSkip } from './device-swiftshader';
 import { assertClose, axesOf, FIXTURES, golden, maxAbs } from './engine-fixtures';
 
-const ROOT = join(__dirname, '..', '..');
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const REL_WEBGPU = 1e-3;
-
-const hasLoader = () => ['/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib'].some((d) => existsSync(join(d, 'libvulkan.so.1')));
-
-/** Why the webgpu tests cannot run here, after trying test/device-setup.sh; undefined when they can. */
-function skipReason(): string | undefined {
-  if (`${process.platform}-${process.arch}` !== 'linux-x64') return `SwiftShader setup is for linux-x64 (this is ${process.platform}-${process.arch})`;
-  if (hasLoader() && existsSync(ICD)) return undefined;
-  const r = spawnSync('bash', [join(ROOT, 'test', 'device-setup.sh')], { encoding: 'utf8', timeout: 10 * 60_000 });
-  if (hasLoader() && existsSync(ICD)) return undefined;
-  return `no Vulkan loader (libvulkan.so.1) or no SwiftShader driver (${ICD}): ${(r.stderr || r.stdout).trim().split('\n').pop()}`;
-}
-
-const skip = skipReason();
-// SwiftShader, whatever GPU this machine has: the tolerances above were measured on it.
-process.env.VK_ICD_FILENAMES = ICD;
-process.env.VK_DRIVER_FILES = ICD;
+const skip = swiftShaderSkip();
 
 describe('webgpu (SwiftShader): llama-gqa against the PyTorch goldens', { skip }, () => {
   const name = 'llama-gqa';
