@@ -19,6 +19,8 @@ export interface SessionConfig {
   device?: Device;
   /** outputs returned in device memory (the KV cache's present.*), webgpu only: the caller disposes them */
   deviceOutputs?: readonly string[];
+  /** outputs left in device memory and freed, never fetched (the hooked graph's rl.resid.*), webgpu only */
+  parkedOutputs?: readonly string[];
 }
 
 export interface ValueInfo {
@@ -53,7 +55,8 @@ export async function createSession(path: string, cfg: SessionConfig = {}): Prom
     // Every GPU session warns that shape ops stay on the CPU (by design): errors only.
     opts.logSeverityLevel = 3;
     if (device === 'webgpu' && cfg.deviceOutputs?.length) {
-      opts.preferredOutputLocation = Object.fromEntries(cfg.deviceOutputs.map((n) => [n, 'gpu-buffer' as const]));
+      const names = [...cfg.deviceOutputs, ...(cfg.parkedOutputs ?? [])];
+      opts.preferredOutputLocation = Object.fromEntries(names.map((n) => [n, 'gpu-buffer' as const]));
     }
   }
   try {

@@ -54,6 +54,12 @@ export interface LoadedModel {
   hooked: GraphIO;
   /** the device the sessions run on, and why the others were not used */
   device: DeviceReport;
+  /**
+   * The graph that residuals() runs: the hooked one, or on a GPU the hooked graph on the CPU,
+   * opened on first use (onnxruntime-node cannot read a tensor back from GPU memory, and the
+   * GPU session keeps rl.resid.* there so traces do not copy every layer's residual stream).
+   */
+  residualGraph(): Promise<GraphIO>;
   /** the source graph's session, opened on first use (for comparisons and benchmarks) */
   unhooked(): Promise<GraphIO>;
   dispose(): Promise<void>;
@@ -88,7 +94,7 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
       cacheDir: opts.cacheDir || userCacheDir(),
     };
     let hook = await hookedModelPath(graphPath, hookOpts);
-    const sessionCfg = sessionConfig(opts, device, config.numLayers);
+    const sessionCfg = sessionConfig(opts, device, config.numLayers, true);
     let hookedSession: Awaited<ReturnType<typeof createSession>>;
     try {
       hookedSession = await createSession(hook.path, sessionCfg);
@@ -111,6 +117,7 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
     );
   }
   let unhooked: Promise<GraphIO> | undefined;
+  let residual: Promise<GraphIO> | undefined;
   return {
     folder,
     name: basename(folder),
@@ -125,23 +132,31 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
     paddingUnsafeOps: hook.info.paddingUnsafeOps,
     hooked,
     device: opened.report,
+    residualGraph() {
+      if (opened.report.device === 'cpu') return Promise.resolve(hooked);
+      residual ??= createSession(hook.path, sessionConfig(opts, 'cpu', config.numLayers, true)).then((s) => describeGraph(s, hook.path, config));
+      return residual;
+    },
     unhooked() {
-      unhooked ??= createSession(graphPath, sessionConfig(opts, opened.report.device, config.numLayers)).then((s) => describeGraph(s, graphPath, config));
+      unhooked ??= createSession(graphPath, sessionConfig(opts, opened.report.device, config.numLayers, false)).then((s) => describeGraph(s, graphPath, config));
       return unhooked;
     },
     async dispose() {
       await release(hookedSession);
       if (unhooked) await release((await unhooked).session);
+      if (residual) await release((await residual).session);
     },
   };
 }
 
 /** Session options for one device; on webgpu the KV cache (present.*) stays in device memory between steps. */
-function sessionConfig(opts: LoadOptions, device: Device, numLayers: number): SessionConfig {
+function sessionConfig(opts: LoadOptions, device: Device, numLayers: number, hooked: boolean): SessionConfig {
   const cfg: SessionConfig = { device };
   if (opts.threads) cfg.threads = opts.threads;
   if (device === 'webgpu' && opts.kvOnDevice !== false) {
     cfg.deviceOutputs = Array.from({ length: numLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
+    // every layer's [batch, seq, d_model] residual would otherwise be copied to the host each run
+    if (hooked) cfg.parkedOutputs = Array.from({ length: numLayers }, (_, i) => `rl.resid.${i}`);
   }
   return cfg;
 }
