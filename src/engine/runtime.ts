@@ -54,8 +54,8 @@ export async function createSession(path: string, cfg: SessionConfig = {}): Prom
   if (device !== 'cpu') {
     // Every GPU session warns that shape ops stay on the CPU (by design): errors only.
     opts.logSeverityLevel = 3;
-    if (device === 'webgpu' && cfg.deviceOutputs?.length) {
-      const names = [...cfg.deviceOutputs, ...(cfg.parkedOutputs ?? [])];
+    const names = [...(cfg.deviceOutputs ?? []), ...(cfg.parkedOutputs ?? [])];
+    if (device === 'webgpu' && names.length) {
       opts.preferredOutputLocation = Object.fromEntries(names.map((n) => [n, 'gpu-buffer' as const]));
     }
   }

@@ -153,10 +153,11 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
 function sessionConfig(opts: LoadOptions, device: Device, numLayers: number, hooked: boolean): SessionConfig {
   const cfg: SessionConfig = { device };
   if (opts.threads) cfg.threads = opts.threads;
-  if (device === 'webgpu' && opts.kvOnDevice !== false) {
+  if (device !== 'webgpu') return cfg;
+  if (opts.kvOnDevice !== false) {
     cfg.deviceOutputs = Array.from({ length: numLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
-    // every layer's [batch, seq, d_model] residual would otherwise be copied to the host each run
-    if (hooked) cfg.parkedOutputs = Array.from({ length: numLayers }, (_, i) => `rl.resid.${i}`);
   }
+  // every layer's [batch, seq, d_model] residual would otherwise be copied to the host each run
+  if (hooked) cfg.parkedOutputs = Array.from({ length: numLayers }, (_, i) => `rl.resid.${i}`);
   return cfg;
 }
