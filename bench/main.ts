@@ -15,6 +15,7 @@ import { Encode, Hello, LoadAxes, LoadModel, Shutdown, Trace, type TraceParams }
 import type { Intervention, PromptInput } from '../src/protocol/types';
 import { fmt, interleave, pairedRatios, percentile, summarize, type Summary } from './stats';
 import { SYSTEM_PYTHON, TorchServer } from './torch';
+import { deviceMain } from './device';
 
 const ROOT = path.resolve(__dirname, '..');
 const CACHE = path.join(ROOT, '.cache', 'bench');
@@ -52,6 +53,8 @@ function parseArgs(argv: string[]): Options {
         '  --json FILE       results file (default bench-results.json)',
         '  --md FILE         report file (default BENCHMARKS.md)',
         '  --render FILE     only re-render the report from a results file (e.g. after editing bench/analysis.md)',
+        '  --device D[,D]    only the device section (bench/device.ts): CPU vs webgpu/cuda/dml/coreml, prefill and decode',
+        '                    tok/s at batch 1 and 8 [--models llama12,llama1b,tiny] [--rounds N] [--prompt N] [--new N] [--no-record]',
         '',
       ].join('\n'),
     );
@@ -721,6 +724,12 @@ function report(r: Record<string, any>, o: Options): string {
     L.push('');
     L.push(readFileSync(analysis, 'utf8').trimEnd());
   }
+  // the device tables (bench/device.ts) are measured separately, often on another machine: kept
+  const devices = path.join(ROOT, 'bench', 'gpu.md');
+  if (existsSync(devices)) {
+    L.push('');
+    L.push(`<!-- device-bench:start -->\n${readFileSync(devices, 'utf8').trimEnd()}\n<!-- device-bench:end -->`);
+  }
   L.push('');
   return L.join('\n');
 }
@@ -780,6 +789,8 @@ function targets(r: Record<string, any>): { id: string; target: string; measured
 // ───────────────────────────── main ─────────────────────────────
 
 async function main(): Promise<void> {
+  // The device section stands alone: the PyTorch, bandwidth and worker sections are CPU questions.
+  if (process.argv.includes('--device')) return deviceMain(process.argv.slice(2));
   const o = parseArgs(process.argv.slice(2));
   const renderIdx = process.argv.indexOf('--render');
   if (renderIdx >= 0) {

@@ -10,10 +10,12 @@ import type { ChatMessage, PromptInput } from '../protocol/types';
 import { FileReadError, readBoundedText } from '../engine/io/read';
 import { LIMITS } from '../protocol/limits';
 import { progressPrinter } from './commands/experiments-shared';
+import { DEVICES, isDeviceSetting } from '../protocol/device';
 
 export const MODEL_OPTIONS: OptionSpec[] = [
   { name: 'model', kind: 'string', short: 'm', description: "model folder (onnx-community layout, or a safetensors checkpoint) or 'builtin'" },
-  { name: 'dtype', kind: 'string', description: 'graph variant: fp32, fp16, q4, q4f16, quantized', default: 'fp32' },
+  { name: 'dtype', kind: 'string', description: 'graph variant: auto (fp32 on the CPU; fp16, then q4f16, where present on a GPU), fp32, fp16, q4, q4f16, quantized', default: 'auto' },
+  { name: 'device', kind: 'string', description: `where the graphs run: ${DEVICES.join(', ')} (auto: the platform's GPU when one starts, else the CPU; README "Devices")`, default: 'auto' },
   { name: 'threads', kind: 'number', description: `ONNX Runtime intra-op threads (0 = its default; at most ${LIMITS.threads})` },
   { name: 'cache-dir', kind: 'string', description: 'folder for built checkpoint graphs, and for hooked graphs when the model folder is read-only (default: beside the checkpoint if writable, else the user cache, e.g. ~/.cache/refusal-lens)' },
   { name: 'axis', kind: 'list', short: 'a', description: "direction file (.safetensors); repeatable; default: the model folder's axes/" },
@@ -59,12 +61,15 @@ export async function openModel(args: ParsedArgs, fromPrompt?: { model?: string;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= LIMITS.threads)) {
     throw new UsageError(`--threads must be an integer from 0 to ${LIMITS.threads}, got ${threads}`);
   }
+  const device = str(args, 'device') ?? 'auto';
+  if (!isDeviceSetting(device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got '${device}'`);
   const cacheDir = str(args, 'cache-dir');
   if (cacheDir !== undefined && cacheDir.trim() === '') throw new UsageError('--cache-dir is empty: give a folder');
   const progress = io ? progressPrinter(io) : undefined;
   try {
     return await loadModel(resolveModelFolder(spec), {
       dtype: str(args, 'dtype'),
+      device,
       threads,
       ...(cacheDir !== undefined ? { cacheDir: path.resolve(cacheDir) } : {}),
       ...(progress && io ? { onProgress: progress.onProgress, signal: io.signal } : {}),

@@ -9,6 +9,8 @@ export type { LoadOptions, LoadedModel } from './model/load.js';
 export type { ModelConfig } from './model/config.js';
 export { DTYPES, availableGraphs, type Dtype } from './model/files.js';
 export { AbortError, type LoopResult, type SeqOutput } from './generate/loop.js';
+export { failedDevices } from './runtime.js';
+export { AUTO_ORDER, planDevices, probeEnvironment } from './device.js';
 export { mulberry32 as samplingPrng } from './generate/sampling.js';
 export * from './directions/index.js';
 export * from './labels/index.js';

@@ -2,7 +2,9 @@
 // through these helpers, so session options, feed checking and tensor construction live in one
 // place (same idea as transformers.js' backends/onnx.js).
 
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { Device } from '../protocol/device.js';
 
 export type Session = ort.InferenceSession;
 export type OrtTensor = ort.Tensor;
@@ -13,8 +15,12 @@ export interface SessionConfig {
   /** intra-op threads; 0 or absent lets ONNX Runtime choose. */
   threads?: number;
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** execution providers in preference order; default ['cpu']. */
-  providers?: string[];
+  /** the execution provider; default 'cpu' (src/engine/device.ts chooses it). */
+  device?: Device;
+  /** outputs returned in device memory (the KV cache's present.*), webgpu only: the caller disposes them */
+  deviceOutputs?: readonly string[];
+  /** outputs left in device memory and freed, never fetched (the hooked graph's rl.resid.*), webgpu only */
+  parkedOutputs?: readonly string[];
 }
 
 export interface ValueInfo {
@@ -25,8 +31,9 @@ export interface ValueInfo {
 }
 
 export async function createSession(path: string, cfg: SessionConfig = {}): Promise<Session> {
+  const device = cfg.device ?? 'cpu';
   const opts: ort.InferenceSession.SessionOptions = {
-    executionProviders: (cfg.providers ?? ['cpu']) as ort.InferenceSession.ExecutionProviderConfig[],
+    executionProviders: [device],
     graphOptimizationLevel: cfg.optimization ?? 'all',
     // Sequential execution: the decode loop is latency-bound and inter-op threads only add
     // scheduling overhead on small graphs.
@@ -44,11 +51,61 @@ export async function createSession(path: string, cfg: SessionConfig = {}): Prom
     opts.intraOpNumThreads = cfg.threads;
     opts.interOpNumThreads = 1;
   }
-  try {
-    return await ort.InferenceSession.create(path, opts);
-  } catch (e) {
-    throw new Error(`ONNX Runtime could not open ${path}: ${(e as Error).message}`);
+  if (device !== 'cpu') {
+    // Every GPU session warns that shape ops stay on the CPU (by design): errors only.
+    opts.logSeverityLevel = 3;
+    const names = [...(cfg.deviceOutputs ?? []), ...(cfg.parkedOutputs ?? [])];
+    if (device === 'webgpu' && names.length) {
+      opts.preferredOutputLocation = Object.fromEntries(names.map((n) => [n, 'gpu-buffer' as const]));
+    }
   }
+  try {
+    const fault = injectedFault('create', device);
+    if (fault) throw new Error(fault);
+    const s = await ort.InferenceSession.create(path, opts);
+    sessionDevice.set(s, device);
+    if (opts.preferredOutputLocation) deviceOutputs.set(s, new Set(cfg.deviceOutputs));
+    return s;
+  } catch (e) {
+    throw new Error(`ONNX Runtime could not open ${path}${device === 'cpu' ? '' : ` on ${device}`}: ${(e as Error).message}`);
+  }
+}
+
+// ───────────── devices: what the package offers, which session runs where, what failed ─────────────
+
+const sessionDevice = new WeakMap<Session, Device>();
+const deviceOutputs = new WeakMap<Session, Set<string>>();
+const failed = new Map<Device, string>();
+
+/** The device a session was opened on. */
+export function deviceOf(session: Session): Device {
+  return sessionDevice.get(session) ?? 'cpu';
+}
+
+/** Execution providers this onnxruntime-node build knows, and whether their binaries ship in the package. */
+export function supportedBackends(): { name: string; bundled: boolean }[] {
+  return ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+}
+
+/** The folder of the native binding for this platform (where the CUDA provider library lands when installed). */
+export function bindingDir(): string {
+  const root = dirname(dirname(require.resolve('onnxruntime-node')));
+  return join(root, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/** Devices whose runs failed in this process, with the message: `auto` passes them over afterwards. */
+export function failedDevices(): ReadonlyMap<Device, string> {
+  return failed;
+}
+
+/**
+ * Test hook: REFUSAL_LENS_TEST_DEVICE_FAULT=create:<device> or run:<device> makes session creation or
+ * every run on that device fail as a lost device would (test/integration/device-failure.test.ts).
+ */
+function injectedFault(when: 'create' | 'run', device: Device): string | undefined {
+  const f = process.env.REFUSAL_LENS_TEST_DEVICE_FAULT;
+  if (f && f === `${when}:${device}`) return `injected ${when} fault on ${device} (REFUSAL_LENS_TEST_DEVICE_FAULT)`;
+  return undefined;
 }
 
 export function inputInfo(session: Session): ValueInfo[] {
@@ -116,11 +173,50 @@ export async function run(
   what = 'model',
 ): Promise<Record<string, OrtTensor>> {
   checkRun(session, feeds, fetches, what);
+  const device = deviceOf(session);
   try {
-    return await session.run(feeds, fetches as string[]);
+    const fault = device === 'cpu' ? undefined : injectedFault('run', device);
+    if (fault) throw new Error(fault);
+    const keep = deviceOutputs.get(session);
+    if (!keep) return await session.run(feeds, fetches as string[]);
+    return fetched(await session.run(feeds, session.outputNames), fetches, keep);
   } catch (e) {
-    throw new Error(`${what}: ONNX Runtime failed: ${(e as Error).message}`);
+    const msg = (e as Error).message;
+    if (device === 'cpu') throw new Error(`${what}: ONNX Runtime failed: ${msg}`);
+    // Out of device memory, a lost device, a driver fault: the session may be unusable now.
+    failed.set(device, msg);
+    throw new Error(
+      `${what}: ONNX Runtime failed on ${device}: ${msg}. The device may be out of memory or lost; ` +
+        `the model is reloaded for the next run, and with device auto it runs on the CPU (or set the device to cpu: --device cpu, refusalLens.engine.device).`,
+    );
   }
+}
+
+/**
+ * The fetched outputs of a run that asked for every output; the others are freed.
+ * onnxruntime-node 1.30 applies preferredOutputLocation by position in the fetch list, not by
+ * name, and a run that fetches a subset fails at the next shape change ("The output OrtValue
+ * provided for output 'present.0.value' has shape …"): sessions with device outputs always fetch
+ * the whole list, in the session's order. Its Tensor.getData() on a gpu-buffer output aborts the
+ * process ("terminate called after throwing an instance of 'char const*'"), so device outputs
+ * are only ever fed back, never read: anything else in device memory is an error here.
+ */
+function fetched(out: Record<string, OrtTensor>, fetches: readonly string[], keep: ReadonlySet<string>): Record<string, OrtTensor> {
+  const want = new Set(fetches);
+  const res: Record<string, OrtTensor> = {};
+  for (const [name, t] of Object.entries(out)) {
+    if (want.has(name)) res[name] = t;
+    else if (onDevice(t)) dispose(t);
+  }
+  for (const name of fetches) {
+    if (onDevice(res[name]) && !keep.has(name)) throw new Error(`output ${name} came back in device memory, where it cannot be read`);
+  }
+  return res;
+}
+
+/** Whether a tensor lives in device memory (a KV cache kept on the GPU): it must be disposed. */
+export function onDevice(t: OrtTensor | undefined): boolean {
+  return t !== undefined && t.location !== 'cpu' && t.location !== 'cpu-pinned';
 }
 
 export function floatTensor(data: Float32Array, dims: readonly number[]): OrtTensor {

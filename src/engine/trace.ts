@@ -59,6 +59,7 @@ export class LensModel {
       graphHash: loaded.graphHash,
       tokenizerHash: loaded.tokenizer.hash,
       dtype: loaded.dtype,
+      device: loaded.device,
     };
     this.zeros = new ZeroFeeds(c.dModel, c.numLayers);
   }
@@ -107,7 +108,8 @@ export class LensModel {
       if (layers.length === 0) return [];
       const feeds = this.phaseFeeds(interventions, axes, []);
       const res = await generateLoop([{ ids, decoding: { maxNewTokens: 0 } }], {
-        graph: this.loaded.hooked,
+        // on a GPU, the hooked graph's CPU session: GPU tensors cannot be read back (load.ts)
+        graph: await this.loaded.residualGraph(),
         eosIds: c.eosIds,
         padId: this.padId(),
         hookFeeds: feeds,

@@ -2,6 +2,7 @@
 // `contributes.configuration`; a wrong value is reported with the setting's name, not thrown.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DEVICES, isDeviceSetting, type DeviceSetting } from '../protocol/device';
 
 export const SECTION = 'refusalLens';
 
@@ -12,6 +13,8 @@ export interface Settings {
   dtype: string;
   /** 0 = onnxruntime's default. */
   threads: number;
+  /** 'auto' = the platform's GPU when one starts, else the CPU. */
+  device: DeviceSetting;
   extraModelFolders: string[];
   /** '' = the extension's global storage: where checkpoint and hooked graphs are built. */
   modelCacheDir: string;
@@ -54,6 +57,11 @@ export function readSettings(problems: string[] = []): Settings {
     modelFolder: str('model.folder', '').trim(),
     dtype: str('model.dtype', 'auto'),
     threads: int('engine.threads', 0, 0, 256),
+    device: ((v) => {
+      if (isDeviceSetting(v)) return v;
+      problems.push(`${SECTION}.engine.device must be one of ${DEVICES.join(', ')}, got ${JSON.stringify(v)}`);
+      return 'auto' as const;
+    })(c.get<unknown>('engine.device', 'auto')),
     extraModelFolders: list('model.extraFolders'),
     modelCacheDir: str('model.cacheDir', '').trim(),
     axesFiles: list('axes.files'),

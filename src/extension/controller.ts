@@ -41,6 +41,8 @@ export class Controller implements vscode.Disposable {
   private lastRun: TraceResult | undefined;
   private lastBaseline: TraceResult | undefined;
   private baselineKey = '';
+  /** A GPU the engine process died on: under device `auto`, later loads use the CPU (this window). */
+  private crashedOn: string | undefined;
   private running: vscode.CancellationTokenSource | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when the model, the interventions or the last run change. */
@@ -84,6 +86,18 @@ export class Controller implements vscode.Disposable {
   get baseline(): TraceResult | undefined {
     return this.lastBaseline;
   }
+  /**
+   * The engine process died. If it was running on a GPU under `auto` (a driver crash, a lost
+   * device), the next runs go to the CPU rather than into the same crash; naming a device in
+   * `refusalLens.engine.device` still forces it.
+   */
+  workerDied(): void {
+    const device = this.session.model?.device;
+    if (!device || device.device === 'cpu' || device.requested !== 'auto' || this.crashedOn) return;
+    this.crashedOn = device.device;
+    this.log.warn(`the engine died while running on ${device.device}: with device auto, the next runs use the CPU (set refusalLens.engine.device to ${device.device} to insist)`);
+  }
+
   get builtinModelFolder(): string {
     return path.join(this.extensionPath, 'media', 'models', 'organism');
   }
@@ -126,6 +140,7 @@ export class Controller implements vscode.Disposable {
     const model: EngineTarget['model'] = { folder, cacheDir: settings.modelCacheDir ? resolvePath(settings.modelCacheDir) : this.cacheDir };
     if (dtype) model.dtype = dtype;
     if (settings.threads) model.threads = settings.threads;
+    model.device = settings.device === 'auto' && this.crashedOn ? 'cpu' : settings.device;
     return { model, axes };
   }
 

@@ -22,6 +22,7 @@ export function activate(ctx: vscode.ExtensionContext): void {
     workerPath: ctx.asAbsolutePath('dist/worker.js'),
     log: (level, message) => log[level](message),
     onDeath: (death) => {
+      controller?.workerDied();
       void vscode.window.showErrorMessage(`${death.message} It restarts on the next run.`, 'Restart Engine', 'Show Log').then((a) => {
         if (a === 'Restart Engine') void vscode.commands.executeCommand('refusalLens.restartEngine');
         if (a === 'Show Log') log.show();

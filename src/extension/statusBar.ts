@@ -2,6 +2,7 @@
 // opens Select Model. Text only from the controller's state, refreshed on every change.
 import * as vscode from 'vscode';
 import type { Intervention } from '../protocol/types';
+import { describeDevice } from '../protocol/device';
 import type { Controller } from './controller';
 
 export function interventionSummary(iv: Intervention): string {
@@ -26,10 +27,11 @@ export function createStatusBar(controller: Controller): vscode.Disposable {
   const update = () => {
     const model = controller.model;
     const ivs = controller.interventions;
-    item.text = `$(telescope) ${model ? model.name : 'Refusal Lens'}${ivs.length ? ` · ${ivs.length} intervention${ivs.length > 1 ? 's' : ''}` : ''}`;
+    item.text = `$(telescope) ${model ? model.name : 'Refusal Lens'}${model?.device ? ` · ${model.device.device}` : ''}${ivs.length ? ` · ${ivs.length} intervention${ivs.length > 1 ? 's' : ''}` : ''}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**Refusal Lens**\n\n`);
     md.appendMarkdown(model ? `Model: ${model.name} (${model.layers} layers, ${model.dtype})\n\n` : 'No model loaded yet\n\n');
+    if (model?.device) md.appendMarkdown(`Device: ${describeDevice(model.device)}\n\n`);
     if (ivs.length) for (const iv of ivs) md.appendMarkdown(`- ${interventionSummary(iv)}\n`);
     else md.appendMarkdown('No interventions\n');
     md.appendMarkdown('\n\nClick to select a model');

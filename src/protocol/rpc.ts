@@ -44,6 +44,8 @@ export interface LoadModelParams {
   /** Absolute folder holding config.json, tokenizer.json and onnx/*.onnx or a safetensors checkpoint. */
   folder: string;
   dtype?: string;
+  /** auto (default), cpu, webgpu, cuda, dml, coreml: DEVICES of ./device */
+  device?: string;
   threads?: number;
   /** Where rewritten graphs are cached when the model folder is read-only, and where a checkpoint's graph is built. */
   cacheDir?: string;

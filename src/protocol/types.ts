@@ -4,6 +4,7 @@
 // Layer convention (everywhere): layer `l` (0-based) is the output of decoder block `l`,
 // TransformerLens `blocks.l.hook_resid_post`, Hugging Face `hidden_states[l+1]`
 // (except that HF applies the final norm to its last entry; we never do).
+import type { DeviceReport } from './device';
 
 /** Which token positions an intervention touches. */
 export type Positions = 'all' | 'prompt' | 'generated';
@@ -87,6 +88,8 @@ export interface ModelSummary {
   /** sha256 of tokenizer.json + chat template (hex). */
   tokenizerHash: string;
   dtype: string;
+  /** Where the graphs run and why the other devices were not used (absent from older workers). */
+  device?: DeviceReport;
 }
 
 export interface AxisSummary {

@@ -20,6 +20,7 @@ import {
   type TraceParams,
 } from '../protocol/rpc';
 import type { AxisSummary, ModelSummary, TokenEvent, TraceResult } from '../protocol/types';
+import { describeDevice, isDeviceSetting, DEVICES } from '../protocol/device';
 import { registerExperiments } from './experiments';
 import type { Logger } from './log';
 
@@ -51,6 +52,7 @@ export class WorkerService {
   private engine: Engine | undefined;
   private model: LensModel | undefined;
   private modelKey = '';
+  private loadOptions: LoadOptions = {};
   private readonly axes = new Map<string, LoadedAxis>();
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -86,7 +88,12 @@ export class WorkerService {
     const sub = token.onCancellationRequested(() => abort.abort(new WorkerError('cancelled', ErrorCodes.Cancelled)));
     const run = this.queue.then(async () => {
       if (abort.signal.aborted) throw new WorkerError('cancelled before it started', ErrorCodes.Cancelled);
-      return work(abort.signal);
+      try {
+        return await work(abort.signal);
+      } catch (err) {
+        await this.reopenAfterDeviceFailure();
+        throw err;
+      }
     });
     this.queue = run.catch(() => undefined);
     return run.finally(() => sub.dispose()).catch((err: unknown) => {
@@ -113,23 +120,50 @@ export class WorkerService {
     if (typeof p?.folder !== 'string' || !path.isAbsolute(p.folder)) {
       throw new WorkerError(`loadModel: folder must be an absolute path, got ${JSON.stringify(p?.folder)}`, ErrorCodes.BadRequest);
     }
-    const key = JSON.stringify([p.folder, p.dtype ?? '', p.threads ?? 0]);
+    const device = p.device ?? 'auto';
+    if (!isDeviceSetting(device)) throw new WorkerError(`loadModel: device must be one of ${DEVICES.join(', ')}, got ${JSON.stringify(p.device)}`, ErrorCodes.BadRequest);
+    const key = JSON.stringify([p.folder, p.dtype ?? '', p.threads ?? 0, device]);
     if (this.model && key === this.modelKey) return this.model.summary;
     const engine = await this.loadEngine();
     await this.disposeModel();
     const t0 = Date.now();
     this.log.info(`loading model ${p.folder}${p.dtype ? ` (${p.dtype})` : ''}`);
-    const opts: LoadOptions = {};
+    const opts: LoadOptions = { device };
     if (p.dtype) opts.dtype = p.dtype;
     if (p.threads) opts.threads = p.threads;
     if (p.cacheDir) opts.cacheDir = p.cacheDir;
     if (signal) opts.signal = signal;
     opts.onProgress = (x) => void sendNotification(this.conn, ModelBuildProgress, { folder: p.folder, ...x });
     this.model = await engine.loadModel(p.folder, opts);
+    this.loadOptions = opts;
     this.modelKey = key;
     const s = this.model.summary;
     this.log.info(`model ${s.name}: ${s.layers} layers, d_model ${s.dModel}, ${s.dtype}, loaded in ${Date.now() - t0} ms`);
+    if (s.device) this.log.info(`device: ${describeDevice(s.device)}`);
     return s;
+  }
+
+  /**
+   * After a run failed on a GPU (out of memory, device lost), its sessions may be unusable: the
+   * model is opened again with the same options, which under `auto` now means the CPU (the
+   * failed device is passed over). The loaded axes stay (same model). If that fails too, the
+   * model is dropped and the next request says so.
+   */
+  private async reopenAfterDeviceFailure(): Promise<void> {
+    const old = this.model;
+    const device = old?.summary.device?.device;
+    if (!old || !this.engine || !device || device === 'cpu' || !this.engine.failedDevices().has(device)) return;
+    this.log.warn(`the ${device} device failed (${this.engine.failedDevices().get(device)}); reopening the model`);
+    this.model = undefined;
+    await Promise.resolve(old.dispose()).catch((e: unknown) => this.log.warn(`releasing the failed model: ${errorText(e)}`));
+    try {
+      this.model = await this.engine.loadModel(old.summary.folder, this.loadOptions);
+      this.log.info(`device: ${describeDevice(this.model.summary.device!)}`);
+    } catch (e) {
+      this.log.error(`reopening the model failed: ${errorText(e)}`);
+      this.axes.clear();
+      this.modelKey = '';
+    }
   }
 
   private async disposeModel(): Promise<void> {

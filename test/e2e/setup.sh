@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end test needs, idempotently, into .cache/e2e/ (or $RL_E2E_CACHE):
-#   - Debian's chromium and ripgrep (apt-get, only when missing; needs root)
+#   - Debian's chromium, libvulkan1 and ripgrep (apt-get, only when missing; needs root)
 #   - code-server, pinned, built offline: its ripgrep download is seeded from /usr/bin/rg
 # Prints one line naming the missing piece and exits non-zero when it cannot.
 set -euo pipefail
@@ -31,6 +31,8 @@ apt_install() {
 
 mkdir -p "$CACHE"
 [ -x /usr/bin/chromium ] || apt_install chromium
+# the Vulkan loader: with chromium's SwiftShader driver, the webgpu device runs without a GPU
+compgen -G '/usr/lib/*/libvulkan.so.1' >/dev/null || apt_install libvulkan1
 [ -x /usr/bin/rg ] || apt_install ripgrep
 command -v unzip >/dev/null || apt_install unzip
 # code-server's nested install builds the kerberos module from source, which needs GSSAPI headers.

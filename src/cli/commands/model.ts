@@ -9,11 +9,12 @@ import { MODEL_OPTIONS, openModel } from '../load';
 import { availableGraphs } from '../../engine/model/files';
 import { shippedAxisFiles } from '../../engine/builtin';
 import { describeCheckpoint, isCheckpointFolder } from '../../engine/checkpoint/index';
+import { describeDevice } from '../../protocol/device';
 
 export const modelCommand: Command = {
   name: 'model',
   summary: 'Open a model folder and report what the engine found: graph, hooked layers and their form, readouts, batching, chat template, axes.',
-  usage: '[model-folder] [--dtype D] [--json]',
+  usage: '[model-folder] [--dtype D] [--device D] [--json]',
   options: [...MODEL_OPTIONS.filter((o) => o.name !== 'axis'), { name: 'json', kind: 'boolean', description: 'print the report as JSON' }],
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError(`unexpected arguments: ${args.positionals.slice(1).join(' ')}`);
@@ -30,6 +31,8 @@ export const modelCommand: Command = {
         graph: path.relative(m.folder, m.graphPath),
         dtype: m.dtype,
         dtypesAvailable: [...availableGraphs(m.folder).keys()],
+        // which device runs the graphs, and why the others were not used
+        device: m.device,
         graphSha256: m.graphHash,
         layers: c.numLayers,
         dModel: c.dModel,
@@ -61,6 +64,7 @@ export const modelCommand: Command = {
       const lines = [
         `model     ${report.name} (${report.modelType}) — ${report.folder}`,
         `graph     ${report.graph} (${report.dtype}; available: ${report.dtypesAvailable.join(', ') || 'none'})`,
+        `device    ${describeDevice(report.device)}`,
         `shape     ${report.layers} layers, d_model ${report.dModel}, heads ${c.numHeads}/${c.numKvHeads} × ${c.headDim}, vocab ${report.vocabSize}, context ${report.maxPositions}`,
         `hooked    ${report.hookedGraph}${report.hookedFromCache ? ' (cached)' : ' (written now)'}, rewrite v${report.rewriteVersion}, residual ${report.residualDtype}`,
         `          every layer hooked at its block output (${forms}); ${report.lastPositionLogits ? 'logits computed for the last position only' : 'logits for every position (no lm_head MatMul recognised)'}`,

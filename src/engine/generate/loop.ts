@@ -2,10 +2,13 @@
 // LEFT padding: prefill once with a 0-length past, then one token per row per step, feeding
 // each step's present.* back as past_key_values.*. A generated token's readouts come from the
 // run that consumes it, so with readout axes the last token gets one extra run.
+// On webgpu the present.* outputs stay in device memory (src/engine/model/load.ts asks for
+// that) and go straight back in as the next step's past; each is disposed once the step that
+// consumed it has run, and the last ones when the loop ends, however it ends.
 
 import type { DecodingOptions } from '../../protocol/types.js';
 import type { GraphIO } from '../model/graph.js';
-import { emptyTensor, intTensor, int64Tensor, readFloats, run, type Feeds, type OrtTensor } from '../runtime.js';
+import { dispose, emptyTensor, intTensor, int64Tensor, onDevice, readFloats, run, type Feeds, type OrtTensor } from '../runtime.js';
 import { makeSampler, type Sampler } from './sampling.js';
 
 export interface SeqInput {
@@ -153,43 +156,48 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   const stepPos = new Array<number>(B);
   let steps = 0;
   const t1 = performance.now();
-  while (next.some((x) => x >= 0)) {
-    checkAbort(o.signal, steps);
-    const total = L + steps + 1; // keys attended by this step: prompt (padded) + generated + this one
-    for (let b = 0; b < B; b++) {
-      // A finished row keeps running on its pad token; its outputs are ignored.
-      stepIds[b] = next[b]! >= 0 ? next[b]! : o.padId;
-      stepPos[b] = seqs[b]!.ids.length + steps;
-    }
-    stepFeeds['input_ids'] = intTensor(g.idsType, stepIds, [B, 1]);
-    if (g.maskType) stepFeeds['attention_mask'] = leftPadMask(g.maskType, pads, total); // [B, total]
-    if (g.positionType) stepFeeds['position_ids'] = intTensor(g.positionType, stepPos, [B, 1]);
-    for (let i = 0; i < g.past.length; i++) stepFeeds[g.past[i]!.input] = past[i]!;
-    out = await run(g.session, stepFeeds, stepFetches, g.path);
-    steps++;
-    past = pastFrom(out, g);
+  try {
+    while (next.some((x) => x >= 0)) {
+      checkAbort(o.signal, steps);
+      const total = L + steps + 1; // keys attended by this step: prompt (padded) + generated + this one
+      for (let b = 0; b < B; b++) {
+        // A finished row keeps running on its pad token; its outputs are ignored.
+        stepIds[b] = next[b]! >= 0 ? next[b]! : o.padId;
+        stepPos[b] = seqs[b]!.ids.length + steps;
+      }
+      stepFeeds['input_ids'] = intTensor(g.idsType, stepIds, [B, 1]);
+      if (g.maskType) stepFeeds['attention_mask'] = leftPadMask(g.maskType, pads, total); // [B, total]
+      if (g.positionType) stepFeeds['position_ids'] = intTensor(g.positionType, stepPos, [B, 1]);
+      for (let i = 0; i < g.past.length; i++) stepFeeds[g.past[i]!.input] = past[i]!;
+      out = await run(g.session, stepFeeds, stepFetches, g.path);
+      steps++;
+      disposeDevice(past);
+      past = pastFrom(out, g);
 
-    for (let b = 0; b < B; b++) {
-      const fed = next[b]!;
-      if (fed < 0) continue;
-      const s = seqs[b]!;
-      const row = rows[b]!;
-      const position = s.ids.length + row.generated.length - 1;
-      const got = nAxes > 0 ? collectReads(out, readNames, b, 1, nAxes, 0, 1) : [];
-      if (nAxes > 0) appendReads(row.reads, got);
-      o.onTokens?.(b, [fed], position, true, got);
-      if (isStop(b, fed) || row.generated.length >= s.decoding.maxNewTokens) {
-        next[b] = -1;
-        continue;
-      }
-      const id = samplers[b]!(lastLogits(b));
-      row.generated.push(id);
-      next[b] = id;
-      if (nAxes === 0 && (isStop(b, id) || row.generated.length >= s.decoding.maxNewTokens)) {
-        o.onTokens?.(b, [id], position + 1, true, []);
-        next[b] = -1;
+      for (let b = 0; b < B; b++) {
+        const fed = next[b]!;
+        if (fed < 0) continue;
+        const s = seqs[b]!;
+        const row = rows[b]!;
+        const position = s.ids.length + row.generated.length - 1;
+        const got = nAxes > 0 ? collectReads(out, readNames, b, 1, nAxes, 0, 1) : [];
+        if (nAxes > 0) appendReads(row.reads, got);
+        o.onTokens?.(b, [fed], position, true, got);
+        if (isStop(b, fed) || row.generated.length >= s.decoding.maxNewTokens) {
+          next[b] = -1;
+          continue;
+        }
+        const id = samplers[b]!(lastLogits(b));
+        row.generated.push(id);
+        next[b] = id;
+        if (nAxes === 0 && (isStop(b, id) || row.generated.length >= s.decoding.maxNewTokens)) {
+          o.onTokens?.(b, [id], position + 1, true, []);
+          next[b] = -1;
+        }
       }
     }
+  } finally {
+    disposeDevice(past);
   }
   return { rows, prefillMs, decodeMs: performance.now() - t1, decodeSteps: steps };
 }
@@ -209,6 +217,11 @@ function leftPadMask(type: string, pads: readonly number[], total: number): OrtT
 
 function pastFrom(out: Record<string, OrtTensor>, g: GraphIO): OrtTensor[] {
   return g.past.map((p) => out[p.output]!);
+}
+
+/** Frees a KV cache held in device memory (host-memory tensors are left to the garbage collector). */
+function disposeDevice(past: readonly OrtTensor[]): void {
+  for (const t of past) if (onDevice(t)) dispose(t);
 }
 
 /** [axis][layer][token] for row b's real tokens of one run's rl.read.* ([B, seq, n]). */

@@ -10,25 +10,33 @@ import { hookedModelPath, sha256File, type HookInfo } from '../onnx/index.js';
 import { userCacheDir } from '../onnx/user-cache.js';
 import { LIMITS } from '../../protocol/limits.js';
 import { assertRegularFile } from '../io/read.js';
+import type { Device, DeviceReport } from '../../protocol/device.js';
+import { checkDevice, openOnDevice } from '../device.js';
 import { createSession, release, type SessionConfig } from '../runtime.js';
 import { readModelConfig, type ModelConfig } from './config.js';
-import { checkDtype, isDir, selectGraph, type Dtype } from './files.js';
+import { availableGraphs, checkDtype, isDir, selectGraph, type Dtype } from './files.js';
 import { describeGraph, type GraphIO } from './graph.js';
 import { loadTokenizer, type Tokenizer } from './tokenizer.js';
 
 export interface LoadOptions {
-  /** graph variant: fp32 (default), fp16, q4, q4f16, quantized */
+  /** graph variant: auto (default: fp32 on the CPU, fp16 or q4f16 where present on a GPU), fp32, fp16, q4, q4f16, quantized */
   dtype?: string;
   /** intra-op threads (default: ONNX Runtime's choice) */
   threads?: number;
   /** where rewritten graphs go when the model folder is not writable (default: userCacheDir()) */
   cacheDir?: string;
-  /** execution providers, default ['cpu'] */
-  providers?: string[];
   /** progress of building a safetensors checkpoint's graph (MiB of weights converted); not called when the build is cached */
   onProgress?: ProgressFn;
   /** cancels a checkpoint build; nothing half-written stays in the cache */
   signal?: AbortSignal;
+  /**
+   * where the sessions run: auto, cpu, webgpu, cuda, dml, coreml (src/engine/device.ts). The
+   * library's default is cpu, so embedding code and tests get the same numbers on every machine;
+   * the CLI and the extension default to auto.
+   */
+  device?: string;
+  /** webgpu: keep the KV cache in device memory between decode steps (default true; false for A/B benchmarks) */
+  kvOnDevice?: boolean;
 }
 
 export interface LoadedModel {
@@ -50,6 +58,14 @@ export interface LoadedModel {
    */
   paddingUnsafeOps: readonly string[];
   hooked: GraphIO;
+  /** the device the sessions run on, and why the others were not used */
+  device: DeviceReport;
+  /**
+   * The graph that residuals() runs: the hooked one, or on a GPU the hooked graph on the CPU,
+   * opened on first use (onnxruntime-node cannot read a tensor back from GPU memory, and the
+   * GPU session keeps rl.resid.* there so traces do not copy every layer's residual stream).
+   */
+  residualGraph(): Promise<GraphIO>;
   /** the source graph's session, opened on first use (for comparisons and benchmarks) */
   unhooked(): Promise<GraphIO>;
   dispose(): Promise<void>;
@@ -59,37 +75,46 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
   if (typeof folderArg !== 'string' || folderArg === '') throw new Error('loadModel: a model folder path is needed');
   const folder = resolve(folderArg);
   if (!isDir(folder)) throw new Error(`model folder not found: ${folder}`);
-  const dtypeAsked = checkDtype(opts.dtype ?? 'fp32');
+  const autoDtype = opts.dtype === undefined || opts.dtype === 'auto';
+  const dtypeAsked = autoDtype ? 'fp32' : checkDtype(opts.dtype!);
+  const requested = checkDevice(opts.device ?? 'cpu');
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 0 && opts.threads <= LIMITS.threads)) {
     throw new Error(`loadModel: threads must be an integer from 0 to ${LIMITS.threads}, got ${JSON.stringify(opts.threads)}`);
   }
   const config = readModelConfig(folder);
   const tokenizer = await loadTokenizer(folder);
-  // a safetensors checkpoint without an ONNX graph: built into one (cached), then as any export
-  const { dtype, path: graphPath } = (await checkpointGraph(folder, dtypeAsked, opts.cacheDir, buildProgress(opts))) ?? selectGraph(folder, dtypeAsked);
-  // Hashing a FIFO would block forever: the graph must be a regular file.
-  assertRegularFile(graphPath, 'ONNX graph');
-  const graphHash = await sha256File(graphPath);
-  const hookOpts = {
-    numLayers: config.numLayers,
-    dModel: config.dModel,
-    // A read-only model folder (a system install) still works: the graph goes to the user's cache.
-    cacheDir: opts.cacheDir || userCacheDir(),
-  };
-  let hook = await hookedModelPath(graphPath, hookOpts);
-  const sessionCfg: SessionConfig = {
-    ...(opts.threads ? { threads: opts.threads } : {}),
-    ...(opts.providers ? { providers: opts.providers } : {}),
-  };
-  let hookedSession: Awaited<ReturnType<typeof createSession>>;
-  try {
-    hookedSession = await createSession(hook.path, sessionCfg);
-  } catch (e) {
-    // A cached graph onnxruntime cannot open is rewritten once; a fresh one that fails is a real error.
-    if (!hook.cached) throw e;
-    hook = await hookedModelPath(graphPath, { ...hookOpts, rebuild: true });
-    hookedSession = await createSession(hook.path, sessionCfg);
-  }
+  const available = availableGraphs(folder);
+  const opened = await openOnDevice(requested, async (device) => {
+    // auto dtype: a GPU takes the fp16 (then q4f16) variant where the folder has one.
+    const gpuDtype = autoDtype && device !== 'cpu' ? (['fp16', 'q4f16'] as const).find((d) => available.has(d)) : undefined;
+    const want = gpuDtype ?? dtypeAsked;
+    // a safetensors checkpoint without an ONNX graph: built into one (cached), then as any export
+    const { dtype, path: graphPath } = (await checkpointGraph(folder, want, opts.cacheDir, buildProgress(opts))) ?? selectGraph(folder, want);
+    // Hashing a FIFO would block forever: the graph must be a regular file.
+    assertRegularFile(graphPath, 'ONNX graph');
+    const graphHash = await sha256File(graphPath);
+    const hookOpts = {
+      numLayers: config.numLayers,
+      dModel: config.dModel,
+      // A read-only model folder (a system install) still works: the graph goes to the user's cache.
+      cacheDir: opts.cacheDir || userCacheDir(),
+    };
+    let hook = await hookedModelPath(graphPath, hookOpts);
+    const sessionCfg = sessionConfig(opts, device, config.numLayers, true);
+    let hookedSession: Awaited<ReturnType<typeof createSession>>;
+    try {
+      hookedSession = await createSession(hook.path, sessionCfg);
+    } catch (e) {
+      // A cached graph onnxruntime cannot open is rewritten once; a fresh one that fails is a real
+      // error. Only on the CPU: a GPU that does not start is no reason to rewrite (auto tries the
+      // CPU next, where a broken cache is repaired; a named GPU reports ONNX Runtime's reason).
+      if (!hook.cached || device !== 'cpu') throw e;
+      hook = await hookedModelPath(graphPath, { ...hookOpts, rebuild: true });
+      hookedSession = await createSession(hook.path, sessionCfg);
+    }
+    return { dtype, graphPath, graphHash, hook, hookedSession };
+  });
+  const { dtype, graphPath, graphHash, hook, hookedSession } = opened.value;
   const hooked = describeGraph(hookedSession, hook.path, config);
   if (hooked.hookLayers !== config.numLayers) {
     await release(hookedSession);
@@ -98,6 +123,7 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
     );
   }
   let unhooked: Promise<GraphIO> | undefined;
+  let residual: Promise<GraphIO> | undefined;
   return {
     folder,
     name: basename(folder),
@@ -111,13 +137,20 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
     hookInfo: hook.info,
     paddingUnsafeOps: hook.info.paddingUnsafeOps,
     hooked,
+    device: opened.report,
+    residualGraph() {
+      if (opened.report.device === 'cpu') return Promise.resolve(hooked);
+      residual ??= createSession(hook.path, sessionConfig(opts, 'cpu', config.numLayers, true)).then((s) => describeGraph(s, hook.path, config));
+      return residual;
+    },
     unhooked() {
-      unhooked ??= createSession(graphPath, sessionCfg).then((s) => describeGraph(s, graphPath, config));
+      unhooked ??= createSession(graphPath, sessionConfig(opts, opened.report.device, config.numLayers, false)).then((s) => describeGraph(s, graphPath, config));
       return unhooked;
     },
     async dispose() {
       await release(hookedSession);
       if (unhooked) await release((await unhooked).session);
+      if (residual) await release((await residual).session);
     },
   };
 }
@@ -128,4 +161,17 @@ function buildProgress(opts: LoadOptions): { onProgress?: (done: number, total: 
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: mibProgress('building the checkpoint graph (MiB converted)', opts.onProgress) } : {}),
   };
+}
+
+/** Session options for one device; on webgpu the KV cache (present.*) stays in device memory between steps. */
+function sessionConfig(opts: LoadOptions, device: Device, numLayers: number, hooked: boolean): SessionConfig {
+  const cfg: SessionConfig = { device };
+  if (opts.threads) cfg.threads = opts.threads;
+  if (device !== 'webgpu') return cfg;
+  if (opts.kvOnDevice !== false) {
+    cfg.deviceOutputs = Array.from({ length: numLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
+  }
+  // every layer's [batch, seq, d_model] residual would otherwise be copied to the host each run
+  if (hooked) cfg.parkedOutputs = Array.from({ length: numLayers }, (_, i) => `rl.resid.${i}`);
+  return cfg;
 }
