@@ -9,10 +9,16 @@ import { parsePromptFile, toPromptInput, type ParsedPrompt } from '../engine/pro
 import type { ChatMessage, PromptInput } from '../protocol/types';
 import { FileReadError, readBoundedText } from '../engine/io/read';
 import { LIMITS } from '../protocol/limits';
+import { CHECKPOINT_DTYPES, ONNX_DTYPES, QUANT_SCOPES, type QuantScope } from '../protocol/dtypes';
+import { DEFAULT_QUANT_SCOPE } from '../engine/checkpoint/index';
 
 export const MODEL_OPTIONS: OptionSpec[] = [
   { name: 'model', kind: 'string', short: 'm', description: "model folder (onnx-community layout) or 'builtin'" },
-  { name: 'dtype', kind: 'string', description: 'graph variant: fp32, fp16, q4, q4f16, quantized', default: 'fp32' },
+  {
+    name: 'dtype', kind: 'string', default: 'fp32',
+    description: `ONNX export: the graph variant (${ONNX_DTYPES.join(', ')}); safetensors checkpoint: what it is built in (${CHECKPOINT_DTYPES.join(', ')})`,
+  },
+  { name: 'quantize', kind: 'string', description: `checkpoint at q8/q4: which weights are quantised: ${QUANT_SCOPES.join(', ')} (default ${DEFAULT_QUANT_SCOPE})` },
   { name: 'threads', kind: 'number', description: `ONNX Runtime intra-op threads (0 = its default; at most ${LIMITS.threads})` },
   { name: 'cache-dir', kind: 'string', description: 'folder for hooked graphs when the model folder is read-only (default: the user cache, e.g. ~/.cache/refusal-lens)' },
   { name: 'axis', kind: 'list', short: 'a', description: "direction file (.safetensors); repeatable; default: the model folder's axes/" },
@@ -56,8 +62,15 @@ export async function openModel(args: ParsedArgs, fromPrompt?: { model?: string;
   }
   const cacheDir = str(args, 'cache-dir');
   if (cacheDir !== undefined && cacheDir.trim() === '') throw new UsageError('--cache-dir is empty: give a folder');
+  const dtype = str(args, 'dtype');
+  const quantize = str(args, 'quantize');
+  if (quantize !== undefined) {
+    if (!(QUANT_SCOPES as readonly string[]).includes(quantize)) throw new UsageError(`--quantize must be one of ${QUANT_SCOPES.join(', ')}, got '${quantize}'`);
+    if (dtype !== 'q8' && dtype !== 'q4') throw new UsageError(`--quantize applies to checkpoint builds at --dtype q8 or q4 (got --dtype ${dtype ?? 'fp32'})`);
+  }
   return loadModel(resolveModelFolder(spec), {
-    dtype: str(args, 'dtype'),
+    dtype,
+    ...(quantize !== undefined ? { quantize: quantize as QuantScope } : {}),
     threads,
     ...(cacheDir !== undefined ? { cacheDir: path.resolve(cacheDir) } : {}),
   });

@@ -10,13 +10,16 @@ import { LIMITS } from '../../protocol/limits.js';
 import { assertRegularFile } from '../io/read.js';
 import { createSession, release, type SessionConfig } from '../runtime.js';
 import { readModelConfig, type ModelConfig } from './config.js';
-import { checkDtype, isDir, selectGraph, type Dtype } from './files.js';
+import { checkModelDtype, isDir, selectGraph } from './files.js';
+import type { ModelDtype, QuantScope } from '../../protocol/dtypes.js';
 import { describeGraph, type GraphIO } from './graph.js';
 import { loadTokenizer, type Tokenizer } from './tokenizer.js';
 
 export interface LoadOptions {
-  /** graph variant: fp32 (default), fp16, q4, q4f16, quantized */
+  /** graph variant of an export (fp32, fp16, q4, q4f16, quantized), or what a checkpoint is built in (fp32, fp16, q8, q4); default fp32 */
   dtype?: string;
+  /** checkpoints at q8/q4: which weights are quantised (default: the decoder's linear layers and the lm_head) */
+  quantize?: QuantScope;
   /** intra-op threads (default: ONNX Runtime's choice) */
   threads?: number;
   /** where rewritten graphs go when the model folder is not writable (default: userCacheDir()) */
@@ -30,7 +33,7 @@ export interface LoadedModel {
   name: string;
   config: ModelConfig;
   tokenizer: Tokenizer;
-  dtype: Dtype;
+  dtype: ModelDtype;
   /** the source graph and its sha256 */
   graphPath: string;
   graphHash: string;
@@ -53,14 +56,17 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
   if (typeof folderArg !== 'string' || folderArg === '') throw new Error('loadModel: a model folder path is needed');
   const folder = resolve(folderArg);
   if (!isDir(folder)) throw new Error(`model folder not found: ${folder}`);
-  const dtypeAsked = checkDtype(opts.dtype ?? 'fp32');
+  const dtypeAsked = checkModelDtype(opts.dtype ?? 'fp32');
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 0 && opts.threads <= LIMITS.threads)) {
     throw new Error(`loadModel: threads must be an integer from 0 to ${LIMITS.threads}, got ${JSON.stringify(opts.threads)}`);
   }
   const config = readModelConfig(folder);
   const tokenizer = await loadTokenizer(folder);
   // a safetensors checkpoint without an ONNX graph: built into one (cached), then as any export
-  const { dtype, path: graphPath } = (await checkpointGraph(folder, dtypeAsked, opts.cacheDir)) ?? selectGraph(folder, dtypeAsked);
+  const { dtype, path: graphPath } = (await checkpointGraph(folder, dtypeAsked, {
+    ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    ...(opts.quantize ? { quantize: opts.quantize } : {}),
+  })) ?? selectGraph(folder, dtypeAsked);
   // Hashing a FIFO would block forever: the graph must be a regular file.
   assertRegularFile(graphPath, 'ONNX graph');
   const graphHash = await sha256File(graphPath);
