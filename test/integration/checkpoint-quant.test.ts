@@ -15,6 +15,8 @@ import { buildCheckpoint, checkMemory, memoryNeeded, planCheckpoint, type BuiltC
 import { dequantizeRows, kBlocks, quantBytes } from '../../src/engine/checkpoint/quantize';
 import { decodeModel } from '../../src/engine/onnx/proto';
 import { assertClose } from './engine-fixtures';
+import { main } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/command';
 
 const CHECKPOINTS = join(__dirname, '..', 'fixtures', 'checkpoints');
 const cacheDir = mkdtempSync(join(tmpdir(), 'rl-ckpt-q-'));
@@ -187,5 +189,30 @@ describe('dtype messages', () => {
     assert.ok(memoryNeeded(p4) < memoryNeeded(p32));
     await assert.rejects(checkMemory(p32, memoryNeeded(p4) + 1), /needs about .* to run in fp32 .* would fit: .*--dtype q4/);
     await checkMemory(p4, memoryNeeded(p4) + 1);
+  });
+});
+
+describe('the CLI', () => {
+  const run = async (argv: string[]) => {
+    let out = '';
+    let err = '';
+    const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), color: false, signal: new AbortController().signal };
+    const code = await main(argv, io);
+    return { code, out, err };
+  };
+  it('refusal-lens model --dtype q4 --quantize all reports the q4 build and its smaller weights', async () => {
+    const r = await run(['model', join(CHECKPOINTS, 'llama3'), '--dtype', 'q4', '--quantize', 'all', '--cache-dir', cacheDir, '--json']);
+    assert.equal(r.code, 0, r.err);
+    const ck = (JSON.parse(r.out) as { dtype: string; checkpoint: Record<string, number | string> });
+    assert.equal(ck.dtype, 'q4');
+    assert.equal(ck.checkpoint['computeDtype'], 'q4');
+    assert.equal(ck.checkpoint['quantize'], 'all');
+    assert.ok((ck.checkpoint['weightBytes'] as number) < (ck.checkpoint['fp32Bytes'] as number) / 4);
+  });
+  it('--quantize without --dtype q8/q4 is a usage error', async () => {
+    const r = await run(['model', join(CHECKPOINTS, 'llama3'), '--quantize', 'all']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /--quantize applies to checkpoint builds at --dtype q8 or q4 \(got --dtype fp32\)/);
+    assert.doesNotMatch(r.err, /\n\s+at /);
   });
 });
