@@ -56,7 +56,9 @@ async function main(): Promise<void> {
   const [folder, cacheDir] = process.argv.slice(2);
   if (!folder) throw new Error('usage: quant-eval.ts CHECKPOINT [CACHE_DIR]');
   const rows = prompts();
-  const open = (dtype: string, quantize?: QuantScope) => loadModel(folder, { dtype, threads: 1, ...(quantize ? { quantize } : {}), ...(cacheDir ? { cacheDir } : {}) });
+  // RL_ACCURACY_LEVEL=0: MatMulNBits with float32 activations (default 4: int8 activations)
+  const acc = process.env.RL_ACCURACY_LEVEL === '0' ? { accuracyLevel: 0 as const } : {};
+  const open = (dtype: string, quantize?: QuantScope) => loadModel(folder, { dtype, threads: 1, ...acc, ...(quantize ? { quantize } : {}), ...(cacheDir ? { cacheDir } : {}) });
   const ref = await open('fp32');
   const base = await run(ref, rows);
   await ref.dispose();
@@ -87,7 +89,11 @@ async function main(): Promise<void> {
     );
   }
 }
-const argmax = (a: ArrayLike<number>) => Array.prototype.reduce.call(a, (bi: number, x: number, i: number, arr: ArrayLike<number>) => (x > arr[bi]! ? i : bi), 0) as number;
+function argmax(a: ArrayLike<number>): number {
+  let b = 0;
+  for (let i = 1; i < a.length; i++) if (a[i]! > a[b]!) b = i;
+  return b;
+}
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 main().catch((e) => {
   process.stderr.write(`${(e as Error).stack}\n`);

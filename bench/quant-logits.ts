@@ -8,7 +8,8 @@ import type { QuantScope } from '../src/protocol/dtypes';
 async function main(): Promise<void> {
   const [folder, dtype, quantize, cacheDir] = process.argv.slice(2);
   if (!folder || !dtype) throw new Error('usage: quant-logits.ts CHECKPOINT DTYPE [QUANTIZE] [CACHE_DIR]');
-  const m = await loadModel(folder, { dtype, threads: 1, ...(quantize ? { quantize: quantize as QuantScope } : {}), ...(cacheDir ? { cacheDir } : {}) });
+  // float32 activations: the graph is then exactly the dequantised weights' (int8 activations add their own rounding)
+  const m = await loadModel(folder, { dtype, threads: 1, accuracyLevel: 0, ...(quantize ? { quantize: quantize as QuantScope } : {}), ...(cacheDir ? { cacheDir } : {}) });
   const ids = [1, 5, 9, 20, 33, 47, 50, 61, 2, 7, 100, 3];
   const r = await m.generateIds([ids], { maxNewTokens: 0 });
   process.stdout.write(JSON.stringify({ graph: m.loaded.graphPath, ids, logits: Array.from(r.rows[0]!.firstLogits) }) + '\n');

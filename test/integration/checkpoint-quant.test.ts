@@ -23,9 +23,10 @@ const cacheDir = mkdtempSync(join(tmpdir(), 'rl-ckpt-q-'));
 after(() => rmSync(cacheDir, { recursive: true, force: true }));
 const IDS = [1, 5, 9, 20, 33, 47, 50, 61, 2, 7, 100, 3];
 const prompt = { kind: 'tokens' as const, tokenIds: IDS };
-const open = (name: string, dtype: string, quantize?: 'layers' | 'layers+head' | 'all') =>
-  loadModel(join(CHECKPOINTS, name), { threads: 1, cacheDir, dtype, ...(quantize ? { quantize } : {}) });
-const opsOf = (m: LensModel) => decodeModel(readFileSync(m.loaded.graphPath)).graph.node.map((n) => `${n.domain ? `${n.domain}.` : ''}${n.opType}`);
+const open = (name: string, dtype: string, quantize?: 'layers' | 'layers+head' | 'all', accuracyLevel?: 0 | 4) =>
+  loadModel(join(CHECKPOINTS, name), { threads: 1, cacheDir, dtype, ...(quantize ? { quantize } : {}), ...(accuracyLevel !== undefined ? { accuracyLevel } : {}) });
+const nodesOf = (m: LensModel) => decodeModel(readFileSync(m.loaded.graphPath)).graph.node;
+const opsOf = (m: LensModel) => nodesOf(m).map((n) => `${n.domain ? `${n.domain}.` : ''}${n.opType}`);
 
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let e = 0;
@@ -61,6 +62,8 @@ for (const [name, tied, greedyHolds] of CASES) {
           const L = m.summary.layers;
           const linears = name === 'phi3' ? 4 : 7; // fused qkv_proj and gate_up_proj
           assert.equal(ops.filter((o) => o === 'com.microsoft.MatMulNBits').length, L * linears + 1, 'every linear layer and the lm_head');
+          // int8 activations by default (DEFAULT_ACCURACY_LEVEL): onnxruntime's fast integer kernels
+          for (const n of nodesOf(m).filter((x) => x.opType === 'MatMulNBits')) assert.equal(n.attributes.find((a) => a.name === 'accuracy_level')?.i, 4);
           // default scope layers+head: a tied table is the head, so it is quantised for the lookup too
           assert.equal(ops.includes('com.microsoft.GatherBlockQuantized'), tied);
           assert.equal(m.loaded.hooked.hookLayers, L);
@@ -126,10 +129,11 @@ function writeF32Checkpoint(from: string, to: string, tensors: Map<string, { sha
 describe('quantised weights are exactly what the reference dequantisation gives', () => {
   for (const [name, dtype, quantize] of [['qwen2-bf16-tied', 'q4', 'all'], ['llama3', 'q8', 'all'], ['phi3', 'q4', 'layers']] as const) {
     it(`${name} ${dtype} (${quantize}): the q build equals the fp32 build of its dequantised weights`, async () => {
-      const built = await buildCheckpoint(join(CHECKPOINTS, name), { dtype, quantize, cacheDir });
+      // accuracy_level 0: float32 activations, so the only difference is the weights
+      const built = await buildCheckpoint(join(CHECKPOINTS, name), { dtype, quantize, cacheDir, accuracyLevel: 0 });
       const deq = join(cacheDir, `deq-${name}-${dtype}`);
       writeF32Checkpoint(join(CHECKPOINTS, name), deq, dequantisedTensors(built));
-      const [q, f] = [await open(name, dtype, quantize), await loadModel(deq, { threads: 1, cacheDir })];
+      const [q, f] = [await open(name, dtype, quantize, 0), await loadModel(deq, { threads: 1, cacheDir })];
       try {
         if (quantize === 'all') assert.ok(opsOf(q).includes('com.microsoft.GatherBlockQuantized'));
         const [rq, rf] = [await q.residuals(prompt), await f.residuals(prompt)];

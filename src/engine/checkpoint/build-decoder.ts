@@ -26,6 +26,8 @@ export interface QuantWeight {
   /** rows (output features / vocabulary) and columns (input features / d_model) */
   n: number;
   k: number;
+  /** MatMulNBits accuracy_level: 0 = float32 activations, 4 = activations quantised to int8 per block */
+  accuracyLevel: number;
 }
 
 /** How weights other than float32 initializers enter the graph (default: all float32). */
@@ -57,7 +59,9 @@ export function buildDecoderGraph(s: ArchSpec, stored: WeightRef, forms: WeightF
     const q = forms.linear?.(w);
     if (!q) return g.op(scope, 'MatMul', [x, g.op(scope, 'Transpose', [weight(w)], [attrInts('perm', [1, 0])])], [], out);
     contrib = true;
-    return g.op(scope, 'MatMulNBits', [x, q.packed, q.scales, q.zeroPoints], [attrInt('K', q.k), attrInt('N', q.n), attrInt('bits', q.bits), attrInt('block_size', q.blockSize)], out, MS);
+    return g.op(scope, 'MatMulNBits', [x, q.packed, q.scales, q.zeroPoints], [
+      attrInt('K', q.k), attrInt('N', q.n), attrInt('bits', q.bits), attrInt('block_size', q.blockSize), ...(q.accuracyLevel ? [attrInt('accuracy_level', q.accuracyLevel)] : []),
+    ], out, MS);
   };
   const { numHeads: h, numKvHeads: kvh, headDim: dh } = s;
   const ids = g.input('input_ids', DT.INT64, ['batch_size', 'sequence_length']);

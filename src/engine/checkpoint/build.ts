@@ -28,6 +28,14 @@ export const COMPUTE_DTYPE = 'fp32';
 /** q8/q4 block size along K: see README ("Checkpoint dtypes") for why 32 */
 export const QUANT_BLOCK = 32;
 export const DEFAULT_QUANT_SCOPE: QuantScope = 'layers+head';
+/**
+ * MatMulNBits accuracy_level of q8/q4 builds: 4 lets onnxruntime quantise the activations to int8
+ * per block and use its integer kernels (measured: an 8-bit MatMulNBits at level 0 falls back to
+ * dequantising the whole weight on every call, ~40× slower than float32 MatMul; 4-bit ~2.5×
+ * faster at level 4 than at 0). 0 keeps float32 activations: the build is then exactly the fp32
+ * build of its dequantised weights (what the reference checks use).
+ */
+export const DEFAULT_ACCURACY_LEVEL = 4;
 const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 const LINEAR = /\.(?:q|k|v|o|qkv|gate|up|down|gate_up)_proj\.weight$/;
 
@@ -36,6 +44,8 @@ export interface PlanOptions {
   dtype?: CheckpointDtype;
   /** q8/q4: which weights are quantised (default DEFAULT_QUANT_SCOPE) */
   quantize?: QuantScope;
+  /** q8/q4: MatMulNBits accuracy_level, 0 or 4 (default DEFAULT_ACCURACY_LEVEL) */
+  accuracyLevel?: 0 | 4;
 }
 
 export interface CheckpointPlan {
@@ -51,6 +61,8 @@ export interface CheckpointPlan {
   quantize?: QuantScope;
   /** the embedding table is read by GatherBlockQuantized */
   embeddingQuantized: boolean;
+  /** q8/q4: MatMulNBits accuracy_level */
+  accuracyLevel: number;
   key: string;
 }
 
@@ -99,6 +111,8 @@ export async function planCheckpoint(folderArg: string, opts: PlanOptions = {}):
   const folder = path.resolve(folderArg);
   const dtype = checkCheckpointDtype(opts.dtype ?? COMPUTE_DTYPE);
   const quantize = dtype === 'q8' || dtype === 'q4' ? checkQuantScope(opts.quantize ?? DEFAULT_QUANT_SCOPE) : undefined;
+  const accuracyLevel = quantize ? (opts.accuracyLevel ?? DEFAULT_ACCURACY_LEVEL) : 0;
+  if (accuracyLevel !== 0 && accuracyLevel !== 4) throw new Error(`accuracy level must be 0 or 4, got ${String(accuracyLevel)}`);
   const files = readCheckpointFiles(folder);
   const spec = readArch(folder, files);
   const tensors = expectedTensors(spec).map((e) => files.tensors.get(e.name)!);
@@ -107,7 +121,7 @@ export async function planCheckpoint(folderArg: string, opts: PlanOptions = {}):
   const h = createHash('sha256');
   h.update(await fsp.readFile(path.join(folder, 'config.json')));
   // fp32 keeps the key it had before other dtypes existed, so its caches stay valid
-  h.update(`\0refusal-lens-checkpoint/${BUILDER_VERSION}/${dtype}${quantize ? `/${quantize}/${QUANT_BLOCK}` : ''}\0`);
+  h.update(`\0refusal-lens-checkpoint/${BUILDER_VERSION}/${dtype}${quantize ? `/${quantize}/${QUANT_BLOCK}/${accuracyLevel}` : ''}\0`);
   for (const t of tensors) h.update(`${t.name}|${t.dtype}|${t.shape.join('x')}|${t.file}|${t.offset}|${t.length}\n`);
   // the files' identity too: weights re-saved with the same layout must not reuse a stale build
   for (const s of files.shards) {
@@ -116,7 +130,7 @@ export async function planCheckpoint(folderArg: string, opts: PlanOptions = {}):
     h.update(`${s.file}|${s.size}|${real}|${st.mtimeMs}|${st.ino}\n`);
   }
   return {
-    folder, files, spec, tensors, plan, dtype, ...(quantize ? { quantize } : {}), embeddingQuantized,
+    folder, files, spec, tensors, plan, dtype, ...(quantize ? { quantize } : {}), embeddingQuantized, accuracyLevel,
     storedDtypes: [...new Set(tensors.map((t) => t.dtype))].sort(),
     key: h.digest('hex'),
   };
@@ -244,7 +258,7 @@ function weightInitializers(p: CheckpointPlan): { inits: TensorProto[]; linear: 
       continue;
     }
     const l = q.layout;
-    const base = { bits: l.bits, blockSize: l.blockSize, n: l.n, k: l.k };
+    const base = { bits: l.bits, blockSize: l.blockSize, n: l.n, k: l.k, accuracyLevel: p.accuracyLevel };
     // the MatMulNBits view (onnxruntime's quantiser's names): B [N, blocks, blob], 1-D scales and zero points
     if (t.name !== EMBED || p.spec.tied) {
       const w = { ...base, packed: `${t.name}_Q${l.bits}`, scales: `${t.name}_scales`, zeroPoints: `${t.name}_zero_points` };

@@ -8,7 +8,7 @@ import { isCheckpointFolder } from './files.js';
 
 export { SUPPORTED_ARCHS, readArch, expectedTensors, type ArchSpec } from './arch.js';
 export {
-  BUILDER_VERSION, COMPUTE_DTYPE, DEFAULT_QUANT_SCOPE, QUANT_BLOCK, buildCheckpoint, checkCheckpointDtype, checkMemory, checkQuantScope, memoryNeeded,
+  BUILDER_VERSION, COMPUTE_DTYPE, DEFAULT_ACCURACY_LEVEL, DEFAULT_QUANT_SCOPE, QUANT_BLOCK, buildCheckpoint, checkCheckpointDtype, checkMemory, checkQuantScope, memoryNeeded,
   planCheckpoint, residentWeightBytes, type BuildOptions, type BuiltCheckpoint, type CheckpointPlan, type PlanOptions,
 } from './build.js';
 export { describeCheckpoint, type CheckpointReport } from './describe.js';
@@ -20,7 +20,7 @@ export { CheckpointError, isCheckpointFolder, readCheckpointFiles, type Checkpoi
  * the dtype names an export variant and exports exist): the existing path stays as it is.
  */
 export async function checkpointGraph(
-  folder: string, dtype: string, opts: { cacheDir?: string; quantize?: QuantScope } = {},
+  folder: string, dtype: string, opts: { cacheDir?: string; quantize?: QuantScope; accuracyLevel?: 0 | 4 } = {},
 ): Promise<{ dtype: CheckpointDtype; path: string } | undefined> {
   if (!isCheckpointFolder(folder)) return undefined;
   const graphs = availableGraphs(folder);
@@ -33,6 +33,7 @@ export async function checkpointGraph(
     dtype: dtype as CheckpointDtype,
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
     ...(opts.quantize ? { quantize: opts.quantize } : {}),
+    ...(opts.accuracyLevel !== undefined ? { accuracyLevel: opts.accuracyLevel } : {}),
   });
   return { dtype: built.dtype, path: built.graphPath };
 }

@@ -20,6 +20,8 @@ export interface LoadOptions {
   dtype?: string;
   /** checkpoints at q8/q4: which weights are quantised (default: the decoder's linear layers and the lm_head) */
   quantize?: QuantScope;
+  /** checkpoints at q8/q4: MatMulNBits accuracy_level, 4 (default: int8 activations, fast) or 0 (float32 activations, slow at q8) */
+  accuracyLevel?: 0 | 4;
   /** intra-op threads (default: ONNX Runtime's choice) */
   threads?: number;
   /** where rewritten graphs go when the model folder is not writable (default: userCacheDir()) */
@@ -66,6 +68,7 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
   const { dtype, path: graphPath } = (await checkpointGraph(folder, dtypeAsked, {
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
     ...(opts.quantize ? { quantize: opts.quantize } : {}),
+    ...(opts.accuracyLevel !== undefined ? { accuracyLevel: opts.accuracyLevel } : {}),
   })) ?? selectGraph(folder, dtypeAsked);
   // Hashing a FIFO would block forever: the graph must be a regular file.
   assertRegularFile(graphPath, 'ONNX graph');
