@@ -2,42 +2,47 @@
 // BENCHMARKS.md: e.g. the 12-layer d=768 bench model as a bf16 checkpoint
 //   /usr/bin/python3 tools/bench/make_checkpoint.py /tmp/bench-bf16
 //   node --import tsx bench/quant-decode.ts /tmp/bench-bf16 CACHE_DIR [THREADS]
-// Timings only: no assertion. The first open of each dtype builds it (reported), then a warm-up
-// run, then 3 rounds of a 64-token prompt + 64 greedy tokens; the median round is printed.
+// Timings only: no assertion. The first open of each dtype builds it (reported; "cached" when an
+// earlier run built it), then a warm-up, then ROUNDS rounds that each run every dtype once on a
+// 64-token prompt + 64 greedy tokens; medians are printed.
 import { execFileSync } from 'node:child_process';
 import { loadModel } from '../src/engine/index';
 import { buildCheckpoint } from '../src/engine/checkpoint/index';
 import type { CheckpointDtype, QuantScope } from '../src/protocol/dtypes';
 
 async function main(): Promise<void> {
-  const [folder, cacheDir, threadsArg] = process.argv.slice(2);
-  if (!folder || !cacheDir) throw new Error('usage: quant-decode.ts CHECKPOINT CACHE_DIR [THREADS]');
+  const [folder, cacheDir, threadsArg, roundsArg] = process.argv.slice(2);
+  if (!folder || !cacheDir) throw new Error('usage: quant-decode.ts CHECKPOINT CACHE_DIR [THREADS] [ROUNDS]');
   const threads = Number(threadsArg ?? 1);
+  const ROUNDS = Number(roundsArg ?? 5);
   const ids = Array.from({ length: 64 }, (_, i) => 100 + ((i * 37) % 5000));
-  const rows: string[] = [];
-  let fp32Decode = 0;
-  for (const [dtype, quantize] of [['fp32'], ['fp16'], ['q8', 'layers+head'], ['q4', 'layers'], ['q4', 'layers+head'], ['q4', 'all']] as [CheckpointDtype, QuantScope?][]) {
+  const variants = [['fp32'], ['fp16'], ['q8', 'layers+head'], ['q4', 'layers'], ['q4', 'layers+head'], ['q4', 'all']] as [CheckpointDtype, QuantScope?][];
+  const open = [];
+  for (const [dtype, quantize] of variants) {
     const t0 = Date.now();
     const b = await buildCheckpoint(folder, { dtype, cacheDir, ...(quantize ? { quantize } : {}) });
     const buildS = (Date.now() - t0) / 1000;
     const disk = Number(execFileSync('du', ['-sLb', b.dir]).toString().split('\t')[0]);
     const m = await loadModel(folder, { dtype, threads, cacheDir, ...(quantize ? { quantize } : {}) });
     await m.generateIds([ids], { maxNewTokens: 8, stopAtEos: false });
-    const rounds = [];
-    for (let r = 0; r < 3; r++) rounds.push(await m.generateIds([ids], { maxNewTokens: 64, stopAtEos: false }));
-    rounds.sort((a, c) => a.decodeMs / a.decodeSteps - c.decodeMs / c.decodeSteps);
-    const mid = rounds[1]!;
-    const tps = (1000 * mid.decodeSteps) / mid.decodeMs;
-    if (dtype === 'fp32') fp32Decode = tps;
-    const rss = process.memoryUsage().rss;
-    rows.push(
-      `| ${dtype}${quantize ? ` (${quantize})` : ''} | ${buildS.toFixed(1)} s${b.cached ? ' (cached)' : ''} | ${(disk / 2 ** 20).toFixed(0)} MiB | ${tps.toFixed(1)} | ${(tps / fp32Decode).toFixed(2)}× | ` +
-        `${((1000 * ids.length) / mid.prefillMs).toFixed(0)} | ${(rss / 2 ** 20).toFixed(0)} MiB |`,
-    );
-    console.log(rows[rows.length - 1]);
-    await m.dispose();
+    open.push({ name: `${dtype}${quantize ? ` (${quantize})` : ''}`, m, buildS, cached: b.cached, disk, decode: [] as number[], prefill: [] as number[] });
   }
-  console.log(['| dtype | build | build folder on disk | decode tok/s | vs fp32 | prefill tok/s | process RSS after |', '|---|---|---|---|---|---|---|', ...rows].join('\n'));
+  // rounds interleave the dtypes, so load from other processes hits them alike; ratios are per round
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const o of open) {
+      const g = await o.m.generateIds([ids], { maxNewTokens: 64, stopAtEos: false });
+      o.decode.push((1000 * g.decodeSteps) / g.decodeMs);
+      o.prefill.push((1000 * ids.length) / g.prefillMs);
+    }
+  }
+  const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+  const base = open[0]!;
+  const rows = open.map((o) => {
+    const ratio = med(o.decode.map((d, r) => d / base.decode[r]!));
+    return `| ${o.name} | ${o.buildS.toFixed(1)} s${o.cached ? ' (cached)' : ''} | ${(o.disk / 2 ** 20).toFixed(0)} MiB | ${med(o.decode).toFixed(1)} | ${ratio.toFixed(2)}× | ${med(o.prefill).toFixed(0)} |`;
+  });
+  console.log(['| dtype | build (first open) | build folder on disk | decode tok/s (median) | vs fp32 (median of per-round ratios) | prefill tok/s |', '|---|---|---|---|---|---|', ...rows].join('\n'));
+  for (const o of open) await o.m.dispose();
 }
 main().catch((e) => {
   process.stderr.write(`${(e as Error).stack}\n`);
