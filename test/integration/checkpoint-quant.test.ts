@@ -12,8 +12,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadModel, type LensModel } from '../../src/engine/index';
 import { buildCheckpoint, checkMemory, memoryNeeded, planCheckpoint, type BuiltCheckpoint } from '../../src/engine/checkpoint/index';
-import { dequantizeRows, kBlocks, quantBytes } from '../../src/engine/checkpoint/quantize';
-import { decodeModel } from '../../src/engine/onnx/proto';
+import { dequantizeRows, kBlocks, quantBytes, quantizeRows } from '../../src/engine/checkpoint/quantize';
+import { GraphBuilder, attrInt } from '../../src/engine/checkpoint/graph-builder';
+import { decodeModel, DT, encodeModel, makeModel, makeTensor } from '../../src/engine/onnx/proto';
+import { createSession, floatTensor, readFloats, release, run } from '../../src/engine/runtime';
+import { mulberry32 } from '../../src/engine/directions/math';
 import { assertClose } from './engine-fixtures';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/command';
@@ -219,4 +222,38 @@ describe('the CLI', () => {
     assert.match(r.err, /--quantize applies to checkpoint builds at --dtype q8 or q4 \(got --dtype fp32\)/);
     assert.doesNotMatch(r.err, /\n\s+at /);
   });
+});
+
+describe('MatMulNBits reads the quantiser layout when K is not a whole number of blocks', () => {
+  // no fixture has such a K (real models' K are multiples of 32): a one-node graph checks the padding
+  for (const [k, blockSize, bits] of [[100, 32, 4], [352, 128, 4], [100, 32, 8]] as const) {
+    it(`K ${k}, block ${blockSize}, ${bits} bits: onnxruntime's product equals x · dequantised(W)ᵀ`, async () => {
+      const n = 24;
+      const rnd = mulberry32(k + bits);
+      const w = Float32Array.from({ length: n * k }, () => rnd() - 0.5);
+      const l = { bits, blockSize, n, k };
+      const q = quantizeRows(w, n, l);
+      const d = dequantizeRows(q, n, l);
+      const g = new GraphBuilder();
+      const x = g.input('x', DT.FLOAT, [1, k]);
+      const y = g.op('m', 'MatMulNBits', [x, 'b', 's', 'z'], [attrInt('K', k), attrInt('N', n), attrInt('bits', bits), attrInt('block_size', blockSize)], undefined, 'com.microsoft');
+      g.output(y, DT.FLOAT, [1, n]);
+      const inits = [
+        makeTensor('b', DT.UINT8, [n, kBlocks(l), (blockSize * bits) / 8], q.packed),
+        makeTensor('s', DT.FLOAT, [q.scales.length], new Uint8Array(q.scales.buffer)),
+        makeTensor('z', DT.UINT8, [q.zeroPoints.length], q.zeroPoints),
+      ];
+      const file = join(cacheDir, `pad-${k}-${blockSize}-${bits}.onnx`);
+      writeFileSync(file, encodeModel(makeModel({ name: 'pad', node: g.nodes, initializer: inits, input: g.inputs, output: g.outputs, valueInfo: [] }, [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }])));
+      const s = await createSession(file, { threads: 1 });
+      try {
+        const xv = Float32Array.from({ length: k }, () => rnd() - 0.5);
+        const out = await run(s, { x: floatTensor(xv, [1, k]) }, [y]);
+        const want = Array.from({ length: n }, (_, r) => xv.reduce((a, v, i) => a + v * d[r * k + i]!, 0));
+        assertClose(readFloats(out[y]!), want, 1e-5, 'x · Wᵀ');
+      } finally {
+        await release(s);
+      }
+    });
+  }
 });
