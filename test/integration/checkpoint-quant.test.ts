@@ -6,7 +6,7 @@
 // TypeScript reference (quantize.ts), written as a float32 checkpoint and built in fp32, give
 // the q build's logits: what MatMulNBits / GatherBlockQuantized read is what the reference says.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -256,4 +256,27 @@ describe('MatMulNBits reads the quantiser layout when K is not a whole number of
       }
     });
   }
+});
+
+describe('a checkpoint folder that also holds ONNX exports', () => {
+  it('an export of the asked dtype wins; a checkpoint dtype without an export is built; an export-only dtype lists the exports', async () => {
+    const dir = join(cacheDir, 'both');
+    cpSync(join(CHECKPOINTS, 'llama-gqa'), dir, { recursive: true });
+    mkdirSync(join(dir, 'onnx'));
+    copyFileSync(join(__dirname, '..', 'fixtures', 'models', 'llama-gqa', 'onnx', 'model.onnx'), join(dir, 'onnx', 'model.onnx'));
+    const fp32 = await loadModel(dir, { threads: 1, cacheDir });
+    const q8 = await loadModel(dir, { threads: 1, cacheDir, dtype: 'q8' });
+    try {
+      assert.equal(fp32.loaded.graphPath, join(dir, 'onnx', 'model.onnx'));
+      assert.equal(q8.loaded.dtype, 'q8');
+      assert.ok(q8.loaded.graphPath.startsWith(join(cacheDir, 'checkpoints')), q8.loaded.graphPath);
+      // the same weights: the q8 build stays near the export
+      const [a, b] = [await fp32.residuals(prompt), await q8.residuals(prompt)];
+      assert.ok(Math.max(...a.map((r, l) => relErr(b[l]!, r))) < 6e-2);
+    } finally {
+      await fp32.dispose();
+      await q8.dispose();
+    }
+    await assert.rejects(loadModel(dir, { dtype: 'q4f16', cacheDir }), /no q4f16 graph \(expected onnx\/model_q4f16\.onnx\); available: fp32/);
+  });
 });
