@@ -11,10 +11,16 @@ import { FileReadError, readBoundedText } from '../engine/io/read';
 import { LIMITS } from '../protocol/limits';
 import { progressPrinter } from './commands/experiments-shared';
 import { DEVICES, isDeviceSetting } from '../protocol/device';
+import { CHECKPOINT_DTYPES, ONNX_DTYPES, QUANT_SCOPES, type QuantScope } from '../protocol/dtypes';
+import { DEFAULT_QUANT_SCOPE } from '../engine/checkpoint/index';
 
 export const MODEL_OPTIONS: OptionSpec[] = [
   { name: 'model', kind: 'string', short: 'm', description: "model folder (onnx-community layout, or a safetensors checkpoint) or 'builtin'" },
-  { name: 'dtype', kind: 'string', description: 'graph variant: auto (fp32 on the CPU; fp16, then q4f16, where present on a GPU), fp32, fp16, q4, q4f16, quantized', default: 'auto' },
+  {
+    name: 'dtype', kind: 'string', default: 'auto',
+    description: `ONNX export: the graph variant (${ONNX_DTYPES.join(', ')}); safetensors checkpoint: what it is built in (${CHECKPOINT_DTYPES.join(', ')}); auto: fp32 on the CPU, fp16 then q4f16 where present on a GPU`,
+  },
+  { name: 'quantize', kind: 'string', description: `checkpoint at q8/q4: which weights are quantised: ${QUANT_SCOPES.join(', ')} (default ${DEFAULT_QUANT_SCOPE})` },
   { name: 'device', kind: 'string', description: `where the graphs run: ${DEVICES.join(', ')} (auto: the platform's GPU when one starts, else the CPU; README "Devices")`, default: 'auto' },
   { name: 'threads', kind: 'number', description: `ONNX Runtime intra-op threads (0 = its default; at most ${LIMITS.threads})` },
   { name: 'cache-dir', kind: 'string', description: 'folder for built checkpoint graphs, and for hooked graphs when the model folder is read-only (default: beside the checkpoint if writable, else the user cache, e.g. ~/.cache/refusal-lens)' },
@@ -65,10 +71,17 @@ export async function openModel(args: ParsedArgs, fromPrompt?: { model?: string;
   if (!isDeviceSetting(device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got '${device}'`);
   const cacheDir = str(args, 'cache-dir');
   if (cacheDir !== undefined && cacheDir.trim() === '') throw new UsageError('--cache-dir is empty: give a folder');
+  const dtype = str(args, 'dtype');
+  const quantize = str(args, 'quantize');
+  if (quantize !== undefined) {
+    if (!(QUANT_SCOPES as readonly string[]).includes(quantize)) throw new UsageError(`--quantize must be one of ${QUANT_SCOPES.join(', ')}, got '${quantize}'`);
+    if (dtype !== 'q8' && dtype !== 'q4') throw new UsageError(`--quantize applies to checkpoint builds at --dtype q8 or q4 (got --dtype ${dtype ?? 'auto'})`);
+  }
   const progress = io ? progressPrinter(io) : undefined;
   try {
     return await loadModel(resolveModelFolder(spec), {
-      dtype: str(args, 'dtype'),
+      dtype,
+      ...(quantize !== undefined ? { quantize: quantize as QuantScope } : {}),
       device,
       threads,
       ...(cacheDir !== undefined ? { cacheDir: path.resolve(cacheDir) } : {}),

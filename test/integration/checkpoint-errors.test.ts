@@ -95,7 +95,7 @@ describe('checkpoint bad inputs', () => {
     const cacheDir = join(work, 'nomem');
     await assert.rejects(
       buildCheckpoint(dir, { cacheDir, freeMemory: 100 * 2 ** 20 }),
-      /qwen2-bf16-tied-\d+ needs about 150 MiB of memory to run in fp32 \(0 MiB of float32 weights\), 100 MiB is available; fp32 is the only compute dtype/
+      /qwen2-bf16-tied-\d+ needs about 150 MiB of memory to run in fp32 \(0 MiB of weights in memory\), 100 MiB is available; no --dtype would fit/
     );
     assert.equal(existsSync(cacheDir), false);
   });
@@ -232,7 +232,7 @@ describe('refusal-lens model on a checkpoint', () => {
       {
         architecture: 'qwen3', layers: 3, dModel: 32, heads: { query: 4, keyValue: 2, headDim: 16 }, ffn: 64, vocab: 316,
         ropeScaling: 'default', slidingWindow: null, tiedEmbeddings: false, shards: 2, storedDtypes: ['F32'], computeDtype: 'fp32',
-        storedBytes: bytes, fp32Bytes: bytes, buildDiskBytes: 0, memoryBytes: bytes * 1.5 + 150 * 2 ** 20,
+        quantize: null, weightBytes: bytes, storedBytes: bytes, fp32Bytes: bytes, buildDiskBytes: 0, memoryBytes: bytes * 1.5 + 150 * 2 ** 20,
         buildFolder: undefined, cacheKey: undefined,
       },
     );

@@ -44,7 +44,9 @@ describe('bad model folders', () => {
 
   it('a dtype variant that is not there lists the available ones; an unknown dtype lists the supported ones', async () => {
     await assert.rejects(loadModel(join(FIXTURES, 'llama-tied'), { dtype: 'fp16' }), /no fp16 graph \(expected onnx\/model_fp16\.onnx\); available: fp32 \(onnx\/model\.onnx\)/);
-    await assert.rejects(loadModel(join(FIXTURES, 'llama-gqa'), { dtype: 'q8' }), /unsupported dtype "q8": use one of fp32, fp16, q4, q4f16, quantized/);
+    await assert.rejects(loadModel(join(FIXTURES, 'llama-gqa'), { dtype: 'int3' }), /unsupported dtype "int3": use one of fp32, fp16, q8, q4, q4f16, quantized/);
+    // q8 is a checkpoint build dtype: on an export it names the export's 8-bit variant
+    await assert.rejects(loadModel(join(FIXTURES, 'llama-gqa'), { dtype: 'q8' }), /"q8" is built from safetensors checkpoint folders only; an ONNX export's 8-bit variant is "quantized"/);
   });
 
   it('a graph without a residual chain says so', async () => {

@@ -4,12 +4,19 @@
 // sessions actually opened, not from the folder's names.
 import * as path from 'node:path';
 import type { Command } from '../command';
-import { bool, UsageError } from '../args';
+import { bool, str, UsageError, type ParsedArgs } from '../args';
 import { MODEL_OPTIONS, openModel } from '../load';
 import { availableGraphs } from '../../engine/model/files';
 import { shippedAxisFiles } from '../../engine/builtin';
-import { describeCheckpoint, isCheckpointFolder } from '../../engine/checkpoint/index';
+import { describeCheckpoint, isCheckpointFolder, type PlanOptions } from '../../engine/checkpoint/index';
 import { describeDevice } from '../../protocol/device';
+import type { QuantScope } from '../../protocol/dtypes';
+
+/** The dtype the checkpoint was built in, and the --quantize scope of a q8/q4 build. */
+function checkpointOptions(dtype: string, args: ParsedArgs): PlanOptions {
+  const q = str(args, 'quantize');
+  return { dtype: dtype as NonNullable<PlanOptions['dtype']>, ...(q ? { quantize: q as QuantScope } : {}) };
+}
 
 export const modelCommand: Command = {
   name: 'model',
@@ -53,7 +60,7 @@ export const modelCommand: Command = {
         shippedAxes: shippedAxisFiles(m.folder).map((f) => path.basename(f, '.safetensors')),
         // a safetensors checkpoint built into a graph (src/engine/checkpoint): what was built, where
         ...(dtypesAvailableIsEmpty(m.folder) && isCheckpointFolder(m.folder)
-          ? { checkpoint: { ...(await describeCheckpoint(m.folder)), buildFolder: path.dirname(m.graphPath) } }
+          ? { checkpoint: { ...(await describeCheckpoint(m.folder, checkpointOptions(m.dtype, args))), buildFolder: path.dirname(m.graphPath) } }
           : {}),
       };
       if (bool(args, 'json')) {
@@ -79,7 +86,7 @@ export const modelCommand: Command = {
         lines.push(
           `checkpoint ${ck.architecture}, ${ck.layers} layers, d_model ${ck.dModel}, heads ${ck.heads.query}/${ck.heads.keyValue} × ${ck.heads.headDim}, ffn ${ck.ffn}, rope ${ck.ropeScaling}` +
             `${ck.slidingWindow ? `, sliding window ${ck.slidingWindow}` : ''}${ck.tiedEmbeddings ? ', tied embeddings' : ''}`,
-          `          stored ${ck.storedDtypes.join('+')} in ${ck.shards} file${ck.shards > 1 ? 's' : ''} (${mib(ck.storedBytes)}), computed in ${ck.computeDtype} (${mib(ck.fp32Bytes)}); ` +
+          `          stored ${ck.storedDtypes.join('+')} in ${ck.shards} file${ck.shards > 1 ? 's' : ''} (${mib(ck.storedBytes)}), computed in ${ck.computeDtype}${ck.quantize ? ` (quantised: ${ck.quantize})` : ''} (${mib(ck.weightBytes)} of weights in memory); ` +
             `build writes ${mib(ck.buildDiskBytes)}, memory needed ~${mib(ck.memoryBytes)}`,
           `          built in ${ck.buildFolder}`,
         );

@@ -13,13 +13,56 @@ import { DT, makeModel, type ModelProto } from '../onnx/proto.js';
 import type { ArchSpec } from './arch.js';
 import { attrInt, attrInts, GraphBuilder } from './graph-builder.js';
 
-/** Returns the initializer name holding the named checkpoint tensor (as float32). */
+/** Returns the initializer name holding the named checkpoint tensor. */
 export type WeightRef = (tensor: string) => string;
 
-const F32_MIN = -3.4028234663852886e38;
+/** A weight block-quantised for com.microsoft MatMulNBits / GatherBlockQuantized (quantize.ts layout). */
+export interface QuantWeight {
+  packed: string;
+  scales: string;
+  zeroPoints: string;
+  bits: number;
+  blockSize: number;
+  /** rows (output features / vocabulary) and columns (input features / d_model) */
+  n: number;
+  k: number;
+  /** MatMulNBits accuracy_level: 0 = float32 activations, 4 = activations quantised to int8 per block */
+  accuracyLevel: number;
+}
 
-export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
+/** How weights other than float32 initializers enter the graph (default: all float32). */
+export interface WeightForms {
+  /** stored as float16: one Cast to float32 each, folded by onnxruntime at load */
+  half?: (tensor: string) => boolean;
+  /** a linear weight (q/k/v/o, gate/up/down, fused ones, lm_head) as MatMulNBits inputs */
+  linear?: (tensor: string) => QuantWeight | undefined;
+  /** the embedding table as GatherBlockQuantized inputs */
+  embedding?: QuantWeight;
+}
+
+const F32_MIN = -3.4028234663852886e38;
+const MS = 'com.microsoft';
+
+export function buildDecoderGraph(s: ArchSpec, stored: WeightRef, forms: WeightForms = {}): ModelProto {
   const g = new GraphBuilder();
+  const casts = new Map<string, string>();
+  const weight = (t: string): string => {
+    if (!forms.half?.(t)) return stored(t);
+    let c = casts.get(t);
+    if (!c) casts.set(t, (c = g.op('/weights', 'Cast', [stored(t)], [attrInt('to', DT.FLOAT)])));
+    return c;
+  };
+  let contrib = false;
+  // x · Wᵀ for an HF weight [out, in]: MatMulNBits keeps the [N, K] layout, MatMul needs W transposed
+  // (a constant Transpose, folded by onnxruntime at load)
+  const matmulT = (scope: string, x: string, w: string, out?: string): string => {
+    const q = forms.linear?.(w);
+    if (!q) return g.op(scope, 'MatMul', [x, g.op(scope, 'Transpose', [weight(w)], [attrInts('perm', [1, 0])])], [], out);
+    contrib = true;
+    return g.op(scope, 'MatMulNBits', [x, q.packed, q.scales, q.zeroPoints], [
+      attrInt('K', q.k), attrInt('N', q.n), attrInt('bits', q.bits), attrInt('block_size', q.blockSize), ...(q.accuracyLevel ? [attrInt('accuracy_level', q.accuracyLevel)] : []),
+    ], out, MS);
+  };
   const { numHeads: h, numKvHeads: kvh, headDim: dh } = s;
   const ids = g.input('input_ids', DT.INT64, ['batch_size', 'sequence_length']);
   const mask = g.input('attention_mask', DT.INT64, ['batch_size', 'total_sequence_length']);
@@ -80,7 +123,7 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
   };
   // HF Linear: weight [out, in], so x · Wᵀ (+ b); onnxruntime folds the constant Transpose at load
   const linear = (scope: string, x: string, w: string, bias?: string): string => {
-    const y = g.op(scope, 'MatMul', [x, g.op(scope, 'Transpose', [weight(w)], [attrInts('perm', [1, 0])])]);
+    const y = matmulT(scope, x, w);
     return bias ? g.op(scope, 'Add', [y, weight(bias)]) : y;
   };
   const rope = (scope: string, x: string, { cos, sin }: { cos: string; sin: string }): string => {
@@ -94,7 +137,12 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
     return g.op(scope, 'Transpose', [y], [attrInts('perm', [0, 2, 1, 3])]); // [b, n, s, dh]
   };
 
-  let x = g.op('/model/embed_tokens', 'Gather', [weight('model.embed_tokens.weight'), ids], [attrInt('axis', 0)]);
+  const eq = forms.embedding;
+  if (eq) contrib = true;
+  let x = eq
+    ? g.op('/model/embed_tokens', 'GatherBlockQuantized', [eq.packed, ids, eq.scales, eq.zeroPoints],
+      [attrInt('gather_axis', 0), attrInt('quantize_axis', 1), attrInt('block_size', eq.blockSize), attrInt('bits', eq.bits)], undefined, MS)
+    : g.op('/model/embed_tokens', 'Gather', [weight('model.embed_tokens.weight'), ids], [attrInt('axis', 0)]);
   if (s.embedScale !== undefined) x = g.op('/model/embed_tokens', 'Mul', [x, g.f32([s.embedScale], [])]);
   for (let i = 0; i < s.numLayers; i++) {
     const P = `/model/layers.${i}`;
@@ -145,7 +193,7 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
   const xf = rmsNorm('/model/norm', x, 'model.norm.weight');
   const lmW = s.tied ? 'model.embed_tokens.weight' : 'lm_head.weight';
   const last = s.finalSoftcap === undefined && s.logitsDivisor === undefined;
-  let raw = g.op('/lm_head', 'MatMul', [xf, g.op('/lm_head', 'Transpose', [weight(lmW)], [attrInts('perm', [1, 0])])], [], last ? 'logits' : undefined);
+  let raw = matmulT('/lm_head', xf, lmW, last ? 'logits' : undefined);
   if (s.logitsDivisor !== undefined) raw = g.op('/lm_head', 'Div', [raw, g.f32([s.logitsDivisor], [])], [], s.finalSoftcap === undefined ? 'logits' : undefined);
   if (s.finalSoftcap !== undefined) softcap('/model/final_logit_softcapping', raw, s.finalSoftcap, 'logits');
 
@@ -155,7 +203,7 @@ export function buildDecoderGraph(s: ArchSpec, weight: WeightRef): ModelProto {
   }
   return makeModel(
     { name: `refusal-lens-${s.modelType}`, node: g.nodes, initializer: g.initializers, input: g.inputs, output: g.outputs, valueInfo: [] },
-    [{ domain: '', version: 17 }],
+    [{ domain: '', version: 17 }, ...(contrib ? [{ domain: MS, version: 1 }] : [])],
     8,
   );
 }

@@ -1,7 +1,7 @@
 // What a checkpoint folder will be built into, from its config and safetensors headers alone
 // (nothing written, no weight read): for `refusal-lens model` and for messages.
 
-import { COMPUTE_DTYPE, planCheckpoint } from './build.js';
+import { memoryNeeded, planCheckpoint, residentWeightBytes, type PlanOptions } from './build.js';
 
 export interface CheckpointReport {
   architecture: string;
@@ -17,18 +17,22 @@ export interface CheckpointReport {
   /** dtypes of the tensors the graph reads, as stored */
   storedDtypes: string[];
   computeDtype: string;
+  /** q8/q4: which weights are quantised */
+  quantize: string | null;
+  /** bytes of weights in memory once loaded (quantised blocks + float32 rest) */
+  weightBytes: number;
   /** bytes of the used tensors as stored, and as float32 */
   storedBytes: number;
   fp32Bytes: number;
-  /** disk the build writes: converted 16-bit weights (F32 shards are hard-linked, no copy on one filesystem) */
+  /** disk the build writes: converted / quantised weights (shards already in the compute form are hard-linked, no copy on one filesystem) */
   buildDiskBytes: number;
-  /** memory the load requires to be available (build.ts checkMemory): 1.5 × the float32 weights + 150 MiB */
+  /** memory the load requires to be available (build.ts checkMemory): 1.5 × the weights in memory + 150 MiB */
   memoryBytes: number;
   cacheKey: string;
 }
 
-export async function describeCheckpoint(folder: string): Promise<CheckpointReport> {
-  const p = await planCheckpoint(folder);
+export async function describeCheckpoint(folder: string, opts: PlanOptions = {}): Promise<CheckpointReport> {
+  const p = await planCheckpoint(folder, opts);
   const s = p.spec;
   const stored = p.tensors.reduce((a, t) => a + t.length, 0);
   const fp32 = p.tensors.reduce((a, t) => a + (t.dtype === 'F32' ? t.length : 2 * t.length), 0);
@@ -44,11 +48,13 @@ export async function describeCheckpoint(folder: string): Promise<CheckpointRepo
     tiedEmbeddings: s.tied,
     shards: p.files.shards.length,
     storedDtypes: p.storedDtypes,
-    computeDtype: COMPUTE_DTYPE,
+    computeDtype: p.dtype,
+    quantize: p.quantize ?? null,
+    weightBytes: residentWeightBytes(p),
     storedBytes: stored,
     fp32Bytes: fp32,
     buildDiskBytes: p.plan.convertedBytes,
-    memoryBytes: Math.round(fp32 * 1.5 + 150 * 2 ** 20),
+    memoryBytes: Math.round(memoryNeeded(p)),
     cacheKey: p.key.slice(0, 12),
   };
 }

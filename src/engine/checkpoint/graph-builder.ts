@@ -26,10 +26,10 @@ export class GraphBuilder {
   }
 
   /** One node with one output; returns the output name (`out` when given, else a fresh one). */
-  op(scope: string, opType: string, inputs: string[], attrs: Attribute[] = [], out?: string): string {
+  op(scope: string, opType: string, inputs: string[], attrs: Attribute[] = [], out?: string, domain = ''): string {
     const o = out ?? this.name(scope, `${opType}_out`);
     this.used.add(o);
-    this.nodes.push(makeNode(opType, inputs, [o], `${scope}/${opType}_${this.nodes.length}`, attrs));
+    this.nodes.push(makeNode(opType, inputs, [o], `${scope}/${opType}_${this.nodes.length}`, attrs, domain));
     return o;
   }
 

@@ -2,11 +2,15 @@
 // TypeScript; see docs/ARCHITECTURE.md, "Checkpoint folders".
 
 import { availableGraphs } from '../model/files.js';
-import { buildCheckpoint, type BuildOptions } from './build.js';
+import { CHECKPOINT_DTYPES, type CheckpointDtype, type QuantScope } from '../../protocol/dtypes.js';
+import { buildCheckpoint, checkCheckpointDtype, type BuildOptions } from './build.js';
 import { isCheckpointFolder } from './files.js';
 
 export { SUPPORTED_ARCHS, readArch, expectedTensors, type ArchSpec } from './arch.js';
-export { BUILDER_VERSION, COMPUTE_DTYPE, buildCheckpoint, checkMemory, planCheckpoint, type BuildOptions, type BuiltCheckpoint, type CheckpointPlan } from './build.js';
+export {
+  BUILDER_VERSION, COMPUTE_DTYPE, DEFAULT_ACCURACY_LEVEL, DEFAULT_QUANT_SCOPE, QUANT_BLOCK, buildCheckpoint, checkCheckpointDtype, checkMemory, checkQuantScope, memoryNeeded,
+  planCheckpoint, residentWeightBytes, type BuildOptions, type BuiltCheckpoint, type CheckpointPlan, type PlanOptions,
+} from './build.js';
 export { describeCheckpoint, type CheckpointReport } from './describe.js';
 export { convertCheckpoint, type ConvertOptions, type ConvertResult } from './convert.js';
 export { CheckpointError, isCheckpointFolder, readCheckpointFiles, type CheckpointFiles, type TensorRef } from './files.js';
@@ -14,17 +18,26 @@ export { CheckpointError, isCheckpointFolder, readCheckpointFiles, type Checkpoi
 /**
  * The graph loadModel opens for a checkpoint folder: built (or taken from the cache) now.
  * undefined when the folder's own ONNX graphs decide (an export of the asked dtype is there, or
- * exports of other dtypes and no fp32 was asked): the existing path stays as it is.
+ * the dtype names an export variant and exports exist): the existing path stays as it is.
  */
 export async function checkpointGraph(
-  folder: string, dtype: string, cacheDir?: string, build: Pick<BuildOptions, 'onProgress' | 'signal'> = {},
-): Promise<{ dtype: 'fp32'; path: string } | undefined> {
+  folder: string, dtype: string,
+  opts: { cacheDir?: string; quantize?: QuantScope; accuracyLevel?: 0 | 4 } & Pick<BuildOptions, 'onProgress' | 'signal'> = {},
+): Promise<{ dtype: CheckpointDtype; path: string } | undefined> {
   if (!isCheckpointFolder(folder)) return undefined;
   const graphs = availableGraphs(folder);
-  if (graphs.has(dtype as never) || (graphs.size > 0 && dtype !== 'fp32')) return undefined;
-  if (dtype !== 'fp32') {
-    throw new Error(`model folder ${folder} is a safetensors checkpoint: it is built for fp32 compute only (asked: ${dtype}); use --dtype fp32`);
+  if (graphs.has(dtype as never)) return undefined;
+  if (!(CHECKPOINT_DTYPES as readonly string[]).includes(dtype)) {
+    if (graphs.size) return undefined; // selectGraph lists the exports there are
+    checkCheckpointDtype(dtype); // throws, naming the dtypes a checkpoint is built in
   }
-  const built = await buildCheckpoint(folder, { ...build, ...(cacheDir ? { cacheDir } : {}) });
-  return { dtype: 'fp32', path: built.graphPath };
+  const built = await buildCheckpoint(folder, {
+    dtype: dtype as CheckpointDtype,
+    ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    ...(opts.quantize ? { quantize: opts.quantize } : {}),
+    ...(opts.accuracyLevel !== undefined ? { accuracyLevel: opts.accuracyLevel } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  return { dtype: built.dtype, path: built.graphPath };
 }

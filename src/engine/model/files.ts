@@ -5,7 +5,10 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const DTYPES = ['fp32', 'fp16', 'q4', 'q4f16', 'quantized'] as const;
+import { MODEL_DTYPES, ONNX_DTYPES, type ModelDtype } from '../../protocol/dtypes.js';
+
+/** the ONNX export variants this file finds (src/protocol/dtypes.ts) */
+export const DTYPES = ONNX_DTYPES;
 export type Dtype = (typeof DTYPES)[number];
 
 const FILE_OF: Record<Dtype, string> = {
@@ -18,7 +21,16 @@ const FILE_OF: Record<Dtype, string> = {
 
 export function checkDtype(dtype: string): Dtype {
   if ((DTYPES as readonly string[]).includes(dtype)) return dtype as Dtype;
+  if (dtype === 'q8') {
+    throw new Error('dtype "q8" is built from safetensors checkpoint folders only; an ONNX export\'s 8-bit variant is "quantized" (onnx/model_quantized.onnx)');
+  }
   throw new Error(`unsupported dtype "${dtype}": use one of ${DTYPES.join(', ')}`);
+}
+
+/** Any dtype some model folder can be opened in (checked against the folder's kind later). */
+export function checkModelDtype(dtype: string): ModelDtype {
+  if ((MODEL_DTYPES as readonly string[]).includes(dtype)) return dtype as ModelDtype;
+  throw new Error(`unsupported dtype "${dtype}": use one of ${MODEL_DTYPES.join(', ')} (ONNX exports: ${ONNX_DTYPES.join(', ')}; checkpoints: fp32, fp16, q8, q4)`);
 }
 
 /** The folder holding the graphs: `<folder>/onnx/` in the standard layout, else the folder itself. */

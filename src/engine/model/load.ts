@@ -14,13 +14,18 @@ import type { Device, DeviceReport } from '../../protocol/device.js';
 import { checkDevice, openOnDevice } from '../device.js';
 import { createSession, release, type SessionConfig } from '../runtime.js';
 import { readModelConfig, type ModelConfig } from './config.js';
-import { availableGraphs, checkDtype, isDir, selectGraph, type Dtype } from './files.js';
+import { availableGraphs, checkModelDtype, isDir, selectGraph } from './files.js';
+import type { ModelDtype, QuantScope } from '../../protocol/dtypes.js';
 import { describeGraph, type GraphIO } from './graph.js';
 import { loadTokenizer, type Tokenizer } from './tokenizer.js';
 
 export interface LoadOptions {
-  /** graph variant: auto (default: fp32 on the CPU, fp16 or q4f16 where present on a GPU), fp32, fp16, q4, q4f16, quantized */
+  /** graph variant of an export (fp32, fp16, q4, q4f16, quantized), or what a checkpoint is built in (fp32, fp16, q8, q4); auto (default): fp32 on the CPU, fp16 or q4f16 where present on a GPU */
   dtype?: string;
+  /** checkpoints at q8/q4: which weights are quantised (default: the decoder's linear layers and the lm_head) */
+  quantize?: QuantScope;
+  /** checkpoints at q8/q4: MatMulNBits accuracy_level, 4 (default: int8 activations, fast) or 0 (float32 activations, slow at q8) */
+  accuracyLevel?: 0 | 4;
   /** intra-op threads (default: ONNX Runtime's choice) */
   threads?: number;
   /** where rewritten graphs go when the model folder is not writable (default: userCacheDir()) */
@@ -44,7 +49,7 @@ export interface LoadedModel {
   name: string;
   config: ModelConfig;
   tokenizer: Tokenizer;
-  dtype: Dtype;
+  dtype: ModelDtype;
   /** the source graph and its sha256 */
   graphPath: string;
   graphHash: string;
@@ -76,7 +81,7 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
   const folder = resolve(folderArg);
   if (!isDir(folder)) throw new Error(`model folder not found: ${folder}`);
   const autoDtype = opts.dtype === undefined || opts.dtype === 'auto';
-  const dtypeAsked = autoDtype ? 'fp32' : checkDtype(opts.dtype!);
+  const dtypeAsked = autoDtype ? 'fp32' : checkModelDtype(opts.dtype!);
   const requested = checkDevice(opts.device ?? 'cpu');
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 0 && opts.threads <= LIMITS.threads)) {
     throw new Error(`loadModel: threads must be an integer from 0 to ${LIMITS.threads}, got ${JSON.stringify(opts.threads)}`);
@@ -89,7 +94,12 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
     const gpuDtype = autoDtype && device !== 'cpu' ? (['fp16', 'q4f16'] as const).find((d) => available.has(d)) : undefined;
     const want = gpuDtype ?? dtypeAsked;
     // a safetensors checkpoint without an ONNX graph: built into one (cached), then as any export
-    const { dtype, path: graphPath } = (await checkpointGraph(folder, want, opts.cacheDir, buildProgress(opts))) ?? selectGraph(folder, want);
+    const { dtype, path: graphPath } = (await checkpointGraph(folder, want, {
+      ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+      ...(opts.quantize ? { quantize: opts.quantize } : {}),
+      ...(opts.accuracyLevel !== undefined ? { accuracyLevel: opts.accuracyLevel } : {}),
+      ...buildProgress(opts),
+    })) ?? selectGraph(folder, want);
     // Hashing a FIFO would block forever: the graph must be a regular file.
     assertRegularFile(graphPath, 'ONNX graph');
     const graphHash = await sha256File(graphPath);
