@@ -13,6 +13,7 @@ import { inlineText, parseResults } from '../../src/extension/experiments/result
 import { ARTIFACTS, CACHE, CHROMIUM, ROOT, buildVsix, ensureInstalled, findWorkerPids, startCodeServer, type CodeServer } from './codeServer';
 import { chooseModel, promptOf, referenceRuns, type E2eModel } from './model';
 import { CHROMIUM_ARGS, Workbench, readHeatmap } from './workbench';
+import { swiftShaderSkip } from '../integration/device-swiftshader';
 
 const PROMPT_FILE = 'refusal.rlprompt';
 const MAX_NEW_TOKENS = 12; // the sample workspace's setting
@@ -28,6 +29,7 @@ let baseline: TraceResult;
 let projected: TraceResult;
 let steered: TraceResult;
 let resaved: TraceResult;
+let webgpuSkip: string | false = 'not checked';
 const RESAVED_TOKENS = 5;
 const STEER_COEFFICIENT = 0.25;
 
@@ -95,6 +97,9 @@ describe('Refusal Lens in VS Code (code-server + Chromium)', { timeout: 20 * 60_
     // the prompt file saved with a shorter generation, rerun with the steer still active
     [resaved] = await referenceRuns(model, prompt, { ...decoding, maxNewTokens: RESAVED_TOKENS }, [steer]);
 
+    // Points Vulkan at SwiftShader in the environment code-server (and so the engine) inherits;
+    // auto never picks a software driver, so the steps before the webgpu one run on the CPU.
+    webgpuSkip = swiftShaderSkip();
     server = await startCodeServer(RUN, vsix, WORKSPACE, model.settings);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
@@ -198,5 +203,19 @@ describe('Refusal Lens in VS Code (code-server + Chromium)', { timeout: 20 * 60_
     assert.deepEqual([...rows.keys()], ['harm-1', 'benign-1', 'chat-1']);
     assert.deepEqual(shown, [...rows.values()].map((r) => inlineText(r)));
     assert.ok([...rows.values()].every((r) => 'projections' in r && Object.keys(r.projections).length > 0), 'rows carry projections');
+  });
+
+  test('with refusalLens.engine.device = webgpu (SwiftShader here), the rerun shows the CPU run within tolerance and the status bar names the device', async (t) => {
+    if (webgpuSkip) return t.skip(webgpuSkip);
+    const wsSettings = path.join(WORKSPACE, '.vscode', 'settings.json');
+    writeFileSync(wsSettings, readFileSync(wsSettings, 'utf8').replace(/\n\}\s*$/, ',\n  "refusalLens.engine.device": "webgpu"\n}\n'));
+    await wb.openFile(PROMPT_FILE);
+    // the statusbar shows the CPU before the switch: the check below must see it change
+    await wb.page.locator('.statusbar-item', { hasText: ' · cpu' }).first().waitFor({ timeout: 20_000 });
+    await wb.runCommand('Refusal Lens: Rerun Prompt File');
+    // same steer, same 5 tokens: the engine's CPU run, to 1e-3 (SwiftShader measured ≤ 3e-4 relative)
+    await expectView(resaved, 'webgpu', 240_000);
+    await wb.page.locator('.statusbar-item', { hasText: ' · webgpu' }).first().waitFor({ timeout: 20_000 });
+    await wb.screenshot('webgpu');
   });
 });
