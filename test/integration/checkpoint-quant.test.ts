@@ -219,7 +219,7 @@ describe('the CLI', () => {
   it('--quantize without --dtype q8/q4 is a usage error', async () => {
     const r = await run(['model', join(CHECKPOINTS, 'llama3'), '--quantize', 'all']);
     assert.notEqual(r.code, 0);
-    assert.match(r.err, /--quantize applies to checkpoint builds at --dtype q8 or q4 \(got --dtype fp32\)/);
+    assert.match(r.err, /--quantize applies to checkpoint builds at --dtype q8 or q4 \(got --dtype auto\)/);
     assert.doesNotMatch(r.err, /\n\s+at /);
   });
 });
