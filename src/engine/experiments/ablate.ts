@@ -11,7 +11,7 @@ import type { WriteHooks } from '../io/atomic';
 import { TOOL_VERSION } from '../version';
 import { ProgressLog, PROGRESS_FILE, PROGRESS_SCHEMA } from './ablate-progress';
 import { ConditionFileError, resolveIntervention, sweepWindows, type ConditionPlan, type ConditionSpec, type LocatedIssue } from './conditions';
-import { describeDiagnostics, loadPromptSet, rowPrompt, systemPromptOf, withSystem, type PromptSet } from './dataset';
+import { describeDiagnostics, readPromptSet, rowPrompt, systemPromptOf, withSystem, type PromptSet } from './dataset';
 import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './progress';
 import { canonicalJson, RECEIPT_SCHEMA, receiptHash, summarise, type ConditionResult, type Receipt, type ReceiptAxis, type SweepResult } from './receipt';
 import { prepareReceiptFolder, writeReceiptFiles } from './receipt-files';
@@ -164,7 +164,7 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
   for (const s of plan.sets) {
     try {
       const spec = s.source.kind === 'builtin' ? `builtin:${s.source.builtin}` : s.source.file;
-      const set = loadPromptSet(spec, { ...(s.limit !== undefined ? { limit: s.limit } : {}), ...(s.system !== undefined ? { system: s.system } : {}) });
+      const set = await readPromptSet(spec, { ...(s.limit !== undefined ? { limit: s.limit } : {}), ...(s.system !== undefined ? { system: s.system } : {}) });
       if (!set.rows.length) problems.push(plan.locate(['sets', s.name], `${s.source.display} has no readable rows${describeDiagnostics(set).map((x) => `; ${x}`).join('')}`));
       sets.set(s.name, { ...set, display: s.source.display });
     } catch (e) {
