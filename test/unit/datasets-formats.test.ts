@@ -4,12 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { parseCsv, CsvError } from '../../src/engine/experiments/datasets/csv';
 import { datasetFormat, DatasetFormatError, parseCsvDataset, readDataset } from '../../src/engine/experiments/datasets/index';
 import { parseJsonl } from '../../src/engine/prompts/index';
-import { inShard, parseShard, shardOf, shardPath } from '../../src/engine/experiments/shard';
+import { parseShard, shardPath, shardRows } from '../../src/engine/experiments/shard';
 import { loadPromptSet } from '../../src/engine/experiments/dataset';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rl-formats-'));
@@ -86,22 +85,16 @@ test('format by extension and by the PAR1 magic; loadPromptSet reads CSV', async
   assert.equal(r.rows[0].extra.category, 'misc');
 });
 
-test('shards: K/N parsing, a split by id alone that covers every id once, and the file names', () => {
+test('shards: K/N parsing, whole batch groups dealt round-robin covering every row once, and the file names', () => {
   assert.deepEqual(parseShard('2/4'), { k: 2, n: 4 });
   assert.throws(() => parseShard('0/4'), /numbered from 1/);
   assert.throws(() => parseShard('5/4'), /between 1 and 4/);
   assert.throws(() => parseShard('2-4'), /not K\/N/);
-  const ids = Array.from({ length: 200 }, (_, i) => `row-${i}`);
-  const counts = [0, 0, 0, 0];
-  for (const id of ids) {
-    const owners = [1, 2, 3, 4].filter((k) => inShard(id, { k, n: 4 }));
-    assert.equal(owners.length, 1);
-    counts[owners[0] - 1]++;
-    assert.equal(shardOf(id, 4), owners[0]);
-  }
-  assert.ok(counts.every((c) => c > 25), `a roughly even split: ${counts}`);
-  // The documented rule, computed independently: first 8 hex of sha256(id) mod N, plus 1.
-  for (const id of ids.slice(0, 20)) assert.equal(shardOf(id, 7), (parseInt(createHash('sha256').update(id).digest('hex').slice(0, 8), 16) % 7) + 1);
+  const rows = Array.from({ length: 13 }, (_, i) => i);
+  const parts = [1, 2, 3, 4].map((k) => shardRows(rows, 2, { k, n: 4 }));
+  assert.deepEqual(parts, [[0, 1, 8, 9], [2, 3, 10, 11], [4, 5, 12], [6, 7]]);
+  assert.deepEqual(parts.flat().sort((a, b) => a - b), rows);
+  assert.deepEqual(shardRows(rows, 32, { k: 2, n: 2 }), [], 'one batch: all of it in shard 1');
   assert.equal(shardPath('/r/results.jsonl', { k: 2, n: 4 }), '/r/results.shard-2-of-4.jsonl');
   assert.equal(shardPath('/r/receipt-x', { k: 1, n: 3 }), '/r/receipt-x.shard-1-of-3');
 });

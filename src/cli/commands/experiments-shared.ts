@@ -95,7 +95,7 @@ export function fieldsFrom(args: ParsedArgs): FieldMap {
 }
 
 /** --shard K/N (see engine/experiments/shard.ts). */
-export const SHARD_OPTION = { name: 'shard', kind: 'string' as const, description: 'K/N: run only shard K of N (1-based; rows split by a hash of their id); output gets .shard-K-of-N before its extension; join with `refusal-lens merge`' };
+export const SHARD_OPTION = { name: 'shard', kind: 'string' as const, description: 'K/N: run only shard K of N (1-based; the batches of --batch-size rows are dealt round-robin); output gets .shard-K-of-N before its extension; join with `refusal-lens merge`' };
 
 export function shardFrom(args: ParsedArgs): Shard | undefined {
   const v = args.options.shard;

@@ -16,7 +16,7 @@ import type { Direction } from '../directions/index';
 import type { LensModel } from '../index';
 import type { FieldMap } from '../prompts/index';
 import { readDataset } from './datasets/index';
-import { inShard, type Shard } from './shard';
+import { shardRows, type Shard } from './shard';
 import { postInstructionLength } from './activations';
 import { canonicalJson } from './receipt';
 import { acquireLock, LockHeldError } from '../io/lock';
@@ -221,7 +221,7 @@ export async function annotate(model: LensModel, datasetPath: string, outPath: s
   const positions = o.positions ?? ['last_prompt', 'response_mean'];
   const batchSize = o.batchSize ?? DEFAULT_ANNOTATE_BATCH;
   const { rows: all, diagnostics } = await readDataset(datasetPath, datasetPath, o.fields ?? {}, 'dataset');
-  const rows = o.shard ? all.filter((r) => inShard(r.id, o.shard!)) : all;
+  const rows = o.shard ? shardRows(all, batchSize, o.shard) : all;
 
   // Nothing is written, not even the lock, before the file proved to be ours (or absent or empty).
   if (!existsSync(path.dirname(outPath))) throw new Error(`${outPath}: the folder ${path.dirname(outPath)} does not exist`);

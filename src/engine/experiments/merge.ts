@@ -1,8 +1,7 @@
 // Joining the shards of an annotate run (`annotate --shard K/N`) into the file one machine would
 // have written. Each shard's `.run.json` records its settings and its shard; every shard of 1..N
 // must be there exactly once with the same settings (model, axes, layers, positions,
-// interventions, decoding, batch size), and every row must belong to the shard whose file holds
-// it. Order: a one-machine run writes the dataset's order, and every row records its place in the
+// interventions, decoding, batch size), and no row may be in two shards. Order: a one-machine run writes the dataset's order, and every row records its place in the
 // dataset (`line`: JSONL line, or CSV/Parquet record number), so the merge sorts by it and needs
 // not re-read the dataset. The merged sidecar is the shards' settings without `shard`: byte for
 // byte what the one-machine run writes. Inputs are only read; a shard still being written (its
@@ -12,7 +11,7 @@ import * as path from 'node:path';
 import { canonicalJson } from './receipt';
 import { assertOwnResultsFile, isResultsLine, replaceAtomically, RUN_SETTINGS_SCHEMA, sidecarPathFor } from './results-file';
 import { lockHolder, lockPathFor } from '../io/lock';
-import { shardLabel, shardOf, type Shard } from './shard';
+import { shardLabel, type Shard } from './shard';
 
 export class MergeError extends Error {}
 
@@ -53,7 +52,6 @@ function readShard(file: string): ShardFile {
     const { id, line: at } = x as { id: string; line: number };
     if (seen.has(id)) throw new MergeError(`${file}:${i + 1}: id '${id}' appears twice`);
     seen.add(id);
-    if (shardOf(id, s.n) !== s.k) throw new MergeError(`${file}:${i + 1}: row '${id}' belongs to shard ${shardOf(id, s.n)}/${s.n}, not ${shardLabel(s)}; was this file written by another shard?`);
     rows.push({ id, line: at, text: line });
   });
   return { file, shard: { k: s.k, n: s.n }, settings, rows };
@@ -92,6 +90,12 @@ export function mergeAnnotateShards(out: string, inputs: string[]): MergeSummary
   const missing = Array.from({ length: n }, (_, i) => i + 1).filter((k) => !byK.has(k));
   if (missing.length) throw new MergeError(`missing shard${missing.length > 1 ? 's' : ''} ${missing.map((k) => `${k}/${n}`).join(', ')} (given: ${shards.map((s) => path.basename(s.file)).join(', ')})`);
   const all = shards.flatMap((s) => s.rows.map((r) => ({ ...r, file: s.file })));
+  const holder = new Map<string, string>();
+  for (const r of all) {
+    const other = holder.get(r.id);
+    if (other) throw new MergeError(`row '${r.id}' is in both ${other} and ${r.file} (overlapping shards: were they split with different batch sizes or datasets?)`);
+    holder.set(r.id, r.file);
+  }
   all.sort((a, b) => a.line - b.line || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (let i = 1; i < all.length; i++) {
     if (all[i].line === all[i - 1].line) throw new MergeError(`${all[i - 1].file} and ${all[i].file} both hold a row from dataset line/row ${all[i].line} ('${all[i - 1].id}', '${all[i].id}'): shards of different datasets?`);

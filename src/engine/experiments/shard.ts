@@ -1,9 +1,12 @@
-// Splitting a dataset over machines: row `id` belongs to shard K of N (1-based) when the first 8
-// hex digits of sha256(id), as an integer, mod N is K−1. The split depends on the id alone, not
-// on row order or on the other shards, so every machine computes its part independently, and a
-// row's shard survives edits elsewhere in the dataset.
+// Splitting a dataset over machines. The unit is annotate's batch: the dataset's rows in fixed
+// groups of `batchSize` in file order (as annotate and its resume already batch), and group g
+// (0-based) belongs to shard (g mod N) + 1. Not rows by a hash of their id: a row's projections
+// depend on the rows batched with it (padding and summation order move the 6th significant
+// digit: -0.928877 alone vs -0.928876 in a batch, measured on the built-in model), so only whole
+// groups give each row the batch it gets on one machine, and the merged shards equal a
+// one-machine run byte for byte. Each shard is computed from the dataset alone, independent of
+// the other shards.
 import * as path from 'node:path';
-import { sha256Text } from '../prompts/sha256';
 
 export interface Shard {
   /** 1-based. */
@@ -25,12 +28,18 @@ export function parseShard(text: string): Shard {
   return { k, n };
 }
 
-export function shardOf(id: string, n: number): number {
-  return (parseInt(sha256Text(id).slice(0, 8), 16) % n) + 1;
+/** The shard (1-based) of batch group `g` (0-based). */
+export function shardOfGroup(g: number, n: number): number {
+  return (g % n) + 1;
 }
 
-export function inShard(id: string, s: Shard): boolean {
-  return shardOf(id, s.n) === s.k;
+/** The rows of shard `s`: whole groups of `batchSize` consecutive rows, in dataset order. */
+export function shardRows<T>(rows: readonly T[], batchSize: number, s: Shard): T[] {
+  const out: T[] = [];
+  for (let g = 0; g * batchSize < rows.length; g++) {
+    if (shardOfGroup(g, s.n) === s.k) out.push(...rows.slice(g * batchSize, (g + 1) * batchSize));
+  }
+  return out;
 }
 
 /** results.jsonl → results.shard-2-of-4.jsonl; receipt-x → receipt-x.shard-2-of-4. */
