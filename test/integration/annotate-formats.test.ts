@@ -146,3 +146,39 @@ test("the README's Slurm and Kubernetes recipes run as written (K substituted), 
   sh(path.join(dir, 'slurm'), one);
   same(path.join(dir, 'slurm'), 'results.jsonl', 'one.jsonl');
 });
+
+test('ablate --shard K/N: 3 shard folders merged, then ablate --out writes the receipt one machine writes (only "created" differs)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rl-ablate-shards-'));
+  writeFileSync(path.join(dir, 'c.yaml'), [
+    'sets: { harmful: { builtin: harmful, limit: 6 }, harmless: { builtin: harmless, limit: 5 } }',
+    'decoding: { maxNewTokens: 4 }',
+    'batchSize: 2',
+    'conditions:',
+    '  - { name: base-harmful, set: harmful }',
+    '  - { name: base-harmless, set: harmless }',
+  ].join('\n'));
+  assert.equal(cli(dir, ['ablate', 'c.yaml', '--out', 'one']).code, 0);
+  for (const k of [3, 1, 2]) {
+    const r = cli(dir, ['ablate', 'c.yaml', '--out', 'rc', '--shard', `${k}/3`]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`shard ${k}/3: its batches are in .*rc\\.shard-${k}-of-3/progress\\.jsonl`));
+  }
+  const missing = cli(dir, ['merge', 'merged', 'rc.shard-1-of-3', 'rc.shard-3-of-3']);
+  assert.match(missing.err, /missing shard 2\/3/);
+  const m = cli(dir, ['merge', 'merged', 'rc.shard-1-of-3', 'rc.shard-2-of-3', 'rc.shard-3-of-3']);
+  assert.equal(m.code, 0, m.err);
+  assert.match(m.out, /6 finished batches from 3 shards/);
+  const fin = cli(dir, ['ablate', 'c.yaml', '--out', 'merged']);
+  assert.equal(fin.code, 0, fin.err);
+  assert.match(fin.err, /resuming: 11 of 11 prompts/);
+  for (const f of ['responses.jsonl', 'receipt.md', 'receipt.csv', 'receipt.tex', 'rates.svg']) {
+    assert.equal(readFileSync(path.join(dir, 'merged', f), 'utf8'), readFileSync(path.join(dir, 'one', f), 'utf8'), f);
+  }
+  const strip = (f: string) => ({ ...JSON.parse(readFileSync(path.join(dir, f, 'receipt.json'), 'utf8')), created: undefined });
+  assert.deepEqual(strip('merged'), strip('one'));
+  // A shard of another condition file is refused.
+  writeFileSync(path.join(dir, 'd.yaml'), readFileSync(path.join(dir, 'c.yaml'), 'utf8').replace('limit: 5', 'limit: 4'));
+  assert.equal(cli(dir, ['ablate', 'd.yaml', '--out', 'rd', '--shard', '2/3']).code, 0);
+  const other = cli(dir, ['merge', 'merged2', 'rc.shard-1-of-3', 'rd.shard-2-of-3', 'rc.shard-3-of-3']);
+  assert.match(other.err, /rd\.shard-2-of-3\/progress\.jsonl was saved by another run than .*rc\.shard-1-of-3\/progress\.jsonl/);
+});

@@ -6,7 +6,8 @@
 // not re-read the dataset. The merged sidecar is the shards' settings without `shard`: byte for
 // byte what the one-machine run writes. Inputs are only read; a shard still being written (its
 // lock) or cut short (a half line) is refused.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { PROGRESS_FILE, PROGRESS_SCHEMA } from './ablate-progress';
 import * as path from 'node:path';
 import { canonicalJson } from './receipt';
 import { assertOwnResultsFile, isResultsLine, replaceAtomically, RUN_SETTINGS_SCHEMA, sidecarPathFor } from './results-file';
@@ -105,4 +106,56 @@ export function mergeAnnotateShards(out: string, inputs: string[]): MergeSummary
   replaceAtomically(out, all.map((r) => r.text));
   writeFileSync(sidecarPathFor(out), JSON.stringify(JSON.parse(canonicalJson(settings)), null, 2) + '\n');
   return { out, shards: n, rows: all.length };
+}
+
+/**
+ * Joins the progress files of `ablate --shard K/N` folders into `outDir`/progress.jsonl: every
+ * shard 1..N once, all saved under one run key (condition file, sets, axes, model, decoding,
+ * batch size). A torn last line (a killed shard) is left out; the follow-up `ablate --out
+ * outDir` generates whatever batch is missing and resumes the rest.
+ */
+export function mergeAblateShards(outDir: string, inputs: string[]): MergeSummary & { batches: number } {
+  const target = path.join(outDir, PROGRESS_FILE);
+  if (existsSync(target)) throw new MergeError(`${target} exists; merge into a new folder (or remove that file)`);
+  const shards = inputs.map((dir) => {
+    const file = path.join(dir, PROGRESS_FILE);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new MergeError(`${file}: cannot read it (${(e as Error).message}); give the folders written by ablate --shard K/N`);
+    }
+    const lines = text.split('\n');
+    let header: Record<string, unknown>;
+    try {
+      header = JSON.parse(lines[0]) as Record<string, unknown>;
+    } catch {
+      throw new MergeError(`${file}:1: not an ablation progress header`);
+    }
+    if (header.schema !== PROGRESS_SCHEMA) throw new MergeError(`${file}:1: not an ablation progress file (no "schema": "${PROGRESS_SCHEMA}")`);
+    const s = header.shard as Shard | undefined;
+    if (!s || !Number.isInteger(s.k) || !Number.isInteger(s.n)) throw new MergeError(`${file}: not a shard's progress (no "shard" in its header); merge joins the folders of ablate --shard K/N`);
+    // Whole lines only: the last element is '' after a final newline, or a torn tail.
+    return { file, header, shard: s, batches: lines.slice(1, -1).filter((l) => l.trim() !== '') };
+  });
+  if (!shards.length) throw new MergeError('give the shard folders to merge');
+  const first = shards[0];
+  for (const s of shards.slice(1)) {
+    if (s.shard.n !== first.shard.n) throw new MergeError(`${s.file} is shard ${shardLabel(s.shard)} but ${first.file} is shard ${shardLabel(first.shard)}: shards of different splits cannot be merged`);
+    if (s.header.key !== first.header.key) throw new MergeError(`${s.file} was saved by another run than ${first.file} (condition file, prompt sets, axes, model, decoding or batch size differ); merge only shards of one run`);
+  }
+  const byK = new Map<number, string>();
+  for (const s of shards) {
+    const other = byK.get(s.shard.k);
+    if (other) throw new MergeError(`${other} and ${s.file} are both shard ${shardLabel(s.shard)} (overlapping shards)`);
+    byK.set(s.shard.k, s.file);
+  }
+  const n = first.shard.n;
+  const missing = Array.from({ length: n }, (_, i) => i + 1).filter((k) => !byK.has(k));
+  if (missing.length) throw new MergeError(`missing shard${missing.length > 1 ? 's' : ''} ${missing.map((k) => `${k}/${n}`).join(', ')} (given: ${shards.map((s) => s.file).join(', ')})`);
+  const { shard: _drop, ...header } = first.header;
+  const lines = [JSON.stringify(header), ...shards.flatMap((s) => s.batches)];
+  mkdirSync(outDir, { recursive: true });
+  replaceAtomically(target, lines);
+  return { out: outDir, shards: n, rows: 0, batches: lines.length - 1 };
 }
