@@ -41,14 +41,19 @@ const same = (dir: string, a: string, b: string) => {
 
 const RUN = ['--batch-size', '2', '-n', '4'];
 
-test('JSONL and CSV of the same rows give byte-identical results files', () => {
+test('JSONL, CSV and Parquet of the same rows give byte-identical results files', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'rl-formats-'));
   writeDatasets(dir);
+  // Written by tools/make_parquet_fixtures.py from the same ROWS: snappy, `kind` dictionary-encoded.
+  copyFileSync(path.join(ROOT, 'test', 'fixtures', 'datasets', 'prompts.snappy.parquet'), path.join(dir, 'prompts.parquet'));
   const a = cli(dir, ['annotate', 'prompts.jsonl', '--out', 'from-jsonl.jsonl', ...RUN]);
   assert.equal(a.code, 0, a.err);
   const b = cli(dir, ['annotate', 'prompts.csv', '--out', 'from-csv.jsonl', ...RUN]);
   assert.equal(b.code, 0, b.err);
   same(dir, 'from-jsonl.jsonl', 'from-csv.jsonl');
+  const c = cli(dir, ['annotate', 'prompts.parquet', '--out', 'from-parquet.jsonl', ...RUN]);
+  assert.equal(c.code, 0, c.err);
+  same(dir, 'from-jsonl.jsonl', 'from-parquet.jsonl');
   assert.equal(readFileSync(path.join(dir, 'from-csv.jsonl'), 'utf8').trimEnd().split('\n').length, 12);
 });
 
@@ -102,6 +107,10 @@ test('bad datasets: unclosed CSV quote, no prompt column, a missing --prompt-fie
   const ok = cli(dir, ['annotate', 'h.csv', '--out', 'h.results.jsonl', '--prompt-field', 'question', '-n', '2']);
   assert.equal(ok.code, 0, ok.err);
   assert.match(ok.out, /1 rows/);
+  writeFileSync(path.join(dir, 't.parquet'), readFileSync(path.join(ROOT, 'test', 'fixtures', 'datasets', 'prompts.snappy.parquet')).subarray(0, 200));
+  const t = cli(dir, ['annotate', 't.parquet', '--out', 't.results.jsonl']);
+  assert.equal(t.code, 1);
+  assert.match(t.err, /t\.parquet: not a readable Parquet file .*truncated/);
   const s = cli(dir, ['annotate', 'h.csv', '--out', 'h.results.jsonl', '--shard', '5/4']);
   assert.equal(s.code, 2);
   assert.match(s.err, /--shard: K in '5\/4' must be between 1 and 4/);

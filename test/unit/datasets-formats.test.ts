@@ -2,7 +2,7 @@
 // picking shared with JSONL, ids equal across formats, located errors, and the shard split.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseCsv, CsvError } from '../../src/engine/experiments/datasets/csv';
@@ -97,4 +97,42 @@ test('shards: K/N parsing, whole batch groups dealt round-robin covering every r
   assert.deepEqual(shardRows(rows, 32, { k: 2, n: 2 }), [], 'one batch: all of it in shard 1');
   assert.equal(shardPath('/r/results.jsonl', { k: 2, n: 4 }), '/r/results.shard-2-of-4.jsonl');
   assert.equal(shardPath('/r/receipt-x', { k: 1, n: 3 }), '/r/receipt-x.shard-1-of-3');
+});
+
+// Fixtures written by tools/make_parquet_fixtures.py: the rows of ROWS below, snappy with a
+// dictionary-encoded `kind` column, and uncompressed PLAIN.
+const FIX = path.join(__dirname, '..', 'fixtures', 'datasets');
+const ROWS_JSONL = Array.from({ length: 12 }, (_, i) => JSON.stringify({
+  ...(i === 5 ? {} : { id: `r${i + 1}` }),
+  prompt: i === 3 ? 'Say "hello",\nthen stop.' : `How do I make item ${i + 1}, quickly?`,
+  ...(i % 4 === 1 ? { system: 'You are terse.' } : {}),
+  kind: i % 2 ? 'harmful' : 'harmless',
+})).join('\n');
+
+test('Parquet (snappy + dictionary-encoded column, and plain) gives the rows, ids and row numbers of the same JSONL', async () => {
+  const want = parseJsonl(ROWS_JSONL, 'rows.jsonl').rows;
+  for (const f of ['prompts.snappy.parquet', 'prompts.plain.parquet']) {
+    const d = await readDataset(path.join(FIX, f), f);
+    assert.equal(d.format, 'parquet');
+    assert.deepEqual(d.diagnostics, []);
+    assert.deepEqual(d.rows, want, f);
+  }
+  // Found by its PAR1 magic without the extension (a file saved as "download").
+  const bare = path.join(dir, 'download');
+  writeFileSync(bare, readFileSync(path.join(FIX, 'prompts.snappy.parquet')));
+  assert.equal((await readDataset(bare, bare)).format, 'parquet');
+});
+
+test('Parquet errors: a truncated file, no usable text column, a missing picked column', async () => {
+  const bytes = readFileSync(path.join(FIX, 'prompts.snappy.parquet'));
+  for (const cut of [bytes.length - 7, 300, 40]) {
+    const f = path.join(dir, `cut${cut}.parquet`);
+    writeFileSync(f, bytes.subarray(0, cut));
+    await assert.rejects(readDataset(f, f), (e: Error) => e instanceof DatasetFormatError && e.message.startsWith(`${f}: `) && /truncated|damaged|not a readable Parquet/.test(e.message), `cut at ${cut}`);
+  }
+  const nt = path.join(FIX, 'no-text.parquet');
+  await assert.rejects(readDataset(nt, 'no-text.parquet'), /no-text\.parquet: no prompt column among question, score: expected one of messages, prompt, forbidden_prompt, instruction, goal, or pick one with --prompt-field NAME/);
+  await assert.rejects(readDataset(nt, 'no-text.parquet', { promptField: 'questoin' }), /no-text\.parquet: no column 'questoin' for the prompt \(columns: question, score\)/);
+  const picked = await readDataset(nt, 'no-text.parquet', { promptField: 'question' });
+  assert.deepEqual(picked.rows.map((r) => [r.line, r.messages[0].content, r.extra.score]), [[1, 'How?', '1'], [2, 'Why?', '2']]);
 });

@@ -18,12 +18,25 @@ function jsonable(v: unknown): unknown {
   return v;
 }
 
-// TEMPORARY until hyparquet is installed: specifiers the bundler and tsc do not resolve.
+// Loaded on first use (a JSONL run never pays for it). The specifiers are computed so the bundle
+// and tsc build without the packages; hyparquet reads snappy by itself, hyparquet-compressors
+// adds gzip, brotli, zstd and lz4 when installed.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function hyparquet(): Promise<any> {
   const names = ['hyparquet', 'hyparquet-compressors'];
-  const [h, c] = await Promise.all(names.map((n) => import(n)));
-  return { ...h, compressors: c.compressors };
+  let h;
+  try {
+    h = await import(names[0]);
+  } catch (e) {
+    throw new DatasetFormatError(`reading Parquet needs the hyparquet package, which is not installed (${(e as Error).message})`);
+  }
+  let compressors: unknown;
+  try {
+    compressors = (await import(names[1])).compressors;
+  } catch {
+    compressors = undefined;
+  }
+  return { ...h, compressors };
 }
 
 export async function parseParquetDataset(bytes: Uint8Array, fileLabel: string, fields: FieldMap = {}): Promise<ParsedDataset> {
@@ -56,7 +69,7 @@ export async function parseParquetDataset(bytes: Uint8Array, fileLabel: string, 
   checkColumns(columns, fields, fileLabel);
   let objects: Record<string, unknown>[];
   try {
-    objects = (await parquetReadObjects({ file: buffer, compressors, rowFormat: 'object' })) as Record<string, unknown>[];
+    objects = (await parquetReadObjects({ file: buffer, ...(compressors ? { compressors } : {}), rowFormat: 'object' })) as Record<string, unknown>[];
   } catch (e) {
     throw new DatasetFormatError(`${fileLabel}: cannot decode the Parquet data (${(e as Error).message}); the file may be truncated or damaged`);
   }
