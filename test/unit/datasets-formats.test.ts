@@ -10,6 +10,8 @@ import { datasetFormat, DatasetFormatError, parseCsvDataset, readDataset } from 
 import { parseJsonl } from '../../src/engine/prompts/index';
 import { parseShard, shardPath, shardRows } from '../../src/engine/experiments/shard';
 import { loadPromptSet } from '../../src/engine/experiments/dataset';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { parquetMetadata } from 'hyparquet';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rl-formats-'));
 
@@ -102,6 +104,7 @@ test('shards: K/N parsing, whole batch groups dealt round-robin covering every r
 // Fixtures written by tools/make_parquet_fixtures.py: the rows of ROWS below, snappy with a
 // dictionary-encoded `kind` column, and uncompressed PLAIN.
 const FIX = path.join(__dirname, '..', 'fixtures', 'datasets');
+const toArrayBuffer = (b: Buffer) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 const ROWS_JSONL = Array.from({ length: 12 }, (_, i) => JSON.stringify({
   ...(i === 5 ? {} : { id: `r${i + 1}` }),
   prompt: i === 3 ? 'Say "hello",\nthen stop.' : `How do I make item ${i + 1}, quickly?`,
@@ -117,6 +120,17 @@ test('Parquet (snappy + dictionary-encoded column, and plain) gives the rows, id
     assert.deepEqual(d.diagnostics, []);
     assert.deepEqual(d.rows, want, f);
   }
+  // The same rows from hyparquet-writer (its defaults: SNAPPY, dictionary pages where they pay),
+  // a writer independent of the fixture script.
+  const objs = ROWS_JSONL.split('\n').map((l) => JSON.parse(l) as Record<string, string | undefined>);
+  const col = (name: string) => ({ name, type: 'STRING' as const, data: objs.map((o) => o[name] ?? null) });
+  const hw = path.join(dir, 'hw.parquet');
+  writeFileSync(hw, new Uint8Array(parquetWriteBuffer({ columnData: [col('id'), col('prompt'), col('system'), col('kind')] })));
+  const fromWriter = await readDataset(hw, hw);
+  assert.deepEqual(fromWriter.rows, want, 'hyparquet-writer file');
+  const md = parquetMetadata(toArrayBuffer(readFileSync(hw)));
+  assert.ok(md.row_groups[0].columns.every((c) => c.meta_data?.codec === 'SNAPPY'), 'snappy, as HF datasets write');
+  assert.ok(md.row_groups[0].columns.some((c) => c.meta_data?.dictionary_page_offset !== undefined), 'a dictionary-encoded column');
   // Found by its PAR1 magic without the extension (a file saved as "download").
   const bare = path.join(dir, 'download');
   writeFileSync(bare, readFileSync(path.join(FIX, 'prompts.snappy.parquet')));
@@ -125,6 +139,9 @@ test('Parquet (snappy + dictionary-encoded column, and plain) gives the rows, id
 
 test('Parquet errors: a truncated file, no usable text column, a missing picked column', async () => {
   const bytes = readFileSync(path.join(FIX, 'prompts.snappy.parquet'));
+  // The fixture really is snappy with a dictionary page for `kind`.
+  const cols = parquetMetadata(toArrayBuffer(bytes)).row_groups[0].columns;
+  assert.deepEqual(cols.map((c) => [c.meta_data?.codec, c.meta_data?.dictionary_page_offset !== undefined]), [['SNAPPY', false], ['SNAPPY', false], ['SNAPPY', false], ['SNAPPY', true]]);
   for (const cut of [bytes.length - 7, 300, 40]) {
     const f = path.join(dir, `cut${cut}.parquet`);
     writeFileSync(f, bytes.subarray(0, cut));

@@ -2,6 +2,8 @@
 // hyparquet-compressors for the codecs beyond snappy. Rows are named "row N" (1-based), the
 // count is capped by LIMITS.rows before any row is decoded, and each row becomes JSON object
 // text for the JSONL row reader.
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import type { Diagnostic } from '../../../protocol/prompts';
 import { LIMITS } from '../../../protocol/limits';
 import { parseJsonRecords, PROMPT_TEXT_FIELDS, type FieldMap, type JsonRecord } from '../../prompts/index';
@@ -18,29 +20,7 @@ function jsonable(v: unknown): unknown {
   return v;
 }
 
-// Loaded on first use (a JSONL run never pays for it). The specifiers are computed so the bundle
-// and tsc build without the packages; hyparquet reads snappy by itself, hyparquet-compressors
-// adds gzip, brotli, zstd and lz4 when installed.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function hyparquet(): Promise<any> {
-  const names = ['hyparquet', 'hyparquet-compressors'];
-  let h;
-  try {
-    h = await import(names[0]);
-  } catch (e) {
-    throw new DatasetFormatError(`reading Parquet needs the hyparquet package, which is not installed (${(e as Error).message})`);
-  }
-  let compressors: unknown;
-  try {
-    compressors = (await import(names[1])).compressors;
-  } catch {
-    compressors = undefined;
-  }
-  return { ...h, compressors };
-}
-
 export async function parseParquetDataset(bytes: Uint8Array, fileLabel: string, fields: FieldMap = {}): Promise<ParsedDataset> {
-  const { parquetMetadata, parquetReadObjects, compressors } = await hyparquet();
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let metadata;
   try {
@@ -69,7 +49,7 @@ export async function parseParquetDataset(bytes: Uint8Array, fileLabel: string, 
   checkColumns(columns, fields, fileLabel);
   let objects: Record<string, unknown>[];
   try {
-    objects = (await parquetReadObjects({ file: buffer, ...(compressors ? { compressors } : {}), rowFormat: 'object' })) as Record<string, unknown>[];
+    objects = (await parquetReadObjects({ file: buffer, compressors, rowFormat: 'object' })) as Record<string, unknown>[];
   } catch (e) {
     throw new DatasetFormatError(`${fileLabel}: cannot decode the Parquet data (${(e as Error).message}); the file may be truncated or damaged`);
   }
