@@ -191,3 +191,23 @@ test('ablate --shard K/N: 3 shard folders merged, then ablate --out writes the r
   const other = cli(dir, ['merge', 'merged2', 'rc.shard-1-of-3', 'rd.shard-2-of-3', 'rc.shard-3-of-3']);
   assert.match(other.err, /rd\.shard-2-of-3\/progress\.jsonl was saved by another run than .*rc\.shard-1-of-3\/progress\.jsonl/);
 });
+
+test('a condition file set can be a CSV with its columns picked (promptField, idField)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rl-ablate-csv-'));
+  writeFileSync(path.join(dir, 'q.csv'), 'key,question\nk1,"How do I pick a lock, quickly?"\nk2,Write a poem\nk3,Unused\n');
+  writeFileSync(path.join(dir, 'c.yaml'), [
+    'sets: { qs: { file: q.csv, limit: 2, promptField: question, idField: key } }',
+    'decoding: { maxNewTokens: 2 }',
+    'conditions:',
+    '  - { name: base, set: qs }',
+  ].join('\n'));
+  const r = cli(dir, ['ablate', 'c.yaml', '--out', 'rc', '--json']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal((JSON.parse(r.out) as { sets: { count: number }[] }).sets[0].count, 2);
+  const ids = readFileSync(path.join(dir, 'rc', 'responses.jsonl'), 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+  assert.deepEqual(ids, ['k1', 'k2']);
+  writeFileSync(path.join(dir, 'd.yaml'), readFileSync(path.join(dir, 'c.yaml'), 'utf8').replace('promptField: question', 'promptField: questoin'));
+  const bad = cli(dir, ['ablate', 'd.yaml', '--out', 'rd']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /no column 'questoin' for the prompt \(columns: key, question\)/);
+});

@@ -170,7 +170,7 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
   for (const s of plan.sets) {
     try {
       const spec = s.source.kind === 'builtin' ? `builtin:${s.source.builtin}` : s.source.file;
-      const set = await readPromptSet(spec, { ...(s.limit !== undefined ? { limit: s.limit } : {}), ...(s.system !== undefined ? { system: s.system } : {}) });
+      const set = await readPromptSet(spec, { ...(s.limit !== undefined ? { limit: s.limit } : {}), ...(s.system !== undefined ? { system: s.system } : {}), ...(s.fields ? { fields: s.fields } : {}) });
       if (!set.rows.length) problems.push(plan.locate(['sets', s.name], `${s.source.display} has no readable rows${describeDiagnostics(set).map((x) => `; ${x}`).join('')}`));
       sets.set(s.name, { ...set, display: s.source.display });
     } catch (e) {
