@@ -49,6 +49,7 @@ test('a CSV and a JSONL of the same rows give the same rows and ids (row = recor
   // The duplicate warning points at the CSV line the record starts on (line 4), not the record number.
   const dup = b.diagnostics.find((d) => /duplicate id/.test(d.message))!;
   assert.equal(dup.line, 4);
+  assert.match(dup.message, /\(first on line 3\); this row is '.*~3'/);
 });
 
 test('picking columns: --prompt-field, --system-field, --id-field, in JSONL and CSV alike', () => {

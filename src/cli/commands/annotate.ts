@@ -83,6 +83,7 @@ export const annotateCommand: Command = {
       for (const f of s.failed) io.err(`error row: ${path.basename(dataset)}${where}${f.line} (id ${f.id}): ${f.message}\n`);
       const earlier = s.errors - s.failed.length;
       if (earlier > 0) io.err(`note: ${earlier} error row(s) from an earlier run kept; --retry-errors runs them again\n`);
+      if (shard && s.total === 0) io.err(`note: shard ${shard.k}/${shard.n} has no rows: shards take whole batches of --batch-size rows, and the dataset has fewer batches than shards; a smaller --batch-size spreads it wider\n`);
       if (s.foreign) io.err(`note: ${s.foreign} row(s) in ${out} are not in the dataset; kept at the end\n`);
       if (bool(args, 'json')) io.out(JSON.stringify(s, null, 2) + '\n');
       else {

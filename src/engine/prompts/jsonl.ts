@@ -77,7 +77,7 @@ export function parseJsonRecords(records: Iterable<JsonRecord>, fileLabel: strin
     const row = readRow(c, line, rec.row, fields);
     if (row) {
       if (firstLineOfId.has(row.id)) repeats.push({ row, c, length: line.length });
-      else firstLineOfId.set(row.id, row.line);
+      else firstLineOfId.set(row.id, rec.line); // where a reader finds it: the CSV line, not the record number
       rows.push(row);
     }
     diagnostics.push(...c.diagnostics);
