@@ -1,5 +1,5 @@
 // refusal-lens annotate: response, label, refusal score and axis projections for every prompt
-// of a JSONL dataset, into a resumable results JSONL keyed by row id.
+// of a JSONL, CSV or Parquet dataset, into a resumable results JSONL keyed by row id.
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, list, str, UsageError } from '../args';
@@ -9,13 +9,14 @@ import { annotate, DEFAULT_ANNOTATE_BATCH, PROJECTION_POSITIONS, type Projection
 import { parseLayers } from '../../engine/experiments/layers';
 import { assertOwnResultsFile, ResultsFileError } from '../../engine/experiments/results-file';
 import { describeOwner, lockHolder, lockPathFor } from '../../engine/io/lock';
-import { decodingFrom, DECODING_OPTIONS, positiveInt, progressPrinter } from './experiments-shared';
+import { decodingFrom, DECODING_OPTIONS, FIELD_OPTIONS, fieldsFrom, positiveInt, progressPrinter, SHARD_OPTION, shardFrom } from './experiments-shared';
+import { shardPath } from '../../engine/experiments/shard';
 import { LIMITS } from '../../protocol/limits';
 
 export const annotateCommand: Command = {
   name: 'annotate',
-  summary: 'Annotate a JSONL dataset: response, label, refusal score and axis projections per prompt; resumable.',
-  usage: '[model-folder] DATASET.jsonl --out RESULTS.jsonl [options]',
+  summary: 'Annotate a JSONL, CSV or Parquet dataset: response, label, refusal score and axis projections per prompt; resumable.',
+  usage: '[model-folder] DATASET.{jsonl,csv,parquet} --out RESULTS.jsonl [options]',
   options: [
     ...MODEL_OPTIONS,
     { name: 'out', kind: 'string', short: 'o', description: 'results JSONL (rerun with the same settings to resume)' },
@@ -25,6 +26,8 @@ export const annotateCommand: Command = {
     { name: 'project-out', kind: 'list', description: 'AXIS[,AXIS]:LAYERS[:POSITIONS][@SOURCE], applied to every prompt' },
     { name: 'batch-size', kind: 'number', description: 'prompts per batch (keep it fixed across resumes)', default: DEFAULT_ANNOTATE_BATCH },
     ...DECODING_OPTIONS,
+    ...FIELD_OPTIONS,
+    SHARD_OPTION,
     { name: 'restart', kind: 'boolean', description: 'discard an existing results file (one of ours) instead of resuming' },
     { name: 'retry-errors', kind: 'boolean', description: 'run the error rows of an earlier run again (a resume keeps them)' },
     { name: 'json', kind: 'boolean', description: 'print the run summary as JSON' },
@@ -36,7 +39,9 @@ export const annotateCommand: Command = {
     if (pos.length === 2 && str(args, 'model')) throw new UsageError('model given twice: as --model and as an argument');
     const outArg = str(args, 'out');
     if (!outArg) throw new UsageError('--out RESULTS.jsonl is required');
-    const out = path.resolve(outArg);
+    const fields = fieldsFrom(args);
+    const shard = shardFrom(args);
+    const out = shard ? shardPath(path.resolve(outArg), shard) : path.resolve(outArg);
     if (out === dataset) throw new UsageError('--out must not be the dataset itself');
     const positions = str(args, 'positions')!.split(',').map((s) => s.trim()).filter(Boolean) as ProjectionPosition[];
     for (const p of positions) if (!PROJECTION_POSITIONS.includes(p)) throw new UsageError(`--positions: '${p}' is not one of ${PROJECTION_POSITIONS.join(', ')}`);
@@ -68,14 +73,18 @@ export const annotateCommand: Command = {
         retryErrors: bool(args, 'retry-errors'),
         onProgress: progress.onProgress,
         signal: io.signal,
+        fields,
+        ...(shard ? { shard } : {}),
       });
       progress.finish();
       for (const d of s.diagnostics) io.err(`${d.severity === 'error' ? 'skipped' : 'warning'}: ${d.file}:${d.line}:${d.column}: ${d.field ? d.field + ': ' : ''}${d.message}\n`);
       if (s.truncated) io.err(`note: cut off a half-written line (${s.truncated.bytes} bytes at line ${s.truncated.line}) left by an interrupted run; that row was run again\n`);
-      for (const f of s.failed) io.err(`error row: ${path.basename(dataset)}:${f.line} (id ${f.id}): ${f.message}\n`);
+      const where = /\.(csv|parquet|pq)$/i.test(dataset) ? ' row ' : ':';
+      for (const f of s.failed) io.err(`error row: ${path.basename(dataset)}${where}${f.line} (id ${f.id}): ${f.message}\n`);
       const earlier = s.errors - s.failed.length;
       if (earlier > 0) io.err(`note: ${earlier} error row(s) from an earlier run kept; --retry-errors runs them again\n`);
-      if (s.foreign) io.err(`note: ${s.foreign} row(s) in ${outArg} are not in the dataset; kept at the end\n`);
+      if (shard && s.total === 0) io.err(`note: shard ${shard.k}/${shard.n} has no rows: shards take whole batches of --batch-size rows, and the dataset has fewer batches than shards; a smaller --batch-size spreads it wider\n`);
+      if (s.foreign) io.err(`note: ${s.foreign} row(s) in ${out} are not in the dataset; kept at the end\n`);
       if (bool(args, 'json')) io.out(JSON.stringify(s, null, 2) + '\n');
       else {
         const n = s.counts.refusal + s.counts.bypass + s.counts.degenerate;

@@ -6,6 +6,8 @@ import { formatDuration, type Progress } from '../../engine/experiments/progress
 import type { DecodingOptions } from '../../protocol/types';
 import { num } from '../args';
 import type { ParsedArgs } from '../args';
+import type { FieldMap } from '../../engine/prompts/index';
+import { parseShard, type Shard } from '../../engine/experiments/shard';
 
 /**
  * A progress callback printing "phase  done/total  pct  ETA" to stderr: rewritten in place on a
@@ -73,3 +75,34 @@ export const DECODING_OPTIONS = [
   { name: 'temperature', kind: 'number' as const, description: 'sampling temperature (0 = greedy)' },
   { name: 'seed', kind: 'number' as const, description: 'sampling seed' },
 ];
+
+/** --prompt-field/--system-field/--id-field: which dataset columns hold what (annotate, and any command reading a dataset). */
+export const FIELD_OPTIONS = [
+  { name: 'prompt-field', kind: 'string' as const, description: 'the column holding the prompt (default: the first of messages, prompt, forbidden_prompt, instruction, goal)' },
+  { name: 'system-field', kind: 'string' as const, description: "the column holding the system prompt (default 'system')" },
+  { name: 'id-field', kind: 'string' as const, description: "the column holding the row id (default 'id'; without one, a hash of the prompt)" },
+];
+
+export function fieldsFrom(args: ParsedArgs): FieldMap {
+  const f: FieldMap = {};
+  for (const [opt, key] of [['prompt-field', 'promptField'], ['system-field', 'systemField'], ['id-field', 'idField']] as const) {
+    const v = args.options[opt];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${opt} needs a column name`);
+    f[key] = v;
+  }
+  return f;
+}
+
+/** --shard K/N (see engine/experiments/shard.ts). */
+export const SHARD_OPTION = { name: 'shard', kind: 'string' as const, description: 'K/N: run only shard K of N (1-based; the batches of --batch-size rows are dealt round-robin); output gets .shard-K-of-N before its extension; join with `refusal-lens merge`' };
+
+export function shardFrom(args: ParsedArgs): Shard | undefined {
+  const v = args.options.shard;
+  if (v === undefined) return undefined;
+  try {
+    return parseShard(String(v));
+  } catch (e) {
+    throw new UsageError(`--shard: ${(e as Error).message}`);
+  }
+}

@@ -7,8 +7,9 @@ import { selectCommand } from './select';
 import { geometryCommand } from './geometry';
 import { annotateCommand } from './annotate';
 import { ablateCommand } from './ablate';
+import { mergeCommand } from './merge';
 import { modelCommand } from './model';
 import { convertCommand } from './convert';
 import { vectorsCommand } from './vectors';
 
-export const commands: Command[] = [demoCommand, modelCommand, traceCommand, extractCommand, selectCommand, geometryCommand, annotateCommand, ablateCommand, convertCommand, vectorsCommand];
+export const commands: Command[] = [demoCommand, modelCommand, traceCommand, extractCommand, selectCommand, geometryCommand, annotateCommand, ablateCommand, mergeCommand, convertCommand, vectorsCommand];

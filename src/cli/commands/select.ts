@@ -6,7 +6,7 @@ import type { Command } from '../command';
 import { bool, num, str, UsageError } from '../args';
 import { MODEL_OPTIONS, STRICT_OPTION, openModel } from '../load';
 import { writeDirection } from '../../engine/directions/index';
-import { describeDiagnostics, loadPromptSet } from '../../engine/experiments/dataset';
+import { describeDiagnostics, readPromptSet } from '../../engine/experiments/dataset';
 import { selectJson, selectMarkdown, selectRefusalDirection } from '../../engine/experiments/select';
 import { positiveInt, progressPrinter } from './experiments-shared';
 import { LIMITS } from '../../protocol/limits';
@@ -39,14 +39,14 @@ export const selectCommand: Command = {
     const limit = args.options.limit === undefined ? undefined : positiveInt(args, 'limit', 1, LIMITS.rows);
     const positions = args.options.positions !== undefined ? positiveInt(args, 'positions', 1, LIMITS.selectPositions) : undefined;
     const batchSize = positiveInt(args, 'batch-size', 8, LIMITS.batchSize);
-    const load = (spec: string) => {
-      const s = loadPromptSet(spec, limit ? { limit } : {});
+    const load = async (spec: string) => {
+      const s = await readPromptSet(spec, limit ? { limit } : {});
       for (const w of describeDiagnostics(s)) io.err(`skipped: ${w}\n`);
       if (bool(args, 'strict') && s.diagnostics.length) throw new Error(`--strict: ${spec} has ${s.diagnostics.length} skipped row(s) or warning(s) (above)`);
       return s;
     };
-    const harmful = load(str(args, 'harmful')!);
-    const harmless = load(str(args, 'harmless')!);
+    const harmful = await load(str(args, 'harmful')!);
+    const harmless = await load(str(args, 'harmless')!);
     const vh = str(args, 'val-harmful');
     const vl = str(args, 'val-harmless');
     if ((vh === undefined) !== (vl === undefined)) throw new UsageError('give both --val-harmful and --val-harmless, or neither');
@@ -62,7 +62,7 @@ export const selectCommand: Command = {
         klThreshold: num(args, 'kl-threshold')!,
         maxLayerFraction: frac,
         induceThreshold: num(args, 'induce-threshold')!,
-        ...(vh && vl ? { valHarmful: load(vh), valHarmless: load(vl) } : {}),
+        ...(vh && vl ? { valHarmful: await load(vh), valHarmless: await load(vl) } : {}),
         batchSize,
         onProgress: progress.onProgress,
         signal: io.signal,

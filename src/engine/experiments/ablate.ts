@@ -11,10 +11,11 @@ import type { WriteHooks } from '../io/atomic';
 import { TOOL_VERSION } from '../version';
 import { ProgressLog, PROGRESS_FILE, PROGRESS_SCHEMA } from './ablate-progress';
 import { ConditionFileError, resolveIntervention, sweepWindows, type ConditionPlan, type ConditionSpec, type LocatedIssue } from './conditions';
-import { describeDiagnostics, loadPromptSet, rowPrompt, systemPromptOf, withSystem, type PromptSet } from './dataset';
+import { describeDiagnostics, readPromptSet, rowPrompt, systemPromptOf, withSystem, type PromptSet } from './dataset';
 import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './progress';
 import { canonicalJson, RECEIPT_SCHEMA, receiptHash, summarise, type ConditionResult, type Receipt, type ReceiptAxis, type SweepResult } from './receipt';
 import { prepareReceiptFolder, writeReceiptFiles } from './receipt-files';
+import { shardOfGroup, type Shard } from './shard';
 
 export { sweepChart, writeReceiptFiles } from './receipt-files';
 
@@ -33,6 +34,11 @@ export interface AblateOptions {
   hooks?: WriteHooks;
   /** Things the user should know that are not errors (e.g. "resumed 40 of 120 prompts"). */
   onNotice?: (message: string) => void;
+  /**
+   * Run only this shard's batches (every job's batches counted in run order, batch u going to
+   * shard (u mod N) + 1) into outDir's progress file; see ablateShardToFolder.
+   */
+  shard?: Shard;
 }
 
 export interface ResponseRow {
@@ -164,7 +170,7 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
   for (const s of plan.sets) {
     try {
       const spec = s.source.kind === 'builtin' ? `builtin:${s.source.builtin}` : s.source.file;
-      const set = loadPromptSet(spec, { ...(s.limit !== undefined ? { limit: s.limit } : {}), ...(s.system !== undefined ? { system: s.system } : {}) });
+      const set = await readPromptSet(spec, { ...(s.limit !== undefined ? { limit: s.limit } : {}), ...(s.system !== undefined ? { system: s.system } : {}), ...(s.fields ? { fields: s.fields } : {}) });
       if (!set.rows.length) problems.push(plan.locate(['sets', s.name], `${s.source.display} has no readable rows${describeDiagnostics(set).map((x) => `; ${x}`).join('')}`));
       sets.set(s.name, { ...set, display: s.source.display });
     } catch (e) {
@@ -194,10 +200,16 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
   let log: ProgressLog | undefined;
   if (o.outDir !== undefined) {
     prepareReceiptFolder(o.outDir, plan);
-    log = ProgressLog.open(o.outDir, runKey(model, plan, sets, records, batchSize), { conditionFile: path.basename(plan.file), model: model.summary.name }, o.hooks, o.onNotice);
+    const meta = { conditionFile: path.basename(plan.file), model: model.summary.name, ...(o.shard ? { shard: o.shard } : {}) };
+    log = ProgressLog.open(o.outDir, runKey(model, plan, sets, records, batchSize), meta, o.hooks, o.onNotice);
   }
   try {
-    const total = all.reduce((n, j) => n + sets.get(j.spec.set)!.rows.length, 0);
+    let unit = 0;
+    const mine = () => !o.shard || shardOfGroup(unit++, o.shard.n) === o.shard.k;
+    const total = o.shard
+      ? all.reduce((n, j) => n + chunks(rowsOf(sets.get(j.spec.set)!, j), batchSize).filter(() => mine()).reduce((m, b) => m + b.length, 0), 0)
+      : all.reduce((n, j) => n + sets.get(j.spec.set)!.rows.length, 0);
+    unit = 0;
     const saved = log?.savedRows ?? 0;
     if (saved) o.onNotice?.(`resuming: ${saved} of ${total} prompts were finished by an earlier run (${path.join(o.outDir!, PROGRESS_FILE)})`);
     const progress = new ProgressTracker('ablate', total, o.onProgress, saved);
@@ -213,6 +225,7 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
       let bi = 0;
       for (const batch of chunks(rows, batchSize)) {
         const b = bi++;
+        if (!mine()) continue;
         let out = log?.get(job.key, b, batch.map((r) => r.id));
         if (out) resumed += out.length;
         else {
@@ -292,4 +305,15 @@ export async function ablateToFolder(model: LensModel, plan: ConditionPlan, outD
   const files = writeReceiptFiles(outDir, run, o.hooks);
   ProgressLog.removeFrom(outDir);
   return { ...run, files };
+}
+
+/**
+ * One shard of an ablation (`ablate --shard K/N`): its batches are generated and kept in
+ * `outDir`/progress.jsonl, and no receipt is written (its rates need every batch). `merge`
+ * joins the shards' progress files into one folder, where `ablate --out` that folder resumes
+ * every batch, generates nothing, and writes the receipt one machine would have written.
+ */
+export async function ablateShardToFolder(model: LensModel, plan: ConditionPlan, outDir: string, shard: Shard, o: Omit<AblateOptions, 'outDir' | 'shard'> = {}): Promise<{ resumed: number }> {
+  const run = await runAblation(model, plan, { ...o, outDir, shard });
+  return { resumed: run.resumed };
 }

@@ -9,13 +9,14 @@
 // only a file that is absent, empty or ours is written (see results-file.ts).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { FileReadError, readBoundedText } from '../io/read';
 import { LIMITS } from '../../protocol/limits';
 import type { DatasetRow, Diagnostic } from '../../protocol/prompts';
 import type { DecodingOptions, Intervention, Label, TraceResult } from '../../protocol/types';
 import type { Direction } from '../directions/index';
 import type { LensModel } from '../index';
-import { parseJsonl } from '../prompts/index';
+import type { FieldMap } from '../prompts/index';
+import { readDataset } from './datasets/index';
+import { shardRows, type Shard } from './shard';
 import { postInstructionLength } from './activations';
 import { canonicalJson } from './receipt';
 import { acquireLock, LockHeldError } from '../io/lock';
@@ -49,11 +50,15 @@ export interface AnnotateOptions {
   /** Each row as it is written (after the batch is on disk): for inline display. */
   onRow?: (row: AnnotationRow | AnnotationErrorRow) => void;
   signal?: AbortSignal;
+  /** The columns holding the prompt, system prompt and id (default: the usual field names). */
+  fields?: FieldMap;
+  /** Annotate only this shard's rows (see shard.ts); recorded in the run settings. */
+  shard?: Shard;
 }
 
 export interface AnnotationRow {
   id: string;
-  /** 1-based line in the dataset. */
+  /** 1-based line in a JSONL dataset; the 1-based record number in a CSV or Parquet one. */
   line: number;
   response: string;
   label: Label;
@@ -112,6 +117,8 @@ function runSettings(model: LensModel, o: AnnotateOptions, layers: number[], pos
     interventions: o.interventions ?? [],
     decoding: o.decoding,
     batchSize: o.batchSize ?? DEFAULT_ANNOTATE_BATCH,
+    // Only on a shard's file: the merged file's settings are exactly a one-machine run's.
+    ...(o.shard ? { shard: o.shard } : {}),
   };
 }
 
@@ -213,13 +220,8 @@ export async function annotate(model: LensModel, datasetPath: string, outPath: s
   for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= L) throw new Error(`annotate: layer ${l} is outside 0..${L - 1}`);
   const positions = o.positions ?? ['last_prompt', 'response_mean'];
   const batchSize = o.batchSize ?? DEFAULT_ANNOTATE_BATCH;
-  let text: string;
-  try {
-    text = readBoundedText(datasetPath, { what: 'JSONL dataset', maxBytes: LIMITS.datasetBytes });
-  } catch (e) {
-    throw new Error(`${datasetPath}: cannot read dataset: ${e instanceof FileReadError ? e.detail : (e as Error).message}`);
-  }
-  const { rows, diagnostics } = parseJsonl(text, datasetPath);
+  const { rows: all, diagnostics } = await readDataset(datasetPath, datasetPath, o.fields ?? {}, 'dataset');
+  const rows = o.shard ? shardRows(all, batchSize, o.shard) : all;
 
   // Nothing is written, not even the lock, before the file proved to be ours (or absent or empty).
   if (!existsSync(path.dirname(outPath))) throw new Error(`${outPath}: the folder ${path.dirname(outPath)} does not exist`);

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { FileReadError, readBoundedFile } from '../io/read';
 import { LIMITS } from '../../protocol/limits';
+import type { FieldMap } from '../prompts/index';
 import * as path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { DecodingOptions, Intervention, Positions } from '../../protocol/types';
@@ -44,7 +45,7 @@ type RawIntervention = RawSteer | RawProject;
 type RawWindowIv = Omit<RawSteer, 'layers'> | Omit<RawProject, 'layers'>;
 
 export type SetSource = { kind: 'file'; file: string; display: string } | { kind: 'builtin'; builtin: string; display: string };
-export interface SetSpec { name: string; source: SetSource; limit?: number; system?: string }
+export interface SetSpec { name: string; source: SetSource; limit?: number; system?: string; fields?: FieldMap }
 export type AxisSpec =
   | { name: string; kind: 'file'; file: string; display: string }
   | { name: string; kind: 'random'; randomLike: string; seed: number };
@@ -131,7 +132,12 @@ export function parseConditions(text: string, file: string, sha256 = createHash(
     const source: SetSource = obj.builtin !== undefined
       ? { kind: 'builtin', builtin: obj.builtin, display: `builtin:${obj.builtin}` }
       : { kind: 'file', file: path.resolve(dir, obj.file ?? ''), display: obj.file ?? '' };
-    return { name, source, ...(obj.limit !== undefined ? { limit: obj.limit } : {}), ...(obj.system !== undefined ? { system: obj.system } : {}) };
+    const fields: FieldMap = {
+      ...(obj.promptField !== undefined ? { promptField: obj.promptField } : {}),
+      ...(obj.systemField !== undefined ? { systemField: obj.systemField } : {}),
+      ...(obj.idField !== undefined ? { idField: obj.idField } : {}),
+    };
+    return { name, source, ...(obj.limit !== undefined ? { limit: obj.limit } : {}), ...(obj.system !== undefined ? { system: obj.system } : {}), ...(Object.keys(fields).length ? { fields } : {}) };
   });
   const axes: AxisSpec[] = Object.entries((v.axes ?? {}) as Record<string, any>).map(([name, a]) =>
     typeof a === 'string' || a.file !== undefined

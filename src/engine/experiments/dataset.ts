@@ -1,15 +1,15 @@
-// Prompt sets for experiments: a JSONL file or a built-in set from media/sets, read through the
-// engine's JSONL parser (bad lines become diagnostics and are skipped), hashed for receipts and
-// direction metadata, optionally cut to the first N rows and given a system prompt.
+// Prompt sets for experiments: a JSONL, CSV or Parquet file (datasets/) or a built-in set from
+// media/sets, read through the engine's JSONL row reader (bad rows become diagnostics and are
+// skipped), hashed for receipts and direction metadata, optionally cut to the first N rows and
+// given a system prompt.
 import { readFileSync } from 'node:fs';
-import { FileReadError, readBoundedFile } from '../io/read';
-import { LIMITS } from '../../protocol/limits';
 import * as path from 'node:path';
 import type { DatasetRow, Diagnostic } from '../../protocol/prompts';
 import type { ChatMessage, PromptInput } from '../../protocol/types';
 import { packageRoot } from '../builtin';
 import { sha256Hex } from '../directions/index';
-import { parseJsonl } from '../prompts/index';
+import type { FieldMap } from '../prompts/index';
+import { readDataset, readDatasetSync, type LoadedDataset } from './datasets/index';
 
 export interface PromptSet {
   /** A short name: the built-in set's name or the file's stem. */
@@ -29,6 +29,8 @@ export interface SetLoadOptions {
   limit?: number;
   /** Replace the system message of every row (or add one); '' removes it. */
   system?: string;
+  /** The columns holding the prompt, system prompt and id (default: the usual field names). */
+  fields?: FieldMap;
 }
 
 export interface BuiltinContrast {
@@ -53,29 +55,33 @@ export function builtinSetNames(): string[] {
   return [...new Set(Object.values(c).flatMap((b) => [b.positive, b.negative]))].sort();
 }
 
-/** `builtin:NAME` or a path (relative to `baseDir`, default the working directory). */
-export function loadPromptSet(spec: string, opts: SetLoadOptions = {}, baseDir = process.cwd()): PromptSet {
-  let file: string;
-  let name: string;
+function resolveSpec(spec: string, baseDir: string): { file: string; name: string; label: string } {
   if (spec.startsWith('builtin:')) {
-    name = spec.slice('builtin:'.length);
+    const name = spec.slice('builtin:'.length);
     if (!builtinSetNames().includes(name)) throw new Error(`no built-in prompt set '${name}' (built-in sets: ${builtinSetNames().join(', ')})`);
-    file = path.join(builtinSetsDir(), `${name}.jsonl`);
-  } else {
-    file = path.resolve(baseDir, spec);
-    name = path.basename(file).replace(/\.jsonl?$/i, '');
+    return { file: path.join(builtinSetsDir(), `${name}.jsonl`), name, label: spec };
   }
-  let bytes: Buffer;
-  try {
-    bytes = readBoundedFile(file, { what: 'JSONL prompt set', maxBytes: LIMITS.datasetBytes });
-  } catch (e) {
-    throw new Error(`${spec}: cannot read prompt set: ${e instanceof FileReadError ? e.detail : (e as Error).message}`);
-  }
-  const { rows, diagnostics } = parseJsonl(bytes.toString('utf8'), spec.startsWith('builtin:') ? spec : file);
-  let kept = rows;
+  const file = path.resolve(baseDir, spec);
+  return { file, name: path.basename(file).replace(/\.(jsonl?|csv|parquet)$/i, ''), label: file };
+}
+
+function toSet(spec: string, file: string, name: string, d: LoadedDataset, opts: SetLoadOptions): PromptSet {
+  let kept = d.rows;
   if (opts.limit !== undefined) kept = kept.slice(0, opts.limit);
   if (opts.system !== undefined) kept = kept.map((r) => ({ ...r, messages: withSystem(r.messages, opts.system!) }));
-  return { name, display: spec, file, sha256: sha256Hex(bytes), rows: kept, diagnostics };
+  return { name, display: spec, file, sha256: sha256Hex(d.bytes), rows: kept, diagnostics: d.diagnostics };
+}
+
+/** `builtin:NAME` or a JSONL/CSV path (relative to `baseDir`, default the working directory); Parquet needs readPromptSet. */
+export function loadPromptSet(spec: string, opts: SetLoadOptions = {}, baseDir = process.cwd()): PromptSet {
+  const { file, name, label } = resolveSpec(spec, baseDir);
+  return toSet(spec, file, name, readDatasetSync(file, label, opts.fields, 'prompt set'), opts);
+}
+
+/** loadPromptSet for every format, Parquet included. */
+export async function readPromptSet(spec: string, opts: SetLoadOptions = {}, baseDir = process.cwd()): Promise<PromptSet> {
+  const { file, name, label } = resolveSpec(spec, baseDir);
+  return toSet(spec, file, name, await readDataset(file, label, opts.fields, 'prompt set'), opts);
 }
 
 export function withSystem(messages: ChatMessage[], system: string): ChatMessage[] {

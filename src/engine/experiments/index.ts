@@ -16,6 +16,6 @@ export { loadConditionFile, parseConditions, ConditionFileError, formatIssue, ty
 export { receiptHash, receiptJson, summarise, RECEIPT_SCHEMA, type ConditionResult, type Receipt, type SweepResult } from './receipt';
 export { receiptCsv, receiptLatex, receiptMarkdown, describeIntervention } from './receipt-render';
 export { ratesChart, lineChart } from './charts';
-export { builtinContrasts, builtinSetNames, loadPromptSet, type PromptSet } from './dataset';
+export { builtinContrasts, builtinSetNames, loadPromptSet, readPromptSet, type PromptSet } from './dataset';
 export { wilson, Z95 } from './stats';
 export { formatDuration, type Progress, type ProgressFn } from './progress';

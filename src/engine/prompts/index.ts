@@ -5,7 +5,7 @@ import type { PromptInput } from '../../protocol/types';
 
 export type { DatasetRow, Diagnostic, ParsedPrompt, PromptIntervention } from '../../protocol/prompts';
 export { formatPath, type Path } from './check';
-export { contentId, parseJsonl, PROMPT_TEXT_FIELDS } from './jsonl';
+export { contentId, parseJsonl, parseJsonRecords, PROMPT_TEXT_FIELDS, type FieldMap, type JsonRecord } from './jsonl';
 export { formatLayerSpec, parseLayerSpec } from './layers';
 export { DECODING_FIELDS, parsePromptFile, PROMPT_FIELDS, type PromptFileOptions } from './promptFile';
 export { PROJECT_OUT_FIELDS, STEER_FIELDS } from './interventions';
