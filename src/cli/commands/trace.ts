@@ -67,7 +67,10 @@ export function summarize(t: TraceResult, color: boolean): string {
   lines.push(`model     ${m.name} (${m.modelType}, ${m.layers} layers, d_model ${m.dModel}, ${m.dtype})`);
   lines.push(`tokens    ${t.tokens.filter((x) => !x.generated).length} prompt + ${t.tokens.filter((x) => x.generated).length} generated`);
   lines.push(`interv.   ${t.interventions.length ? t.interventions.map(describeIntervention).join('; ') : 'none'}`);
-  lines.push(`label     ${t.label.label.toUpperCase()}  refusal score ${t.label.refusalScore.toFixed(2)}${t.label.matched ? `  (matched "${t.label.matched}")` : ''}${t.label.reason ? `  (${t.label.reason})` : ''}`);
+  lines.push(`label     ${t.label.label.toUpperCase()}  refusal score ${t.label.refusalScore.toFixed(2)}${t.label.matched ? `  (matched "${t.label.matched}")` : ''}${t.label.reason ? `  (${t.label.reason}${t.label.detail ? `: ${t.label.detail}` : ''})` : ''}`);
+  if (t.label.meanLogProb !== undefined) {
+    lines.push(`fluency   mean log-prob ${t.label.meanLogProb.toFixed(2)} per token under the unsteered model (reference ${t.label.logProbReference?.toFixed(2) ?? '?'})${t.label.ended === false ? ', no end-of-turn' : ''}`);
+  }
   lines.push(`response  ${JSON.stringify(t.response)}`);
   if (t.axes.length) {
     const lp = lastPromptIndex(t);
