@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, list, num, str, UsageError } from '../args';
+import { RANDOM_CONTROL_OPTION, withRandomControls } from '../random-control';
 import { MODEL_OPTIONS, PROMPT_OPTIONS, STRICT_OPTION, Warnings, openAxes, openModel, promptFromArgs, readPromptFile } from '../load';
 import { parseProjectOut, parseSteer, describeIntervention } from '../interventions';
 import { renderAxis, profileLine } from '../heatmap';
@@ -18,6 +19,7 @@ export const traceCommand: Command = {
     ...PROMPT_OPTIONS,
     { name: 'steer', kind: 'list', description: 'AXIS:COEF:LAYERS[:POSITIONS][@SOURCE], e.g. persona:4:2-5' },
     { name: 'project-out', kind: 'list', description: 'AXIS[,AXIS]:LAYERS[:POSITIONS][@SOURCE], e.g. persona:3-5' },
+    RANDOM_CONTROL_OPTION,
     { name: 'max-new-tokens', kind: 'number', short: 'n', description: 'tokens to generate' },
     { name: 'temperature', kind: 'number', description: 'sampling temperature (0 = greedy)' },
     { name: 'seed', kind: 'number', description: 'sampling seed' },
@@ -36,7 +38,7 @@ export const traceCommand: Command = {
       const L = model.summary.layers;
       const prompt = promptFromArgs(args, L, warnings);
       const fromFile = prompt.file?.parsed;
-      const axes = await openAxes(model, list(args, 'axis'), fromFile?.axes, prompt.file ? path.dirname(prompt.file.path) : '.', warnings);
+      const axes = withRandomControls(await openAxes(model, list(args, 'axis'), fromFile?.axes, prompt.file ? path.dirname(prompt.file.path) : '.', warnings), list(args, 'random-control'));
       const interventions: Intervention[] = [
         ...(fromFile?.interventions ?? []).map(({ layerSpec: _spec, ...iv }) => iv as Intervention),
         ...list(args, 'steer').map((s) => parseSteer(s, L)),
