@@ -2,7 +2,7 @@
 // norms, a seeded Gaussian direction), added next to the axes so that a trace or an annotation
 // reads it out and --steer / --project-out can name it, as `ablate` and `demo` already do.
 import { createHash } from 'node:crypto';
-import type { OptionSpec } from './command';
+import type { OptionSpec } from './args';
 import { UsageError } from './args';
 import { randomControl, type Direction } from '../engine/index';
 
