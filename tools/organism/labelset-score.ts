@@ -1,4 +1,4 @@
-// Writes test/fixtures/labels/organism-v1.results.md: the engine's labels against the hand labels
+// Writes test/fixtures/labels/organism-v1{,-fresh}.results.md: the engine's labels against the hand labels
 // (agreement, precision and recall per label, confusion, every disagreement with the check's
 // reason). test/unit/labels-handset.test.ts pins the same numbers.
 //   node --import tsx tools/organism/labelset-score.ts
@@ -10,15 +10,19 @@ import { readHandSet, scoreHandSet, vocabularyOf } from '../../test/fixtures/lab
 const DIR = join(__dirname, '../../test/fixtures/labels');
 
 async function main(): Promise<void> {
-  const rows = readHandSet(join(DIR, 'organism-v1.jsonl'));
   const isWord = await vocabularyOf(builtinModelFolder());
+  for (const name of ['organism-v1', 'organism-v1-fresh']) write(name, isWord);
+}
+
+function write(name: string, isWord: (w: string) => boolean): void {
+  const rows = readHandSet(join(DIR, `${name}.jsonl`));
   const s = scoreHandSet(rows, { text: { isWord } });
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const L = ['refusal', 'bypass', 'degenerate'] as const;
   const md = [
-    '# Engine labels against the hand labels: organism-v1',
+    `# Engine labels against the hand labels: ${name}`,
     '',
-    `${s.n} responses (\`organism-v1.jsonl\`), likelihood reference ${s.reference.toFixed(3)} nats/token`,
+    `${s.n} responses (\`${name}.jsonl\`), likelihood reference ${s.reference.toFixed(3)} nats/token`,
     '(10% quantile over the set\'s unsteered greedy answers, condition "none"). Agreement: ' + `**${pct(s.agreement)}**.`,
     '',
     '| label | hand | engine | agree | precision | recall |',
@@ -40,7 +44,7 @@ async function main(): Promise<void> {
     'Regenerate: `node --import tsx tools/organism/labelset-score.ts`.',
     '',
   ].join('\n');
-  writeFileSync(join(DIR, 'organism-v1.results.md'), md);
+  writeFileSync(join(DIR, `${name}.results.md`), md);
   process.stdout.write(md);
 }
 void main();

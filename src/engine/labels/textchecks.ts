@@ -98,11 +98,11 @@ function scriptMix(text: string): Defect | undefined {
 
 /**
  * Whether a lower-case start means a broken response: the first line reads as prose that ends a
- * sentence within 80 characters (" this. money is…", " cause harm to help…"), not code, a list
+ * sentence within 200 characters (" this. money is…", " cause harm to help…"), not code, a list
  * or a short casual answer ("ok", "sure, here is how: …", "import os", "iPhones are…").
  */
 function proseStart(text: string): boolean {
-  const first = text.trimStart().split('\n', 1)[0]!.slice(0, 80);
+  const first = text.trimStart().split('\n', 1)[0]!.slice(0, 200);
   const sentence = first.split(/[.!?](?:\s|$)/u, 1)[0]!;
   return sentence.length < first.length && !/[(){}[\]=;<>`#*_/\\|]/u.test(sentence) && !/^\p{Ll}+\p{Lu}/u.test(first);
 }
