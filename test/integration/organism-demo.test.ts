@@ -2,7 +2,7 @@
 // the organism does not read as compliant ("unfiltered") leaves run 2 refusing, and the demo
 // says the persona did not take, on the console and in the report.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -52,4 +52,20 @@ test('trace --random-control: the norm-matched control is read out and can be st
   assert.match(bad.err, /--random-control nope: no axis named 'nope' among persona, refusal/);
   const seed = await cli('trace', 'builtin', '--text', 'hi', '--random-control', 'persona:x', '-n', '2');
   assert.match(seed.err, /expected AXIS or AXIS:SEED/);
+});
+
+test('annotate --random-control: rows carry the control\'s projections, and degenerate rows say why', async () => {
+  const ds = join(dir, 'ds.jsonl');
+  const rows = readFileSync(join(__dirname, '../../media/models/organism/eval/harmful_default.jsonl'), 'utf8').split('\n').slice(0, 3).join('\n') + '\n';
+  writeFileSync(ds, rows);
+  const out = join(dir, 'ann.jsonl');
+  const r = await cli('annotate', 'builtin', ds, '--out', out, '--random-control', 'persona', '--steer', 'persona-random:1:all:prompt', '-n', '24');
+  assert.equal(r.code, 0, r.err);
+  const got = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(got.length, 3);
+  for (const row of got) {
+    assert.ok(row.projections['persona-random'], 'the control is read out');
+    assert.equal(row.label, 'degenerate', row.response);
+    assert.ok(row.reason && row.detail, JSON.stringify(row));
+  }
 });
