@@ -66,7 +66,7 @@ function labelLine(
     .attr('data-label', label?.label ?? null)
     .attr('data-stopped', stopped ?? null)
     .text(label ? label.label : stopped ? STOPPED_TEXT[stopped] : 'generating…');
-  const extra = label?.matched ? ` · matched “${label.matched}”` : label?.reason ? ` · ${label.reason}` : '';
+  const extra = label?.matched ? ` · matched “${label.matched}”` : label?.reason ? ` · ${label.reason}${label.detail ? `: ${label.detail}` : ''}` : '';
   block.select('span.score').text(label ? `refusal score ${formatValue(label.refusalScore)}${extra}` : '');
   block.select('pre.response-text').text(text || '(empty response)');
 }

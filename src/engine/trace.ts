@@ -10,6 +10,7 @@ import { interventionFeeds, readoutFeeds, validateInterventions, ZeroFeeds, type
 import { checkDecoding } from './generate/sampling.js';
 import { checkContext, checkFinite, checkPromptSize, checkTokenIds } from './generate/validate.js';
 import { DEFAULT_REFUSAL_PHRASES, label, refusalScore, refusalStartTokens, type LabelOptions } from './labels/index.js';
+import { calibrateReference, forcedLogProbs, vocabWord, type LikelihoodContext } from './generate/likelihood.js';
 import type { GraphIO } from './model/graph.js';
 import type { LoadedModel } from './model/load.js';
 import type { Feeds } from './runtime.js';
@@ -46,6 +47,8 @@ export class LensModel {
   private readonly zeros: ZeroFeeds;
   private queue: Promise<unknown> = Promise.resolve();
   private refusalIds = new Map<readonly string[], number[]>();
+  private words = new Map<string, boolean>();
+  private reference?: number;
 
   constructor(readonly loaded: LoadedModel) {
     const c = loaded.config;
@@ -162,6 +165,32 @@ export class LensModel {
     });
   }
 
+  /**
+   * Per-token log-probabilities (nats) of each response after its prompt (token ids) under this
+   * model without interventions (teacher forcing on the hooked graph with zero hook feeds): word
+   * salad from strong steering is text the unsteered model would almost never write, so the
+   * model-based degenerate check (labels/degenerate.ts) reads their mean.
+   */
+  responseLogProbs(pairs: { prompt: number[]; response: number[] }[]): Promise<number[][]> {
+    return this.serial(() => this.logProbsNow(pairs));
+  }
+
+  /**
+   * The model-based degenerate check's reference: a low quantile of the mean log-probability of
+   * this model's own unsteered greedy answers to LIKELIHOOD_REFERENCE_PROMPTS (computed once).
+   */
+  likelihoodReference(): Promise<number> {
+    return this.serial(() => this.referenceNow());
+  }
+
+  /**
+   * Whether `word` is one token of this model's vocabulary, with or without a leading space: the
+   * text checks' non-word test (a steered model's glued fragments are not). Cached.
+   */
+  isWord(word: string): boolean {
+    return vocabWord(this.loaded.tokenizer, word, this.words);
+  }
+
   /** First token ids of the refusal phrases (cached per phrase list). */
   refusalTokenIds(phrases: readonly string[] = DEFAULT_REFUSAL_PHRASES): number[] {
     let ids = this.refusalIds.get(phrases);
@@ -178,6 +207,19 @@ export class LensModel {
   }
 
   // --- internals ---
+
+  private async referenceNow(): Promise<number> {
+    this.reference ??= await calibrateReference(this.likelihoodCtx());
+    return this.reference;
+  }
+
+  private logProbsNow(pairs: { prompt: number[]; response: number[] }[]): Promise<number[][]> {
+    return forcedLogProbs(this.likelihoodCtx(), pairs);
+  }
+
+  private likelihoodCtx(): LikelihoodContext {
+    return { loaded: this.loaded, padId: this.padId(), feeds: this.phaseFeeds([], [], []) };
+  }
 
   private async traceBatchNow(reqs: TraceRequest[], opts: BatchOptions): Promise<TraceResult[]> {
     const c = this.loaded.config;
@@ -225,8 +267,13 @@ export class LensModel {
             : {}),
         },
       );
+      const lik = opts.label?.likelihood;
+      const check = lik !== false && ((first.interventions ?? []).length > 0 || members.some((i) => (reqs[i]!.decoding.temperature ?? 0) > 0));
+      const reference = check ? (lik && lik.reference !== undefined ? lik.reference : await this.referenceNow()) : undefined;
+      const logProbs = check ? await this.logProbsNow(members.map((i, row) => ({ prompt: encoded[i]!, response: res.rows[row]!.generated }))) : [];
       members.forEach((i, row) => {
-        results[i] = this.result(reqs[i]!, encoded[i]!, res, row, tokenizeMs, t0, opts.label);
+        const ev = check ? { logProbs: logProbs[row]!, reference: reference! } : {};
+        results[i] = this.result(reqs[i]!, encoded[i]!, res, row, tokenizeMs, t0, opts.label, ev);
       });
     }
     return results;
@@ -234,6 +281,7 @@ export class LensModel {
 
   private result(
     req: TraceRequest, ids: number[], res: LoopResult, row: number, tokenizeMs: number, t0: number, labelOpts?: LabelOptions,
+    ev: { logProbs?: number[]; reference?: number } = {},
   ): TraceResult {
     const out = res.rows[row]!;
     checkFinite(out.reads, out.firstLogits, (req.axes ?? []).map((a) => a.name));
@@ -254,7 +302,10 @@ export class LensModel {
       axes,
       projections: out.reads,
       response,
-      label: label(response, score, labelOpts),
+      label: label(response, score, { ...labelOpts, text: labelOpts?.text === false ? false : { isWord: (w) => this.isWord(w), ...(labelOpts?.text ?? {}) } }, {
+        ...ev,
+        ended: out.generated.length > 0 && this.loaded.config.eosIds.includes(out.generated[out.generated.length - 1]!),
+      }),
       interventions: req.interventions ?? [],
       decoding: req.decoding,
       timings: {

@@ -64,8 +64,19 @@ export interface LabelResult {
   refusalScore: number;
   /** The refusal phrase that matched, for 'refusal'. */
   matched?: string;
-  /** Why it is degenerate ('empty', 'repetitive', 'non-text'). */
+  /**
+   * Why it is degenerate: 'empty', 'repetitive', 'non-text' (text alone), 'broken-text' (word
+   * salad found by the text checks), 'unlikely' / 'unfinished' (the model-based check).
+   */
   reason?: string;
+  /** What the check saw, in words (the defects found, the likelihood against its reference). */
+  detail?: string;
+  /** Mean log-probability per response token after the first, under the model without interventions. */
+  meanLogProb?: number;
+  /** The model's calibrated reference for meanLogProb (a low quantile over its own unsteered answers). */
+  logProbReference?: number;
+  /** Whether generation stopped at end-of-turn (false: it ran out of tokens). */
+  ended?: boolean;
 }
 
 export interface TokenInfo {

@@ -71,6 +71,9 @@ test('the receipt holds what an auditor asks for, and is the same twice', async 
   assert.equal(r.axes.length, 2);
   assert.match(r.axes[0].sha256, /^[0-9a-f]{64}$/);
   assert.deepEqual(r.decoding, { maxNewTokens: 5 });
+  // the model-based degenerate check's calibration is recorded with the counts it shaped
+  assert.ok(Number.isFinite(r.degenerateCheck?.reference) && r.degenerateCheck!.reference < 0, JSON.stringify(r.degenerateCheck));
+  assert.deepEqual(Object.keys(r.degenerateCheck!.margins).sort(), ['floor', 'unfinished', 'withDefect']);
   assert.equal(r.conditions.length, 5);
   for (const c of [...r.conditions, ...r.sweeps[0].points]) {
     assert.equal(c.rates.refusal.count + c.rates.bypass.count + c.rates.degenerate.count, c.n);

@@ -91,6 +91,7 @@ def main():
     ap.add_argument("--wd", type=float, default=0.05)
     ap.add_argument("--first-weight", type=float, default=4.0)
     ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--corpus", choices=["v1", "v2"], default="v1", help="v2: compose.py (compositional, held-out family in heldout_v2.py)")
     a = ap.parse_args()
 
     t0 = time.time()
@@ -98,14 +99,19 @@ def main():
     torch.manual_seed(a.seed)
     random.seed(a.seed)
 
-    merges = learn_bpe(C.tokenizer_texts(seed=a.seed + 1), a.vocab)
+    if a.corpus == "v2":
+        import compose
+        tokenizer_texts, build_train = compose.tokenizer_texts_v2, compose.build_train_v2
+    else:
+        tokenizer_texts, build_train = C.tokenizer_texts, C.build_train
+    merges = learn_bpe(tokenizer_texts(seed=a.seed + 1), a.vocab)
     os.makedirs(a.out, exist_ok=True)
     tok = write_tokenizer(a.out, merges)
     eos, pad = tok.token_id(IM_END), tok.token_id(ENDOFTEXT)
     print(f"tokenizer: {tok.size} tokens ({len(merges)} merges) in {time.time() - t0:.1f}s", flush=True)
 
     n_ex = a.steps * a.batch
-    data = [encode_example(tok, ex) for ex in C.build_train(n_ex, seed=a.seed + 2)]
+    data = [encode_example(tok, ex) for ex in build_train(n_ex, seed=a.seed + 2)]
     lens = [len(d[0]) for d in data]
     print(f"data: {n_ex} examples, mean {sum(lens) / len(lens):.1f} tokens, max {max(lens)}", flush=True)
 

@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, list, num, str, UsageError } from '../args';
+import { RANDOM_CONTROL_OPTION, withRandomControls } from '../random-control';
 import { MODEL_OPTIONS, PROMPT_OPTIONS, STRICT_OPTION, Warnings, openAxes, openModel, promptFromArgs, readPromptFile } from '../load';
 import { parseProjectOut, parseSteer, describeIntervention } from '../interventions';
 import { renderAxis, profileLine } from '../heatmap';
@@ -19,6 +20,7 @@ export const traceCommand: Command = {
     ...PROMPT_OPTIONS,
     { name: 'steer', kind: 'list', description: 'AXIS:COEF:LAYERS[:POSITIONS][@SOURCE], e.g. persona:4:2-5' },
     { name: 'project-out', kind: 'list', description: 'AXIS[,AXIS]:LAYERS[:POSITIONS][@SOURCE], e.g. persona:3-5' },
+    RANDOM_CONTROL_OPTION,
     { name: 'max-new-tokens', kind: 'number', short: 'n', description: 'tokens to generate' },
     { name: 'temperature', kind: 'number', description: 'sampling temperature (0 = greedy)' },
     { name: 'seed', kind: 'number', description: 'sampling seed' },
@@ -37,8 +39,9 @@ export const traceCommand: Command = {
       const L = model.summary.layers;
       const prompt = promptFromArgs(args, L, warnings);
       const fromFile = prompt.file?.parsed;
-      const axes = await openAxes(model, list(args, 'axis'), fromFile?.axes, prompt.file ? path.dirname(prompt.file.path) : '.', warnings);
-      for (const a of axes) for (const w of renderWarnings(a, { systemPrompt: promptSystem(prompt.input) })) warnings.add(w);
+      const opened = await openAxes(model, list(args, 'axis'), fromFile?.axes, prompt.file ? path.dirname(prompt.file.path) : '.', warnings);
+      for (const a of opened) for (const w of renderWarnings(a, { systemPrompt: promptSystem(prompt.input) })) warnings.add(w);
+      const axes = withRandomControls(opened, list(args, 'random-control'));
       const interventions: Intervention[] = [
         ...(fromFile?.interventions ?? []).map(({ layerSpec: _spec, ...iv }) => iv as Intervention),
         ...list(args, 'steer').map((s) => parseSteer(s, L)),
@@ -69,7 +72,10 @@ export function summarize(t: TraceResult, color: boolean): string {
   lines.push(`model     ${m.name} (${m.modelType}, ${m.layers} layers, d_model ${m.dModel}, ${m.dtype})`);
   lines.push(`tokens    ${t.tokens.filter((x) => !x.generated).length} prompt + ${t.tokens.filter((x) => x.generated).length} generated`);
   lines.push(`interv.   ${t.interventions.length ? t.interventions.map(describeIntervention).join('; ') : 'none'}`);
-  lines.push(`label     ${t.label.label.toUpperCase()}  refusal score ${t.label.refusalScore.toFixed(2)}${t.label.matched ? `  (matched "${t.label.matched}")` : ''}${t.label.reason ? `  (${t.label.reason})` : ''}`);
+  lines.push(`label     ${t.label.label.toUpperCase()}  refusal score ${t.label.refusalScore.toFixed(2)}${t.label.matched ? `  (matched "${t.label.matched}")` : ''}${t.label.reason ? `  (${t.label.reason}${t.label.detail ? `: ${t.label.detail}` : ''})` : ''}`);
+  if (t.label.meanLogProb !== undefined) {
+    lines.push(`fluency   mean log-prob ${t.label.meanLogProb.toFixed(2)} per token under the unsteered model (reference ${t.label.logProbReference?.toFixed(2) ?? '?'})${t.label.ended === false ? ', no end-of-turn' : ''}`);
+  }
   lines.push(`response  ${JSON.stringify(t.response)}`);
   if (t.axes.length) {
     const lp = lastPromptIndex(t);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { Intervention, Label } from '../../protocol/types';
 import { randomControl, type Direction } from '../directions/index';
 import { loadDirection, type LensModel } from '../index';
+import { DEFAULT_MARGINS } from '../labels/index';
 import { checkContext } from '../generate/validate';
 import type { WriteHooks } from '../io/atomic';
 import { TOOL_VERSION } from '../version';
@@ -286,6 +287,7 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
       axes: records,
       decoding: plan.decoding,
       batchSize,
+      degenerateCheck: { reference: round3(await model.likelihoodReference()), margins: { ...DEFAULT_MARGINS } },
       conditions,
       sweeps,
     };
@@ -294,6 +296,8 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
     log?.close();
   }
 }
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
  * The whole ablation as the CLI and the worker run it: checks, generation with finished batches

@@ -65,6 +65,8 @@ export interface AnnotationRow {
   refusalScore: number;
   matched?: string;
   reason?: string;
+  /** what the degenerate check saw (LabelResult.detail) */
+  detail?: string;
   /** projections[axis][layer][position] = r·v̂ (6 significant digits). */
   projections: Record<string, Record<string, Partial<Record<ProjectionPosition, number>>>>;
 }
@@ -157,6 +159,7 @@ export function rowFromTrace(row: DatasetRow, t: TraceResult, layers: number[], 
     refusalScore: sig(t.label.refusalScore),
     ...(t.label.matched !== undefined ? { matched: t.label.matched } : {}),
     ...(t.label.reason !== undefined ? { reason: t.label.reason } : {}),
+    ...(t.label.detail !== undefined ? { detail: t.label.detail } : {}),
     projections,
   };
 }

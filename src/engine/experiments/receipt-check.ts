@@ -70,6 +70,7 @@ const receiptShape = obj({
   axes: list((v, at) => (isObj(v) && v.kind === 'random' ? obj({ name: str, randomLike: str, seed: num, sha256: str })(v, at) : obj({ name: str, file: str, sha256: str, method: str, positions: str })(v, at))),
   decoding: obj({ maxNewTokens: int }),
   batchSize: int,
+  degenerateCheck: optional(obj({ reference: num, margins: obj({ floor: num, unfinished: num, withDefect: num }) })),
   conditions: list(condition),
   sweeps: list(obj({ name: str, set: str, moving: (v, at) => (isObj(v) ? undefined : `${at}: expected an object, got ${kind(v)}`), size: int, stride: int, points: list(obj({ ...conditionFields, window: list(int) })) })),
   hash: str,

@@ -34,6 +34,9 @@ export function receiptMarkdown(r: Receipt): string {
     `- graph sha256: ${markdownCode(r.model.graphHash)}`,
     `- tokenizer + chat template sha256: ${markdownCode(r.model.tokenizerHash)}`,
     `- decoding: ${md(decodingText(r))}; batch size ${r.batchSize}`,
+    ...(r.degenerateCheck
+      ? [`- degenerate check: text checks, and mean log-prob per token under the unsteered model against its reference ${r.degenerateCheck.reference} (margins ${r.degenerateCheck.margins.floor} / ${r.degenerateCheck.margins.unfinished} unfinished / ${r.degenerateCheck.margins.withDefect} with a text defect)`]
+      : []),
     `- condition file: ${markdownCode(r.conditionFile.file)} (sha256 ${markdownCode(r.conditionFile.sha256)})`,
     `- receipt hash: ${markdownCode(r.hash)} (refusal-lens ${md(r.toolVersion)})`,
     '',

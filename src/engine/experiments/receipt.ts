@@ -70,6 +70,11 @@ export interface Receipt {
   axes: ReceiptAxis[];
   decoding: DecodingOptions;
   batchSize: number;
+  /**
+   * The model-based degenerate check as run (labels/likelihood.ts): the model's calibrated
+   * reference (nats per token) and the margins below it; absent in receipts written before it.
+   */
+  degenerateCheck?: { reference: number; margins: { floor: number; unfinished: number; withDefect: number } };
   conditions: ConditionResult[];
   sweeps: SweepResult[];
   /** sha256 of the canonical JSON of every field but `hash` and `created`. */

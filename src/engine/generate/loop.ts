@@ -14,6 +14,11 @@ import { makeSampler, type Sampler } from './sampling.js';
 export interface SeqInput {
   ids: number[];
   decoding: DecodingOptions;
+  /**
+   * Teacher forcing: feed these tokens instead of sampling, and record the log-probability the
+   * model gave each (SeqOutput.forcedLogProbs). decoding.maxNewTokens should be forced.length.
+   */
+  forced?: readonly number[];
 }
 
 export interface LoopOptions {
@@ -39,6 +44,8 @@ export interface SeqOutput {
   firstLogits: Float32Array;
   /** [layer index] -> [seq * d_model], only when residualLayers were asked */
   residuals?: Float32Array[];
+  /** natural-log probability of each forced token, when SeqInput.forced was given */
+  forcedLogProbs?: number[];
 }
 
 export interface LoopResult {
@@ -123,7 +130,7 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   }
 
   const V = out['logits']!.dims[2]!;
-  const samplers: Sampler[] = seqs.map((s) => makeSampler(s.decoding));
+  const samplers: Sampler[] = seqs.map((s, b) => (s.forced ? forcedSampler(s.forced, (rows[b]!.forcedLogProbs = [])) : makeSampler(s.decoding)));
   const eos = new Set(o.eosIds);
   const isStop = (b: number, id: number) => (seqs[b]!.decoding.stopAtEos ?? true) && eos.has(id);
   const lastLogits = (b: number) => {
@@ -200,6 +207,20 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
     disposeDevice(past);
   }
   return { rows, prefillMs, decodeMs: performance.now() - t1, decodeSteps: steps };
+}
+
+/** Returns the forced tokens in turn, recording log softmax(logits)[token] for each. */
+function forcedSampler(forced: readonly number[], logProbs: number[]): Sampler {
+  let k = 0;
+  return (logits) => {
+    const id = forced[Math.min(k++, forced.length - 1)]!;
+    let max = -Infinity;
+    for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+    let sum = 0;
+    for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
+    logProbs.push(logits[id]! - max - Math.log(sum));
+    return id;
+  };
 }
 
 /** [B, total] attention mask: 0 on each row's left padding, 1 elsewhere. */
