@@ -5,6 +5,7 @@
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Device } from '../protocol/device.js';
+import { halfToFloat } from './half.js';
 
 export type Session = ort.InferenceSession;
 export type OrtTensor = ort.Tensor;
@@ -262,15 +263,6 @@ export function readFloats(t: OrtTensor, offset = 0, length?: number): Float32Ar
     return out;
   }
   throw new Error(`expected a float tensor, got ${t.type}`);
-}
-
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 /** Free a result tensor's native memory now rather than at garbage collection. */

@@ -113,46 +113,5 @@ export function dequantizeRows(qr: QuantizedRows, rows: number, l: QuantLayout):
   return out;
 }
 
-// ---- float16 ----
-
-let HALF: Float32Array | undefined;
-/** float16 bit pattern → float32, every one of the 65536 */
-export function halfTable(): Float32Array {
-  if (HALF) return HALF;
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const e = (h >> 10) & 0x1f;
-    const m = h & 0x3ff;
-    t[h] = e === 0 ? sign * m * 2 ** -24 : e === 31 ? (m ? NaN : sign * Infinity) : sign * (1 + m / 1024) * 2 ** (e - 15);
-  }
-  return (HALF = t);
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-/** float32 → float16 bits, round to nearest even; beyond ±65504 → ±Inf (as numpy / torch) */
-export function toHalf(x: number): number {
-  f32[0] = x;
-  const b = u32[0]!;
-  const sign = (b >>> 16) & 0x8000;
-  const e = (b >>> 23) & 0xff;
-  const m = b & 0x7fffff;
-  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
-  const ee = e - 127 + 15;
-  if (ee >= 0x1f) return sign | 0x7c00;
-  if (ee <= 0) {
-    if (ee < -10) return sign; // underflows to ±0
-    const mm = m | 0x800000; // subnormal: shift the full mantissa
-    const shift = 14 - ee;
-    let h = mm >>> shift;
-    const rem = mm & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (ee << 10) | (m >>> 13);
-  const rem = m & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // a carry into the exponent is right (and reaches Inf at the top)
-  return sign | h;
-}
+// float16 lives in ../half.ts; re-exported for the quantiser's callers and tests.
+export { halfTable, toHalf } from '../half.js';

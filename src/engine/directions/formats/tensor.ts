@@ -1,5 +1,6 @@
 // The one shape every importer produces before layers are mapped: float32 values with a shape, or
 // a set of per-layer [d_model] vectors keyed by the source tool's layer index.
+import { halfToFloat } from '../../half.js';
 
 /** A format problem; the message already names the file. */
 export class VectorFormatError extends Error {
@@ -22,16 +23,6 @@ export interface LayerVectors {
   layers: Map<number, Float32Array>;
   dModel: number;
   dtype: string;
-}
-
-/** IEEE half → float32. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 const scratch = new DataView(new ArrayBuffer(4));
