@@ -42,29 +42,22 @@ export const ablateCommand: Command = {
     const model = await openModel({ ...args, positionals: pos.length === 2 ? [pos[0]] : [] }, undefined, io);
     const progress = progressPrinter(io);
     try {
-      if (shard) {
-        const r = await ablateShardToFolder(model, plan, out, shard, {
-          ...(args.options['batch-size'] !== undefined ? { batchSize: positiveInt(args, 'batch-size', 8, LIMITS.batchSize) } : {}),
-          onProgress: progress.onProgress,
-          onNotice: (m) => {
-            progress.finish();
-            io.err(`${m}\n`);
-          },
-          signal: io.signal,
-        });
-        progress.finish();
-        io.out(`shard ${shardLabel(shard)}: its batches are in ${path.join(out, PROGRESS_FILE)}${r.resumed ? ` (${r.resumed} prompts resumed)` : ''}; once every shard is done: refusal-lens merge ${base} ${shardPath(base, { k: 1, n: shard.n })} … ${shardPath(base, { k: shard.n, n: shard.n })}, then ablate --out ${base} writes the receipt\n`);
-        return 0;
-      }
-      const run = await ablateToFolder(model, plan, out, {
+      const runOpts = {
         ...(args.options['batch-size'] !== undefined ? { batchSize: positiveInt(args, 'batch-size', 8, LIMITS.batchSize) } : {}),
         onProgress: progress.onProgress,
-        onNotice: (m) => {
+        onNotice: (m: string) => {
           progress.finish();
           io.err(`${m}\n`);
         },
         signal: io.signal,
-      });
+      };
+      if (shard) {
+        const r = await ablateShardToFolder(model, plan, out, shard, runOpts);
+        progress.finish();
+        io.out(`shard ${shardLabel(shard)}: its batches are in ${path.join(out, PROGRESS_FILE)}${r.resumed ? ` (${r.resumed} prompts resumed)` : ''}; once every shard is done: refusal-lens merge ${base} ${shardPath(base, { k: 1, n: shard.n })} … ${shardPath(base, { k: shard.n, n: shard.n })}, then ablate --out ${base} writes the receipt\n`);
+        return 0;
+      }
+      const run = await ablateToFolder(model, plan, out, runOpts);
       progress.finish();
       const files = run.files;
       io.out(bool(args, 'json') ? JSON.stringify(run.receipt, null, 2) + '\n' : receiptMarkdown(run.receipt));
