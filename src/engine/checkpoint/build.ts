@@ -15,6 +15,7 @@ import { encodeModelParts } from '../onnx/proto.js';
 import { userCacheRoot } from '../onnx/user-cache.js';
 import { expectedTensors, readArch, type ArchSpec } from './arch.js';
 import { buildDecoderGraph } from './build-decoder.js';
+import { buildFusedDecoderGraph, type GraphForm } from './build-fused.js';
 import { readCheckpointFiles, type CheckpointFiles, type TensorRef } from './files.js';
 import { convertTensors, linkFiles, planWeights, type WeightPlan } from './weights.js';
 import { writePartsAtomic } from '../io/atomic.js';
@@ -22,6 +23,8 @@ import { writePartsAtomic } from '../io/atomic.js';
 /** Bump whenever the built graph or the build folder's layout changes: part of the cache key. */
 export const BUILDER_VERSION = 1;
 export const COMPUTE_DTYPE = 'fp32';
+/** The graph form built unless BuildOptions.form says otherwise: chosen by measurement (BENCHMARKS.md, "Checkpoint graph form"). */
+export const DEFAULT_GRAPH_FORM: GraphForm = 'standard';
 const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 export interface CheckpointPlan {
@@ -33,6 +36,7 @@ export interface CheckpointPlan {
   /** stored dtypes of the tensors used, e.g. ['BF16'] */
   storedDtypes: string[];
   key: string;
+  form: GraphForm;
 }
 
 export interface BuiltCheckpoint extends CheckpointPlan {
@@ -44,7 +48,7 @@ export interface BuiltCheckpoint extends CheckpointPlan {
 }
 
 /** Read and check everything a build needs, without writing anything. */
-export async function planCheckpoint(folderArg: string): Promise<CheckpointPlan> {
+export async function planCheckpoint(folderArg: string, form: GraphForm = DEFAULT_GRAPH_FORM): Promise<CheckpointPlan> {
   const folder = path.resolve(folderArg);
   const files = readCheckpointFiles(folder);
   const spec = readArch(folder, files);
@@ -52,7 +56,7 @@ export async function planCheckpoint(folderArg: string): Promise<CheckpointPlan>
   const plan = planWeights(tensors);
   const h = createHash('sha256');
   h.update(await fsp.readFile(path.join(folder, 'config.json')));
-  h.update(`\0refusal-lens-checkpoint/${BUILDER_VERSION}/${COMPUTE_DTYPE}\0`);
+  h.update(`\0refusal-lens-checkpoint/${BUILDER_VERSION}/${COMPUTE_DTYPE}${form === 'standard' ? '' : `/${form}`}\0`);
   for (const t of tensors) h.update(`${t.name}|${t.dtype}|${t.shape.join('x')}|${t.file}|${t.offset}|${t.length}\n`);
   // the files' identity too: weights re-saved with the same layout must not reuse a stale build
   for (const s of files.shards) {
@@ -64,6 +68,7 @@ export async function planCheckpoint(folderArg: string): Promise<CheckpointPlan>
     folder, files, spec, tensors, plan,
     storedDtypes: [...new Set(tensors.map((t) => t.dtype))].sort(),
     key: h.digest('hex'),
+    form,
   };
 }
 
@@ -113,6 +118,8 @@ export interface BuildOptions {
   freeMemory?: number;
   /** cancels the build between chunks; nothing half-written stays (every file is temp + rename) */
   signal?: AbortSignal;
+  /** standard ops or onnxruntime's fused contrib ops (build-fused.ts); default DEFAULT_GRAPH_FORM */
+  form?: GraphForm;
 }
 
 /**
@@ -134,7 +141,7 @@ export function checkMemory(p: CheckpointPlan, free: number): void {
 
 /** The built graph of a checkpoint folder: from the cache when complete, else built now. */
 export async function buildCheckpoint(folder: string, opts: BuildOptions = {}): Promise<BuiltCheckpoint> {
-  const p = await planCheckpoint(folder);
+  const p = await planCheckpoint(folder, opts.form);
   checkMemory(p, opts.freeMemory ?? freemem());
   let dir: string;
   try {
@@ -151,7 +158,7 @@ export async function buildCheckpoint(folder: string, opts: BuildOptions = {}): 
     const { copied } = await linkFiles(p.plan.linked, p.folder, dir);
     await convertTensors(p.plan, p.folder, dir, opts.onProgress, opts.signal);
     if (opts.signal?.aborted) throw new Error('cancelled');
-    const model = buildDecoderGraph(p.spec, (name) => name);
+    const model = p.form === 'fused' ? buildFusedDecoderGraph(p.spec, (name) => name, await maxPositions(p.folder)) : buildDecoderGraph(p.spec, (name) => name);
     model.graph.initializer = [
       ...p.tensors.filter((t, i, all) => all.findIndex((u) => u.name === t.name) === i).map((t) => {
         const pl = p.plan.placement.get(t.name)!;
@@ -174,6 +181,12 @@ export async function buildCheckpoint(folder: string, opts: BuildOptions = {}): 
     if (opts.signal?.aborted && !(await isComplete(dir, p.key))) await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
     throw new Error(`building the graph of checkpoint ${p.folder} in ${dir} failed: ${(e as Error).message}`);
   }
+}
+
+/** config.json's max_position_embeddings (the fused form's rotary tables cover it), default 4096 as readArch's. */
+async function maxPositions(folder: string): Promise<number> {
+  const c = JSON.parse(await fsp.readFile(path.join(folder, 'config.json'), 'utf8')) as { max_position_embeddings?: unknown };
+  return typeof c.max_position_embeddings === 'number' ? c.max_position_embeddings : 4096;
 }
 
 async function checkDisk(dir: string, need: number): Promise<void> {

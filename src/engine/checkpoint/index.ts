@@ -6,7 +6,8 @@ import { buildCheckpoint, type BuildOptions } from './build.js';
 import { isCheckpointFolder } from './files.js';
 
 export { SUPPORTED_ARCHS, readArch, expectedTensors, type ArchSpec } from './arch.js';
-export { BUILDER_VERSION, COMPUTE_DTYPE, buildCheckpoint, checkMemory, planCheckpoint, type BuildOptions, type BuiltCheckpoint, type CheckpointPlan } from './build.js';
+export { type GraphForm, GRAPH_FORMS, fusedUnsupported } from './build-fused.js';
+export { BUILDER_VERSION, COMPUTE_DTYPE, DEFAULT_GRAPH_FORM, buildCheckpoint, checkMemory, planCheckpoint, type BuildOptions, type BuiltCheckpoint, type CheckpointPlan } from './build.js';
 export { describeCheckpoint, type CheckpointReport } from './describe.js';
 export { convertCheckpoint, type ConvertOptions, type ConvertResult } from './convert.js';
 export { CheckpointError, isCheckpointFolder, readCheckpointFiles, type CheckpointFiles, type TensorRef } from './files.js';
@@ -17,7 +18,7 @@ export { CheckpointError, isCheckpointFolder, readCheckpointFiles, type Checkpoi
  * exports of other dtypes and no fp32 was asked): the existing path stays as it is.
  */
 export async function checkpointGraph(
-  folder: string, dtype: string, cacheDir?: string, build: Pick<BuildOptions, 'onProgress' | 'signal'> = {},
+  folder: string, dtype: string, cacheDir?: string, build: Pick<BuildOptions, 'onProgress' | 'signal' | 'form'> = {},
 ): Promise<{ dtype: 'fp32'; path: string } | undefined> {
   if (!isCheckpointFolder(folder)) return undefined;
   const graphs = availableGraphs(folder);

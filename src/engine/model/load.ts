@@ -3,7 +3,7 @@
 // so external *.onnx_data files next to the graph are resolved by ONNX Runtime.
 
 import { basename, resolve } from 'node:path';
-import { checkpointGraph } from '../checkpoint/index.js';
+import { checkpointGraph, type GraphForm } from '../checkpoint/index.js';
 import { mibProgress } from '../checkpoint/progress.js';
 import type { ProgressFn } from '../experiments/progress.js';
 import { hookedModelPath, sha256File, type HookInfo } from '../onnx/index.js';
@@ -29,6 +29,8 @@ export interface LoadOptions {
   onProgress?: ProgressFn;
   /** cancels a checkpoint build; nothing half-written stays in the cache */
   signal?: AbortSignal;
+  /** a checkpoint's graph form (standard ops or onnxruntime's fused contrib ops); not a user setting yet */
+  graphForm?: GraphForm;
 }
 
 export interface LoadedModel {
@@ -123,8 +125,9 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
 }
 
 /** The checkpoint build's progress and cancellation, from LoadOptions. */
-function buildProgress(opts: LoadOptions): { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } {
+function buildProgress(opts: LoadOptions): { onProgress?: (done: number, total: number) => void; signal?: AbortSignal; form?: GraphForm } {
   return {
+    ...(opts.graphForm ? { form: opts.graphForm } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: mibProgress('building the checkpoint graph (MiB converted)', opts.onProgress) } : {}),
   };
