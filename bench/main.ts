@@ -15,6 +15,7 @@ import { Encode, Hello, LoadAxes, LoadModel, Shutdown, Trace, type TraceParams }
 import type { Intervention, PromptInput } from '../src/protocol/types';
 import { fmt, interleave, pairedRatios, percentile, summarize, type Summary } from './stats';
 import { SYSTEM_PYTHON, TorchServer } from './torch';
+import { checkpointBuildChild, reportCheckpoint, sectionCheckpoint } from './checkpoint';
 
 const ROOT = path.resolve(__dirname, '..');
 const CACHE = path.join(ROOT, '.cache', 'bench');
@@ -51,6 +52,7 @@ function parseArgs(argv: string[]): Options {
         '  --no-torch        skip the PyTorch comparison',
         '  --json FILE       results file (default bench-results.json)',
         '  --md FILE         report file (default BENCHMARKS.md)',
+        '  --no-checkpoint   skip the checkpoint section (bf16 checkpoint build, standard vs fused form, llama.cpp peer via NODE_LLAMA_CPP_DIR)',
         '  --render FILE     only re-render the report from a results file (e.g. after editing bench/analysis.md)',
         '',
       ].join('\n'),
@@ -716,6 +718,7 @@ function report(r: Record<string, any>, o: Options): string {
     L.push('');
     L.push(`Weights: ${mb(lim[0].weightBytes)} on disk (graph + external data); a decode step streams ${mb(lim[0].streamedWeightBytes)}.`);
   }
+  L.push(...reportCheckpoint(r.checkpoint));
   const analysis = path.join(ROOT, 'bench', 'analysis.md');
   if (existsSync(analysis)) {
     L.push('');
@@ -780,6 +783,8 @@ function targets(r: Record<string, any>): { id: string; target: string; measured
 // ───────────────────────────── main ─────────────────────────────
 
 async function main(): Promise<void> {
+  const child = process.argv.indexOf('--checkpoint-build-child');
+  if (child >= 0) return checkpointBuildChild(process.argv[child + 1]!);
   const o = parseArgs(process.argv.slice(2));
   const renderIdx = process.argv.indexOf('--render');
   if (renderIdx >= 0) {
@@ -837,6 +842,14 @@ async function main(): Promise<void> {
 
   log('dataset throughput');
   results['dataset'] = await sectionDataset('builtin', builtin.folder, o);
+
+  if (!process.argv.includes('--no-checkpoint')) {
+    log('checkpoint folders: build, standard vs fused form, export, llama.cpp');
+    results['checkpoint'] = await sectionCheckpoint({
+      root: ROOT, cache: CACHE, exportFolder: o.smoke ? FIXTURE : BENCH_MODEL, smoke: o.smoke, rounds: o.rounds, threads: o.threads, bwBin, log, bandwidth,
+      makeAxes, interventionsFor, randomPrompts, streamedBytes: (folder) => streamedParams(shapeOf(folder)) * 4,
+    });
+  }
 
   results['finished'] = new Date().toISOString();
   results['loadEnd'] = loadSnapshot();
