@@ -165,7 +165,7 @@ export async function sectionCheckpoint(d: CheckpointDeps): Promise<Record<strin
 
     // Annotation: a batch of prompts of mixed lengths (24–64 tokens), 8 new tokens each, readouts
     // of the 3 axes, no interventions; prompts/s through traceBatch (batches of 32).
-    const nAnn = d.smoke ? 8 : 64;
+    const nAnn = d.smoke ? 8 : 32;
     const rnd = d.randomPrompts(nAnn, 1, 0, 41, 11).map(([k]) => 24 + k!);
     const annPrompts = rnd.map((len, i) => d.randomPrompts(1, len, lo, V - 3, 100 + i)[0]!);
     const annotate = (m: LensModel) => async () => {

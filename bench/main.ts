@@ -52,6 +52,7 @@ function parseArgs(argv: string[]): Options {
         '  --no-torch        skip the PyTorch comparison',
         '  --json FILE       results file (default bench-results.json)',
         '  --md FILE         report file (default BENCHMARKS.md)',
+        '  --checkpoint-only only the checkpoint section (results: .cache/bench/checkpoint-results.json, report on stdout)',
         '  --no-checkpoint   skip the checkpoint section (bf16 checkpoint build, standard vs fused form, llama.cpp peer via NODE_LLAMA_CPP_DIR)',
         '  --render FILE     only re-render the report from a results file (e.g. after editing bench/analysis.md)',
         '',
@@ -817,6 +818,24 @@ async function main(): Promise<void> {
     worker: [] as unknown[],
   };
 
+  const runCheckpoint = async () => {
+    log('checkpoint folders: build, standard vs fused form, export, llama.cpp');
+    results['checkpoint'] = await sectionCheckpoint({
+      root: ROOT, cache: CACHE, exportFolder: o.smoke ? FIXTURE : BENCH_MODEL, smoke: o.smoke, rounds: o.rounds, threads: o.threads, bwBin, log, bandwidth,
+      makeAxes, interventionsFor, randomPrompts, streamedBytes: (folder) => streamedParams(shapeOf(folder)) * 4,
+    });
+  };
+  if (process.argv.includes('--checkpoint-only')) {
+    // this section alone: its results file and its part of the report (stdout); BENCHMARKS.md untouched
+    await runCheckpoint();
+    results['finished'] = new Date().toISOString();
+    results['loadEnd'] = loadSnapshot();
+    const json = process.argv.includes('--json') ? o.json : path.join(CACHE, 'checkpoint-results.json');
+    writeFileSync(json, JSON.stringify(results, null, 2) + '\n');
+    process.stdout.write(reportCheckpoint(results['checkpoint']).join('\n') + '\n');
+    log(`wrote ${json}`);
+    return;
+  }
   const mainFolder = o.smoke ? builtin.folder : BENCH_MODEL;
   const mainLabel = o.smoke ? 'builtin' : 'llama12-d768';
   for (const threads of o.threads) {
@@ -843,13 +862,7 @@ async function main(): Promise<void> {
   log('dataset throughput');
   results['dataset'] = await sectionDataset('builtin', builtin.folder, o);
 
-  if (!process.argv.includes('--no-checkpoint')) {
-    log('checkpoint folders: build, standard vs fused form, export, llama.cpp');
-    results['checkpoint'] = await sectionCheckpoint({
-      root: ROOT, cache: CACHE, exportFolder: o.smoke ? FIXTURE : BENCH_MODEL, smoke: o.smoke, rounds: o.rounds, threads: o.threads, bwBin, log, bandwidth,
-      makeAxes, interventionsFor, randomPrompts, streamedBytes: (folder) => streamedParams(shapeOf(folder)) * 4,
-    });
-  }
+  if (!process.argv.includes('--no-checkpoint')) await runCheckpoint();
 
   results['finished'] = new Date().toISOString();
   results['loadEnd'] = loadSnapshot();
