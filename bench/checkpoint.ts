@@ -146,7 +146,19 @@ export async function sectionCheckpoint(d: CheckpointDeps): Promise<Record<strin
       return Math.max(b.copy_median, b.read_median);
     };
     type G = { decodeMs: number; prefillMs: number; tokens: string };
-    const [s, f, e, w] = (await interleave<G | number>([gen(models.standard), gen(models.fused), gen(exp), bw], d.rounds, 1)) as [G[], G[], G[], number[]];
+    // llama.cpp F32 in the same rounds (a child per round: its warm-up run, then one measured run)
+    const lc = d.smoke || !gguf ? { why: 'smoke run (no GGUF files)' } : llamaCppModule(d.root);
+    const variants: (() => Promise<G | number>)[] = [gen(models.standard), gen(models.fused), gen(exp), bw];
+    if (lc.dir) {
+      const modDir = lc.dir;
+      variants.push(async () => {
+        const j = llamaCppChild(d, modDir, path.join(gguf!, 'model-f32.gguf'), threads, p1, newTokens, 2);
+        if (!j.ok || !j.runs) throw new Error(`llama.cpp (node-llama-cpp) failed on model-f32.gguf: ${j.error}`);
+        const r = j.runs[1]!;
+        return { decodeMs: r.decodeMs / r.steps, prefillMs: r.prefillMs, tokens: r.tokens.slice(1).join(',') };
+      });
+    }
+    const [s, f, e, w, l] = (await interleave<G | number>(variants, d.rounds, 1)) as [G[], G[], G[], number[], G[] | undefined];
     const streamed = d.streamedBytes(d.exportFolder);
     const dec = (g: G[]) => g.map((x) => x.decodeMs);
     const pre = (g: G[]) => g.map((x) => x.prefillMs);
@@ -162,6 +174,16 @@ export async function sectionCheckpoint(d: CheckpointDeps): Promise<Record<strin
       bandwidthBytesPerS: summarize(w),
       greedyAgree: { fusedEqualsStandard: s[0]!.tokens === f[0]!.tokens, standardEqualsExport: s[0]!.tokens === e[0]!.tokens },
     };
+    if (l) {
+      // llama.cpp yields the token sampled from the prefill first; the engine's `generated` too
+      row['llamaCppF32Interleaved'] = {
+        decodeMsPerToken: summarize(dec(l)),
+        prefillMs: summarize(pre(l)),
+        standardVsLlamaCpp: { decode: summarize(pairedRatios(dec(s), dec(l))), prefill: summarize(pairedRatios(pre(s), pre(l))) },
+        fusedVsLlamaCpp: { decode: summarize(pairedRatios(dec(f), dec(l))), prefill: summarize(pairedRatios(pre(f), pre(l))) },
+        greedyEqualsStandard: s[0]!.tokens.split(',').slice(1).join(',') === l[0]!.tokens,
+      };
+    } else row['llamaCppF32Interleaved'] = { skipped: lc.why };
 
     // Annotation: a batch of prompts of mixed lengths (24–64 tokens), 8 new tokens each, readouts
     // of the 3 axes, no interventions; prompts/s through traceBatch (batches of 32).
@@ -205,6 +227,26 @@ export async function sectionCheckpoint(d: CheckpointDeps): Promise<Record<strin
   return out;
 }
 
+interface PeerResult {
+  ok: boolean;
+  error?: string;
+  runs?: { prefillMs: number; decodeMs: number; steps: number; tokens: number[] }[];
+  loadMs?: number;
+  rssPeakBytes?: number;
+}
+
+/** One child process of tools/bench/llamacpp_peer.mjs: `rounds` greedy runs on one GGUF file. */
+function llamaCppChild(d: CheckpointDeps, module: string, model: string, threads: number, prompt: number[], newTokens: number, rounds: number): PeerResult {
+  const arg = { module, model, threads, prompt, newTokens, rounds };
+  const r = spawnSync(process.execPath, [path.join(d.root, 'tools', 'bench', 'llamacpp_peer.mjs'), JSON.stringify(arg)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as PeerResult;
+  } catch {
+    return { ok: false, error: `no result (exit ${r.status}): ${(r.stderr ?? '').slice(-1500)}` };
+  }
+}
+
 function llamaCppRuns(d: CheckpointDeps, gguf: string | undefined, threads: number, prompt: number[], newTokens: number): Record<string, unknown> {
   if (d.smoke || !gguf) return { skipped: 'smoke run (no GGUF files)' };
   const mod = llamaCppModule(d.root);
@@ -214,15 +256,7 @@ function llamaCppRuns(d: CheckpointDeps, gguf: string | undefined, threads: numb
   }
   const res: Record<string, unknown> = { module: mod.dir };
   for (const kind of ['f32', 'q8_0', 'q4_0']) {
-    const arg = { module: mod.dir, model: path.join(gguf, `model-${kind}.gguf`), threads, prompt, newTokens, rounds: Math.max(3, d.rounds) };
-    const r = spawnSync(process.execPath, [path.join(d.root, 'tools', 'bench', 'llamacpp_peer.mjs'), JSON.stringify(arg)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-    let j: { ok: boolean; error?: string; runs?: { prefillMs: number; decodeMs: number; steps: number; tokens: number[] }[]; loadMs?: number; rssPeakBytes?: number };
-    try {
-      j = JSON.parse(line);
-    } catch {
-      j = { ok: false, error: `no result (exit ${r.status}): ${(r.stderr ?? '').slice(-1500)}` };
-    }
+    const j = llamaCppChild(d, mod.dir, path.join(gguf, `model-${kind}.gguf`), threads, prompt, newTokens, Math.max(3, d.rounds));
     if (!j.ok || !j.runs) {
       res[kind] = { error: j.error };
       d.log(`llama.cpp ${kind}: ${j.error}`);
@@ -286,8 +320,12 @@ export function reportCheckpoint(c: Record<string, any> | undefined): string[] {
     const a = t.annotatePromptsPerS;
     L.push(`| annotation prompts/s (${a.prompts} prompts of 24–64 tokens, batches of ${a.batch}, ${a.newTokens} new tokens) | ${f2(a.standard)} | ${f2(a.fused)} (÷ standard ${f2(a.fusedVsStandard, 1, 3)}) | |`);
     L.push('', `Greedy tokens: fused = standard ${t.greedyAgree.fusedEqualsStandard}; standard = export ${t.greedyAgree.standardEqualsExport} (the export holds the unrounded fp32 weights).`);
+    const li = t.llamaCppF32Interleaved;
+    if (li && !li.skipped) {
+      L.push('', `llama.cpp F32 in the same rounds: decode ${f2(li.decodeMsPerToken)} ms/token, prefill ${f2(li.prefillMs)} ms; Refusal Lens ÷ llama.cpp (paired per round): standard form decode ${f2(li.standardVsLlamaCpp.decode, 1, 2)}×, prefill ${f2(li.standardVsLlamaCpp.prefill, 1, 2)}×; fused form decode ${f2(li.fusedVsLlamaCpp.decode, 1, 2)}×, prefill ${f2(li.fusedVsLlamaCpp.prefill, 1, 2)}×. Greedy tokens equal: ${li.greedyEqualsStandard}.`);
+    }
     const lc = t.llamaCpp ?? {};
-    L.push('', '| llama.cpp (node-llama-cpp), batch 1 | decode ms/token | prefill ms | Refusal Lens ÷ llama.cpp, decode |', '|---|---|---|---|');
+    L.push('', '| llama.cpp (node-llama-cpp), batch 1, after the rounds above | decode ms/token | prefill ms | Refusal Lens ÷ llama.cpp, decode (medians) |', '|---|---|---|---|');
     const rl: Record<string, Summary | undefined> = { f32: t.decodeMsPerToken.standard, q8_0: t.quantized?.q8?.decodeMsPerToken, q4_0: t.quantized?.q4?.decodeMsPerToken };
     for (const k of ['f32', 'q8_0', 'q4_0']) {
       const r = lc[k];
