@@ -181,8 +181,11 @@ export async function sectionCheckpoint(d: CheckpointDeps): Promise<Record<strin
         prefillMs: summarize(pre(l)),
         standardVsLlamaCpp: { decode: summarize(pairedRatios(dec(s), dec(l))), prefill: summarize(pairedRatios(pre(s), pre(l))) },
         fusedVsLlamaCpp: { decode: summarize(pairedRatios(dec(f), dec(l))), prefill: summarize(pairedRatios(pre(f), pre(l))) },
-        greedyEqualsStandard: s[0]!.tokens.split(',').slice(1).join(',') === l[0]!.tokens,
       };
+      // the rounds above are hooked with interventions; the same weights without any must give llama.cpp's greedy tokens
+      const plain = await models.standard.generateIds([p1], { maxNewTokens: newTokens, stopAtEos: false });
+      const j = llamaCppChild(d, lc.dir!, path.join(gguf!, 'model-f32.gguf'), threads, p1, newTokens, 1);
+      (row['llamaCppF32Interleaved'] as Record<string, unknown>)['greedyEqualsUnhooked'] = j.runs?.[0]?.tokens.join(',') === plain.rows[0]!.generated.join(',');
     } else row['llamaCppF32Interleaved'] = { skipped: lc.why };
 
     // Annotation: a batch of prompts of mixed lengths (24–64 tokens), 8 new tokens each, readouts
@@ -322,7 +325,7 @@ export function reportCheckpoint(c: Record<string, any> | undefined): string[] {
     L.push('', `Greedy tokens: fused = standard ${t.greedyAgree.fusedEqualsStandard}; standard = export ${t.greedyAgree.standardEqualsExport} (the export holds the unrounded fp32 weights).`);
     const li = t.llamaCppF32Interleaved;
     if (li && !li.skipped) {
-      L.push('', `llama.cpp F32 in the same rounds: decode ${f2(li.decodeMsPerToken)} ms/token, prefill ${f2(li.prefillMs)} ms; Refusal Lens ÷ llama.cpp (paired per round): standard form decode ${f2(li.standardVsLlamaCpp.decode, 1, 2)}×, prefill ${f2(li.standardVsLlamaCpp.prefill, 1, 2)}×; fused form decode ${f2(li.fusedVsLlamaCpp.decode, 1, 2)}×, prefill ${f2(li.fusedVsLlamaCpp.prefill, 1, 2)}×. Greedy tokens equal: ${li.greedyEqualsStandard}.`);
+      L.push('', `llama.cpp F32 in the same rounds: decode ${f2(li.decodeMsPerToken)} ms/token, prefill ${f2(li.prefillMs)} ms; Refusal Lens ÷ llama.cpp (paired per round): standard form decode ${f2(li.standardVsLlamaCpp.decode, 1, 2)}×, prefill ${f2(li.standardVsLlamaCpp.prefill, 1, 2)}×; fused form decode ${f2(li.fusedVsLlamaCpp.decode, 1, 2)}×, prefill ${f2(li.fusedVsLlamaCpp.prefill, 1, 2)}×. Greedy tokens of the same weights without interventions equal llama.cpp's: ${li.greedyEqualsUnhooked}.`);
     }
     const lc = t.llamaCpp ?? {};
     L.push('', '| llama.cpp (node-llama-cpp), batch 1, after the rounds above | decode ms/token | prefill ms | Refusal Lens ÷ llama.cpp, decode (medians) |', '|---|---|---|---|');
