@@ -16,6 +16,7 @@ import type { Intervention, PromptInput } from '../src/protocol/types';
 import { fmt, interleave, pairedRatios, percentile, summarize, type Summary } from './stats';
 import { SYSTEM_PYTHON, TorchServer } from './torch';
 import { deviceMain } from './device';
+import { checkpointBuildChild, reportCheckpoint, sectionCheckpoint } from './checkpoint';
 
 const ROOT = path.resolve(__dirname, '..');
 const CACHE = path.join(ROOT, '.cache', 'bench');
@@ -52,6 +53,8 @@ function parseArgs(argv: string[]): Options {
         '  --no-torch        skip the PyTorch comparison',
         '  --json FILE       results file (default bench-results.json)',
         '  --md FILE         report file (default BENCHMARKS.md)',
+        '  --checkpoint-only only the checkpoint section (results: .cache/bench/checkpoint-results.json, report on stdout)',
+        '  --no-checkpoint   skip the checkpoint section (bf16 checkpoint build, standard vs fused form, llama.cpp peer via NODE_LLAMA_CPP_DIR)',
         '  --render FILE     only re-render the report from a results file (e.g. after editing bench/analysis.md)',
         '  --device D[,D]    only the device section (bench/device.ts): CPU vs webgpu/cuda/dml/coreml, prefill and decode',
         '                    tok/s at batch 1 and 8 [--models llama12,llama1b,tiny] [--rounds N] [--prompt N] [--new N] [--no-record]',
@@ -719,6 +722,7 @@ function report(r: Record<string, any>, o: Options): string {
     L.push('');
     L.push(`Weights: ${mb(lim[0].weightBytes)} on disk (graph + external data); a decode step streams ${mb(lim[0].streamedWeightBytes)}.`);
   }
+  L.push(...reportCheckpoint(r.checkpoint));
   const analysis = path.join(ROOT, 'bench', 'analysis.md');
   if (existsSync(analysis)) {
     L.push('');
@@ -791,6 +795,8 @@ function targets(r: Record<string, any>): { id: string; target: string; measured
 async function main(): Promise<void> {
   // The device section stands alone: the PyTorch, bandwidth and worker sections are CPU questions.
   if (process.argv.includes('--device')) return deviceMain(process.argv.slice(2));
+  const child = process.argv.indexOf('--checkpoint-build-child');
+  if (child >= 0) return checkpointBuildChild(process.argv[child + 1]!);
   const o = parseArgs(process.argv.slice(2));
   const renderIdx = process.argv.indexOf('--render');
   if (renderIdx >= 0) {
@@ -823,6 +829,24 @@ async function main(): Promise<void> {
     worker: [] as unknown[],
   };
 
+  const runCheckpoint = async () => {
+    log('checkpoint folders: build, standard vs fused form, export, llama.cpp');
+    results['checkpoint'] = await sectionCheckpoint({
+      root: ROOT, cache: CACHE, exportFolder: o.smoke ? FIXTURE : BENCH_MODEL, smoke: o.smoke, rounds: o.rounds, threads: o.threads, bwBin, log, bandwidth,
+      makeAxes, interventionsFor, randomPrompts, streamedBytes: (folder) => streamedParams(shapeOf(folder)) * 4,
+    });
+  };
+  if (process.argv.includes('--checkpoint-only')) {
+    // this section alone: its results file and its part of the report (stdout); BENCHMARKS.md untouched
+    await runCheckpoint();
+    results['finished'] = new Date().toISOString();
+    results['loadEnd'] = loadSnapshot();
+    const json = process.argv.includes('--json') ? o.json : path.join(CACHE, 'checkpoint-results.json');
+    writeFileSync(json, JSON.stringify(results, null, 2) + '\n');
+    process.stdout.write(reportCheckpoint(results['checkpoint']).join('\n') + '\n');
+    log(`wrote ${json}`);
+    return;
+  }
   const mainFolder = o.smoke ? builtin.folder : BENCH_MODEL;
   const mainLabel = o.smoke ? 'builtin' : 'llama12-d768';
   for (const threads of o.threads) {
@@ -848,6 +872,8 @@ async function main(): Promise<void> {
 
   log('dataset throughput');
   results['dataset'] = await sectionDataset('builtin', builtin.folder, o);
+
+  if (!process.argv.includes('--no-checkpoint')) await runCheckpoint();
 
   results['finished'] = new Date().toISOString();
   results['loadEnd'] = loadSnapshot();

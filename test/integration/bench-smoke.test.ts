@@ -44,6 +44,21 @@ test('bench --smoke writes every section with measured (finite, positive) figure
     }
     assert.ok(w.memory.workerPeakRss >= w.memory.workerRssBeforeLoad && w.memory.workerRssBeforeLoad > 0, JSON.stringify(w.memory));
     for (const b of ['batch1', 'batch8', 'batch32', 'batch64']) measured(r.dataset[b].promptsPerS, `annotation ${b}`);
+    // checkpoint section: cold build in its own process, both graph forms against the export
+    const c = r.checkpoint;
+    for (const form of ['standard', 'fused']) {
+      const f = c.firstOpen[form];
+      assert.ok(f.buildMs > 0 && f.openMs > 0 && f.buildPeakRss > 0 && f.openPeakRss >= f.buildPeakRss, `${form} first open: ${JSON.stringify(f)}`);
+    }
+    const t = c.perThreads[0];
+    for (const form of ['standard', 'fused', 'export']) {
+      measured(t.decodeMsPerToken[form], `checkpoint decode ${form}`);
+      measured(t.prefillMs[form], `checkpoint prefill ${form}`);
+    }
+    measured(t.annotatePromptsPerS.standard, 'checkpoint annotation standard');
+    measured(t.annotatePromptsPerS.fused, 'checkpoint annotation fused');
+    assert.deepEqual(t.greedyAgree, { fusedEqualsStandard: true, standardEqualsExport: true });
+    assert.ok(c.worker.workerPeakRss > 0 && c.worker.builtWeightBytes > 0, JSON.stringify(c.worker));
     assert.deepEqual([...new Set(r.targets.map((t: { id: string }) => t.id))], ['3', '4', '5']);
     for (const t of r.targets) assert.equal(typeof t.ok, 'boolean', `target ${t.id} has a verdict`);
   } finally {

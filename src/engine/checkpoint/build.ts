@@ -16,6 +16,7 @@ import { userCacheRoot } from '../onnx/user-cache.js';
 import { expectedTensors, readArch, type ArchSpec } from './arch.js';
 import { buildDecoderGraph, type QuantWeight } from './build-decoder.js';
 import { DT, type TensorProto } from '../onnx/proto.js';
+import { buildFusedDecoderGraph, type GraphForm } from './build-fused.js';
 import { readCheckpointFiles, type CheckpointFiles, type TensorRef } from './files.js';
 import { CHECKPOINT_DTYPES, QUANT_SCOPES, type CheckpointDtype, type QuantScope } from '../../protocol/dtypes.js';
 import { blobSize, kBlocks, zpStride } from './quantize.js';
@@ -37,6 +38,8 @@ export const DEFAULT_QUANT_SCOPE: QuantScope = 'layers+head';
  * build of its dequantised weights (what the reference checks use).
  */
 export const DEFAULT_ACCURACY_LEVEL = 4;
+/** The graph form built unless BuildOptions.form says otherwise: chosen by measurement (BENCHMARKS.md, "Checkpoint graph form"). */
+export const DEFAULT_GRAPH_FORM: GraphForm = 'standard';
 const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 const LINEAR = /\.(?:q|k|v|o|qkv|gate|up|down|gate_up)_proj\.weight$/;
 
@@ -47,6 +50,8 @@ export interface PlanOptions {
   quantize?: QuantScope;
   /** q8/q4: MatMulNBits accuracy_level, 0 or 4 (default DEFAULT_ACCURACY_LEVEL) */
   accuracyLevel?: 0 | 4;
+  /** standard ops or onnxruntime's fused contrib ops (build-fused.ts); default DEFAULT_GRAPH_FORM */
+  form?: GraphForm;
 }
 
 export interface CheckpointPlan {
@@ -65,6 +70,7 @@ export interface CheckpointPlan {
   /** q8/q4: MatMulNBits accuracy_level */
   accuracyLevel: number;
   key: string;
+  form: GraphForm;
 }
 
 export interface BuiltCheckpoint extends CheckpointPlan {
@@ -114,6 +120,9 @@ export async function planCheckpoint(folderArg: string, opts: PlanOptions = {}):
   const quantize = dtype === 'q8' || dtype === 'q4' ? checkQuantScope(opts.quantize ?? DEFAULT_QUANT_SCOPE) : undefined;
   const accuracyLevel = quantize ? (opts.accuracyLevel ?? DEFAULT_ACCURACY_LEVEL) : 0;
   if (accuracyLevel !== 0 && accuracyLevel !== 4) throw new Error(`accuracy level must be 0 or 4, got ${String(accuracyLevel)}`);
+  const form = opts.form ?? DEFAULT_GRAPH_FORM;
+  // the fused builder writes float32 MatMuls only (no Cast for fp16, no MatMulNBits)
+  if (form === 'fused' && dtype !== 'fp32') throw new Error(`the fused graph form is built in fp32 only (asked: ${dtype})`);
   const files = readCheckpointFiles(folder);
   const spec = readArch(folder, files);
   const tensors = expectedTensors(spec).map((e) => files.tensors.get(e.name)!);
@@ -121,8 +130,9 @@ export async function planCheckpoint(folderArg: string, opts: PlanOptions = {}):
   const plan = planWeights(tensors, formOf, QUANT_BLOCK, dtype === 'fp32' ? CONVERTED_FILE : `weights.${dtype}.data`);
   const h = createHash('sha256');
   h.update(await fsp.readFile(path.join(folder, 'config.json')));
-  // fp32 keeps the key it had before other dtypes existed, so its caches stay valid
-  h.update(`\0refusal-lens-checkpoint/${BUILDER_VERSION}/${dtype}${quantize ? `/${quantize}/${QUANT_BLOCK}/${accuracyLevel}` : ''}\0`);
+  // fp32 keeps the key it had before other dtypes existed, and the standard form the key it had
+  // before the fused one, so their caches stay valid
+  h.update(`\0refusal-lens-checkpoint/${BUILDER_VERSION}/${dtype}${quantize ? `/${quantize}/${QUANT_BLOCK}/${accuracyLevel}` : ''}${form === 'standard' ? '' : `/${form}`}\0`);
   for (const t of tensors) h.update(`${t.name}|${t.dtype}|${t.shape.join('x')}|${t.file}|${t.offset}|${t.length}\n`);
   // the files' identity too: weights re-saved with the same layout must not reuse a stale build
   for (const s of files.shards) {
@@ -134,6 +144,7 @@ export async function planCheckpoint(folderArg: string, opts: PlanOptions = {}):
     folder, files, spec, tensors, plan, dtype, ...(quantize ? { quantize } : {}), embeddingQuantized, accuracyLevel,
     storedDtypes: [...new Set(tensors.map((t) => t.dtype))].sort(),
     key: h.digest('hex'),
+    form,
   };
 }
 
@@ -286,11 +297,13 @@ export async function buildCheckpoint(folder: string, opts: BuildOptions = {}): 
     await convertTensors(p.plan, p.folder, dir, opts.onProgress, opts.signal);
     if (opts.signal?.aborted) throw new Error('cancelled');
     const w = weightInitializers(p);
-    const model = buildDecoderGraph(p.spec, (name) => name, {
-      half: (t) => p.plan.forms.get(t) === 'f16',
-      linear: (t) => w.linear.get(t),
-      ...(w.embedding ? { embedding: w.embedding } : {}),
-    });
+    const model = p.form === 'fused'
+      ? buildFusedDecoderGraph(p.spec, (name) => name, await maxPositions(p.folder))
+      : buildDecoderGraph(p.spec, (name) => name, {
+        half: (t) => p.plan.forms.get(t) === 'f16',
+        linear: (t) => w.linear.get(t),
+        ...(w.embedding ? { embedding: w.embedding } : {}),
+      });
     model.graph.initializer = [...w.inits, ...model.graph.initializer];
     await writePartsAtomic(graphPath, encodeModelParts(model));
     const info: BuildJson = { key: p.key, builderVersion: BUILDER_VERSION, computeDtype: p.dtype, modelType: p.spec.modelType };
@@ -302,6 +315,12 @@ export async function buildCheckpoint(folder: string, opts: BuildOptions = {}): 
     if (opts.signal?.aborted && !(await isComplete(dir, p.key))) await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
     throw new Error(`building the graph of checkpoint ${p.folder} in ${dir} failed: ${(e as Error).message}`);
   }
+}
+
+/** config.json's max_position_embeddings (the fused form's rotary tables cover it), default 4096 as readArch's. */
+async function maxPositions(folder: string): Promise<number> {
+  const c = JSON.parse(await fsp.readFile(path.join(folder, 'config.json'), 'utf8')) as { max_position_embeddings?: unknown };
+  return typeof c.max_position_embeddings === 'number' ? c.max_position_embeddings : 4096;
 }
 
 async function checkDisk(dir: string, need: number): Promise<void> {

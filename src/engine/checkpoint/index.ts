@@ -7,8 +7,9 @@ import { buildCheckpoint, checkCheckpointDtype, type BuildOptions } from './buil
 import { isCheckpointFolder } from './files.js';
 
 export { SUPPORTED_ARCHS, readArch, expectedTensors, type ArchSpec } from './arch.js';
+export { type GraphForm, GRAPH_FORMS, fusedUnsupported } from './build-fused.js';
 export {
-  BUILDER_VERSION, COMPUTE_DTYPE, DEFAULT_ACCURACY_LEVEL, DEFAULT_QUANT_SCOPE, QUANT_BLOCK, buildCheckpoint, checkCheckpointDtype, checkMemory, checkQuantScope, memoryNeeded,
+  BUILDER_VERSION, COMPUTE_DTYPE, DEFAULT_GRAPH_FORM, DEFAULT_ACCURACY_LEVEL, DEFAULT_QUANT_SCOPE, QUANT_BLOCK, buildCheckpoint, checkCheckpointDtype, checkMemory, checkQuantScope, memoryNeeded,
   planCheckpoint, residentWeightBytes, type BuildOptions, type BuiltCheckpoint, type CheckpointPlan, type PlanOptions,
 } from './build.js';
 export { describeCheckpoint, type CheckpointReport } from './describe.js';
@@ -22,7 +23,7 @@ export { CheckpointError, isCheckpointFolder, readCheckpointFiles, type Checkpoi
  */
 export async function checkpointGraph(
   folder: string, dtype: string,
-  opts: { cacheDir?: string; quantize?: QuantScope; accuracyLevel?: 0 | 4 } & Pick<BuildOptions, 'onProgress' | 'signal'> = {},
+  opts: { cacheDir?: string; quantize?: QuantScope; accuracyLevel?: 0 | 4 } & Pick<BuildOptions, 'onProgress' | 'signal' | 'form'> = {},
 ): Promise<{ dtype: CheckpointDtype; path: string } | undefined> {
   if (!isCheckpointFolder(folder)) return undefined;
   const graphs = availableGraphs(folder);
@@ -38,6 +39,7 @@ export async function checkpointGraph(
     ...(opts.accuracyLevel !== undefined ? { accuracyLevel: opts.accuracyLevel } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.form ? { form: opts.form } : {}),
   });
   return { dtype: built.dtype, path: built.graphPath };
 }

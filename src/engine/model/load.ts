@@ -3,7 +3,7 @@
 // so external *.onnx_data files next to the graph are resolved by ONNX Runtime.
 
 import { basename, resolve } from 'node:path';
-import { checkpointGraph } from '../checkpoint/index.js';
+import { checkpointGraph, type GraphForm } from '../checkpoint/index.js';
 import { mibProgress } from '../checkpoint/progress.js';
 import type { ProgressFn } from '../experiments/progress.js';
 import { hookedModelPath, sha256File, type HookInfo } from '../onnx/index.js';
@@ -42,6 +42,8 @@ export interface LoadOptions {
   device?: string;
   /** webgpu: keep the KV cache in device memory between decode steps (default true; false for A/B benchmarks) */
   kvOnDevice?: boolean;
+  /** a checkpoint's graph form (standard ops or onnxruntime's fused contrib ops); not a user setting yet */
+  graphForm?: GraphForm;
 }
 
 export interface LoadedModel {
@@ -98,6 +100,7 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
       ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
       ...(opts.quantize ? { quantize: opts.quantize } : {}),
       ...(opts.accuracyLevel !== undefined ? { accuracyLevel: opts.accuracyLevel } : {}),
+      ...(opts.graphForm ? { form: opts.graphForm } : {}),
       ...buildProgress(opts),
     })) ?? selectGraph(folder, want);
     // Hashing a FIFO would block forever: the graph must be a regular file.
@@ -166,8 +169,9 @@ export async function openModel(folderArg: string, opts: LoadOptions = {}): Prom
 }
 
 /** The checkpoint build's progress and cancellation, from LoadOptions. */
-function buildProgress(opts: LoadOptions): { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } {
+function buildProgress(opts: LoadOptions): { onProgress?: (done: number, total: number) => void; signal?: AbortSignal; form?: GraphForm } {
   return {
+    ...(opts.graphForm ? { form: opts.graphForm } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: mibProgress('building the checkpoint graph (MiB converted)', opts.onProgress) } : {}),
   };
