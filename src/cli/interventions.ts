@@ -2,7 +2,7 @@
 //   --steer AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]       e.g. persona:4:2-5   refusal:-1.5:6,7:generated
 //   --project-out AXIS[,AXIS…]:LAYERS[:POSITIONS][@SOURCE] e.g. persona:3-5  persona,refusal:all
 // LAYERS uses the prompt-file layer syntax ("4-7", "4,6,8-10") or "all".
-import type { Intervention, Positions } from '../protocol/types';
+import { capText, type Intervention, type Positions } from '../protocol/types';
 import { formatLayerSpec, parseLayerSpec } from '../engine/prompts/index';
 import { UsageError } from './args';
 import { LIMITS } from '../protocol/limits';
@@ -69,6 +69,7 @@ export function describeIntervention(iv: Intervention): string {
   const ls = formatLayerSpec(iv.layers);
   const pos = iv.positions && iv.positions !== 'all' ? ` (${iv.positions})` : '';
   const src = iv.sourceLayer !== undefined ? ` from L${iv.sourceLayer}` : '';
+  if (iv.kind === 'cap') return `${capText(iv)} @ L${ls}${src}${pos}`;
   return iv.kind === 'steer'
     ? `steer ${iv.axis} ${iv.coefficient >= 0 ? '+' : ''}${iv.coefficient} @ L${ls}${src}${pos}`
     : `project out ${iv.axes.join('+')} @ L${ls}${src}${pos}`;
