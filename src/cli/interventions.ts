@@ -1,6 +1,8 @@
 // Command-line forms of interventions:
 //   --steer AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]       e.g. persona:4:2-5   refusal:-1.5:6,7:generated
 //   --project-out AXIS[,AXIS…]:LAYERS[:POSITIONS][@SOURCE] e.g. persona:3-5  persona,refusal:all
+//   --cap AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE]          e.g. persona::0:4-5 (cap from above at 0)  persona:-2:2:3
+//     an empty LO or HI is open on that side; at least one is given
 // LAYERS uses the prompt-file layer syntax ("4-7", "4,6,8-10") or "all".
 import { capText, type Intervention, type Positions } from '../protocol/types';
 import { formatLayerSpec, parseLayerSpec } from '../engine/prompts/index';
@@ -59,6 +61,28 @@ export function parseProjectOut(spec: string, nLayers: number): Intervention {
   if (!axes.length) throw new UsageError(`--project-out '${spec}': no axis named`);
   const out: Intervention = { kind: 'project_out', axes, layers: layers(parts[1], nLayers, spec) };
   const pos = positions(parts[2], spec);
+  if (pos) out.positions = pos;
+  if (sourceLayer !== undefined) out.sourceLayer = sourceLayer;
+  return out;
+}
+
+export function parseCap(spec: string, nLayers: number): Intervention {
+  const { body, sourceLayer } = splitSource(spec);
+  const parts = body.split(':');
+  if (parts.length < 4 || parts.length > 5) throw new UsageError(`--cap '${spec}': expected AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE] (an empty LO or HI is open, e.g. persona::0:4-5)`);
+  if (parts[0].trim() === '') throw new UsageError(`--cap '${spec}': no axis named before the first ':'`);
+  const bound = (s: string, which: string): number | undefined => {
+    if (s.trim() === '') return undefined;
+    const x = Number(s);
+    if (!Number.isFinite(x)) throw new UsageError(`--cap '${spec}': ${which} bound '${s}' is not a number${/^p\d/.test(s.trim()) ? ' (percentile bounds are not supported yet)' : ''}`);
+    return x;
+  };
+  const lo = bound(parts[1], 'lower');
+  const hi = bound(parts[2], 'upper');
+  if (lo === undefined && hi === undefined) throw new UsageError(`--cap '${spec}': give a lower bound, an upper bound or both`);
+  if (lo !== undefined && hi !== undefined && lo > hi) throw new UsageError(`--cap '${spec}': lower bound ${lo} is above upper bound ${hi}`);
+  const out: Intervention = { kind: 'cap', axis: parts[0], ...(lo !== undefined ? { lo } : {}), ...(hi !== undefined ? { hi } : {}), layers: layers(parts[3], nLayers, spec) };
+  const pos = positions(parts[4], spec);
   if (pos) out.positions = pos;
   if (sourceLayer !== undefined) out.sourceLayer = sourceLayer;
   return out;
