@@ -7,13 +7,18 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadModel, type LensModel } from '../../src/engine/index';
 import type { CapIntervention, Intervention } from '../../src/protocol/types';
-import { axesOf, FIXTURES, golden } from './engine-fixtures';
+import { readFileSync } from 'node:fs';
+import { assertClose, axesOf, FIXTURES, golden, maxAbs as maxAbsRows } from './engine-fixtures';
+
+/** Torch goldens for caps on llama-gqa's weights (tools/pymodels/cap_golden.py); llama-fused shares them. */
+interface CapGolden { cases: Record<string, { interventions: Intervention[]; resid: number[][][]; readouts: Record<string, number[][]>; logits_last: number[] }> }
+const capGolden = JSON.parse(readFileSync(join(FIXTURES, 'llama-gqa', 'golden-cap.json'), 'utf8')) as CapGolden;
 
 const FORMS = [
-  { name: 'llama-gqa', dtype: undefined, tol: 1e-5 },
-  { name: 'llama-fused', dtype: undefined, tol: 1e-5 },
+  { name: 'llama-gqa', dtype: undefined, tol: 1e-5, torchTol: 1e-4 },
+  { name: 'llama-fused', dtype: undefined, tol: 1e-5, torchTol: 1e-4 },
   // fp16 residual: the cap runs in half precision, so the comparison is on fp16's scale
-  { name: 'llama-gqa', dtype: 'fp16' as const, tol: 2e-3 },
+  { name: 'llama-gqa', dtype: 'fp16' as const, tol: 2e-3, torchTol: 2e-2 },
 ];
 
 function unitAt(v: Float32Array, l: number, d: number): Float64Array {
@@ -85,6 +90,19 @@ for (const form of FORMS) {
         }
       }
     });
+
+    for (const [caseName, c] of Object.entries(capGolden.cases)) {
+      it(`torch golden ${caseName}: residuals, readouts and last logits`, async () => {
+        const resid = await model.residuals({ kind: 'tokens', tokenIds: g.prompt_ids }, { axes, interventions: c.interventions });
+        resid.forEach((r, l) => assertClose(r, c.resid[l]!.flat(), form.torchTol, `resid layer ${l}`));
+        const t = await model.trace({ prompt: { kind: 'tokens', tokenIds: g.prompt_ids }, axes, interventions: c.interventions, decoding: { maxNewTokens: 0 } });
+        axes.forEach((a, j) => {
+          for (let l = 0; l < g.layers; l++) assertClose(t.projections[j]![l]!, c.readouts[a.name]![l]!, form.torchTol, `readout ${a.name} layer ${l}`, maxAbsRows(c.resid[l]!));
+        });
+        const out = await model.generateIds([g.prompt_ids], { maxNewTokens: 0 }, { interventions: c.interventions, axes });
+        assertClose(out.rows[0]!.firstLogits, c.logits_last, form.torchTol, 'logits_last');
+      });
+    }
 
     it('a cap that clamps nothing leaves every layer bit-identical (fp16: within tolerance, see below)', async () => {
       const plain = await model.residuals(prompt, { axes, interventions: [] });
