@@ -64,9 +64,10 @@ test('fp16 residual: float32 inputs cast in, float32 outputs cast out', () => {
   const added = after.graph.node.slice(0).filter((n) => n.name.startsWith('rl/'));
   console.log(`fp16: ${(after.graph.node.length - before.graph.node.length) / 2} nodes added per layer`);
   const casts = added.filter((n) => n.opType === 'Cast');
-  assert.equal(casts.length, 2 * 8); // add, projT, proj, capU, capUT, capLo, capHi in; resid out
+  assert.equal(casts.length, 2 * 6); // add, projT, proj in; r'' to float32 and the cap's shift back; resid out
   const to = (n: (typeof casts)[0]) => n.attributes.find((a) => a.name === 'to')!.i;
-  assert.deepEqual(casts.filter((n) => to(n) === DT.FLOAT).map((n) => n.output[0]), ['rl.resid.0', 'rl.resid.1']);
+  assert.deepEqual(casts.filter((n) => to(n) === DT.FLOAT).map((n) => n.output[0]), ['rl.projected.0.f', 'rl.resid.0', 'rl.projected.1.f', 'rl.resid.1']);
+  assert.equal(new GraphView(after.graph).producers.get('rl.capc.0')!.node.input[0], 'rl.projected.0.f', 'the cap runs in float32');
   assert.ok(after.graph.input.filter((v) => v.name.startsWith('rl.')).every((v) => v.elemType === DT.FLOAT));
   const view = new GraphView(after.graph);
   assert.equal(view.producers.get('rl.read.0')!.node.input[0], 'rl.resid.0', 'readouts are taken in float32');

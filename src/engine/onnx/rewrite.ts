@@ -9,8 +9,8 @@ import {
 } from './proto';
 import { findResidualStream, isSkipNorm, ResidualError, residualDtype, ResidualDtype } from './residual';
 
-/** Bump whenever the rewritten graph or its HookInfo changes: it is part of the cache key (3: paddingUnsafeOps, 4: cap inputs). */
-export const REWRITE_VERSION = 4;
+/** Bump whenever the rewritten graph or its HookInfo changes: it is part of the cache key (3: paddingUnsafeOps, 4: cap inputs, 5: the cap in float32 on fp16 residuals). */
+export const REWRITE_VERSION = 5;
 
 export interface HookLayer {
   layer: number;
@@ -129,20 +129,24 @@ export function hookDecodedModel(model: ModelProto, opts: HookOptions): HookInfo
     const addV = cast(add);
     const projTV = cast(projT);
     const projV = cast(proj);
-    const [capUV, capUTV, capLoV, capHiV] = [capU, capUT, capLo, capHi].map(cast) as [string, string, string, string];
     const r2 = elem === DT.FLOAT ? resid : `${resid}.h`;
     node('Add', [src, addV], `rl.steered.${l}`);
     node('MatMul', [`rl.steered.${l}`, projTV], `rl.coef.${l}`);
     node('MatMul', [`rl.coef.${l}`, projV], `rl.component.${l}`);
     node('Sub', [`rl.steered.${l}`, `rl.component.${l}`], `rl.projected.${l}`);
-    // cap: zero capU gives c = 0, clamp(0) = 0 (bounds −inf/+inf) and a +0 shift, so r''' = r'' exactly
-    node('MatMul', [`rl.projected.${l}`, capUV], `rl.capc.${l}`);
-    node('Max', [`rl.capc.${l}`, capLoV], `rl.capmax.${l}`);
-    node('Min', [`rl.capmax.${l}`, capHiV], `rl.capclamp.${l}`);
+    // cap, computed in float32 even for an fp16 residual (ORT's CPU fp16 Min/Max moved an
+    // unclamped projection by an ulp): zero capU gives c = 0, clamp(0) = 0 (bounds −inf/+inf)
+    // and a +0 shift, and an unclamped c gives clamp(c) − c = +0, so r''' = r'' exactly
+    const projected32 = elem === DT.FLOAT ? `rl.projected.${l}` : `rl.projected.${l}.f`;
+    if (elem !== DT.FLOAT) node('Cast', [`rl.projected.${l}`], projected32, [attrInt('to', DT.FLOAT)]);
+    node('MatMul', [projected32, capU], `rl.capc.${l}`);
+    node('Max', [`rl.capc.${l}`, capLo], `rl.capmax.${l}`);
+    node('Min', [`rl.capmax.${l}`, capHi], `rl.capclamp.${l}`);
     node('Sub', [`rl.capclamp.${l}`, `rl.capc.${l}`], `rl.capdelta.${l}`);
-    node('MatMul', [`rl.capdelta.${l}`, capUTV], `rl.capshift.${l}`);
-    if (isSkipNorm(P)) fusedAddAndNorm(P, `rl.projected.${l}`, `rl.capshift.${l}`, r2, l, nodes);
-    else node('Add', [`rl.projected.${l}`, `rl.capshift.${l}`], r2);
+    node('MatMul', [`rl.capdelta.${l}`, capUT], `rl.capshift.${l}`);
+    const shift = cast(`rl.capshift.${l}`);
+    if (isSkipNorm(P)) fusedAddAndNorm(P, `rl.projected.${l}`, shift, r2, l, nodes);
+    else node('Add', [`rl.projected.${l}`, shift], r2);
     if (elem !== DT.FLOAT) node('Cast', [r2], resid, [attrInt('to', DT.FLOAT)]);
     node('MatMul', [resid, axesT], read); // readouts in float32 even for an fp16 residual
 
