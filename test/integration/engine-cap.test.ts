@@ -104,6 +104,15 @@ for (const form of FORMS) {
       });
     }
 
+    it('positions: a generated-only cap leaves the prompt (prefill) untouched, a prompt-only cap does not', async () => {
+      const plain = await model.residuals(prompt, { axes, interventions: [] });
+      const cap = (positions: 'prompt' | 'generated'): Intervention => ({ kind: 'cap', axis: axis.name, hi: -1, layers: [L], positions });
+      const gen = await model.residuals(prompt, { axes, interventions: [cap('generated')] });
+      gen.forEach((r, l) => assert.deepEqual(r, plain[l], `layer ${l}`));
+      const pro = await model.residuals(prompt, { axes, interventions: [cap('prompt')] });
+      assert.ok(maxDiff(pro[L]!, plain[L]!) > 0);
+    });
+
     it('a cap that clamps nothing leaves every layer bit-identical', async () => {
       const plain = await model.residuals(prompt, { axes, interventions: [] });
       const wide: Intervention = { kind: 'cap', axis: axis.name, lo: -1e30, hi: 1e30, layers: [0, 1] };
