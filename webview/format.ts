@@ -1,7 +1,7 @@
 // Pure text: how tokens, values and interventions read on screen, and turning the
 // steer / project-out forms into messages (with the errors a user can act on).
 
-import type { Intervention, TokenInfo } from '../src/protocol/types';
+import { capText, type Intervention, type TokenInfo } from '../src/protocol/types';
 import { AddProjectOut, AddSteer, type AddProjectOutMessage, type AddSteerMessage } from '../src/protocol/webview';
 import type { FormState } from './state';
 
@@ -43,6 +43,7 @@ export function interventionText(iv: Intervention): string {
     const c = iv.coefficient;
     return `steer ${iv.axis} ${c >= 0 ? '+' : '−'}${Math.abs(c)} @ ${where}${pos}`;
   }
+  if (iv.kind === 'cap') return `${capText(iv)} @ ${where}${pos}`;
   return `project out ${iv.axes.join(' + ')} @ ${where}${pos}`;
 }
 

@@ -1,8 +1,10 @@
 // Command-line forms of interventions:
 //   --steer AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]       e.g. persona:4:2-5   refusal:-1.5:6,7:generated
 //   --project-out AXIS[,AXIS…]:LAYERS[:POSITIONS][@SOURCE] e.g. persona:3-5  persona,refusal:all
+//   --cap AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE]          e.g. persona::0:4-5 (cap from above at 0)  persona:-2:2:3
+//     an empty LO or HI is open on that side; at least one is given
 // LAYERS uses the prompt-file layer syntax ("4-7", "4,6,8-10") or "all".
-import type { Intervention, Positions } from '../protocol/types';
+import { capText, type Intervention, type Positions } from '../protocol/types';
 import { formatLayerSpec, parseLayerSpec } from '../engine/prompts/index';
 import { UsageError } from './args';
 import { LIMITS } from '../protocol/limits';
@@ -64,11 +66,34 @@ export function parseProjectOut(spec: string, nLayers: number): Intervention {
   return out;
 }
 
+export function parseCap(spec: string, nLayers: number): Intervention {
+  const { body, sourceLayer } = splitSource(spec);
+  const parts = body.split(':');
+  if (parts.length < 4 || parts.length > 5) throw new UsageError(`--cap '${spec}': expected AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE] (an empty LO or HI is open, e.g. persona::0:4-5)`);
+  if (parts[0].trim() === '') throw new UsageError(`--cap '${spec}': no axis named before the first ':'`);
+  const bound = (s: string, which: string): number | undefined => {
+    if (s.trim() === '') return undefined;
+    const x = Number(s);
+    if (!Number.isFinite(x)) throw new UsageError(`--cap '${spec}': ${which} bound '${s}' is not a number${/^p\d/.test(s.trim()) ? ' (percentile bounds are not supported yet)' : ''}`);
+    return x;
+  };
+  const lo = bound(parts[1], 'lower');
+  const hi = bound(parts[2], 'upper');
+  if (lo === undefined && hi === undefined) throw new UsageError(`--cap '${spec}': give a lower bound, an upper bound or both`);
+  if (lo !== undefined && hi !== undefined && lo > hi) throw new UsageError(`--cap '${spec}': lower bound ${lo} is above upper bound ${hi}`);
+  const out: Intervention = { kind: 'cap', axis: parts[0], ...(lo !== undefined ? { lo } : {}), ...(hi !== undefined ? { hi } : {}), layers: layers(parts[3], nLayers, spec) };
+  const pos = positions(parts[4], spec);
+  if (pos) out.positions = pos;
+  if (sourceLayer !== undefined) out.sourceLayer = sourceLayer;
+  return out;
+}
+
 /** A short human form, for summaries and status lines. */
 export function describeIntervention(iv: Intervention): string {
   const ls = formatLayerSpec(iv.layers);
   const pos = iv.positions && iv.positions !== 'all' ? ` (${iv.positions})` : '';
   const src = iv.sourceLayer !== undefined ? ` from L${iv.sourceLayer}` : '';
+  if (iv.kind === 'cap') return `${capText(iv)} @ L${ls}${src}${pos}`;
   return iv.kind === 'steer'
     ? `steer ${iv.axis} ${iv.coefficient >= 0 ? '+' : ''}${iv.coefficient} @ L${ls}${src}${pos}`
     : `project out ${iv.axes.join('+')} @ L${ls}${src}${pos}`;

@@ -1,13 +1,14 @@
 // The status bar item: which model is loaded and which interventions are active; a click
 // opens Select Model. Text only from the controller's state, refreshed on every change.
 import * as vscode from 'vscode';
-import type { Intervention } from '../protocol/types';
+import { capText, type Intervention } from '../protocol/types';
 import { describeDevice } from '../protocol/device';
 import type { Controller } from './controller';
 
 export function interventionSummary(iv: Intervention): string {
   const layers = layerRange(iv.layers);
   if (iv.kind === 'steer') return `steer ${iv.axis} ${iv.coefficient >= 0 ? '+' : ''}${iv.coefficient} @ ${layers}`;
+  if (iv.kind === 'cap') return `${capText(iv)} @ ${layers}`;
   return `project out ${iv.axes.join('+')} @ ${layers}`;
 }
 

@@ -31,7 +31,43 @@ export interface ProjectOutIntervention {
   positions?: Positions;
 }
 
-export type Intervention = SteerIntervention | ProjectOutIntervention;
+/**
+ * Activation capping: p = r·v̂_l, r ← r + (clamp(p, lo, hi) − p)·v̂_l, applied after the steers and
+ * project-outs of the same layer. An absent bound is open on that side; at least one is given.
+ * Caps active at one layer are applied together from the same r (exact when their axes are orthogonal).
+ */
+export interface CapIntervention {
+  kind: 'cap';
+  axis: string;
+  lo?: number;
+  hi?: number;
+  layers: number[];
+  sourceLayer?: number;
+  positions?: Positions;
+}
+
+export type Intervention = SteerIntervention | ProjectOutIntervention | CapIntervention;
+
+/** "cap persona ≤ 0", "cap persona ≥ -2", "cap persona to [-2, 0]": the one wording every describer uses. */
+export function capText(iv: CapIntervention): string {
+  if (iv.lo !== undefined && iv.hi !== undefined) return `cap ${iv.axis} to [${iv.lo}, ${iv.hi}]`;
+  return iv.hi !== undefined ? `cap ${iv.axis} ≤ ${iv.hi}` : `cap ${iv.axis} ≥ ${iv.lo}`;
+}
+
+/** The axis names an intervention reads (exhaustive over kinds). */
+export function interventionAxes(iv: Intervention): string[] {
+  switch (iv.kind) {
+    case 'steer':
+    case 'cap':
+      return [iv.axis];
+    case 'project_out':
+      return iv.axes;
+    default: {
+      const never: never = iv;
+      throw new Error(`unknown intervention kind ${JSON.stringify((never as { kind?: unknown }).kind)}`);
+    }
+  }
+}
 
 export type Role = 'system' | 'user' | 'assistant';
 export interface ChatMessage {

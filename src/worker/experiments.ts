@@ -2,6 +2,7 @@
 // condition file with the loaded model, streaming progress (and rows) as notifications, and
 // `checkConditions` without a model. Errors the host must tell apart travel as JSON-RPC
 // ResponseErrors with a code from rpc.ts (and, for condition files, the located issues).
+import { interventionAxes } from '../protocol/types';
 import * as path from 'node:path';
 import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
 import {
@@ -111,7 +112,7 @@ async function annotate(host: ExperimentHost, p: AnnotateParams, signal: AbortSi
     return a;
   });
   for (const iv of p.interventions ?? []) {
-    for (const n of iv.kind === 'steer' ? [iv.axis] : iv.axes) if (!names.includes(n)) throw bad(`annotate: intervention uses axis "${n}", which is not among the annotated axes`);
+    for (const n of interventionAxes(iv)) if (!names.includes(n)) throw bad(`annotate: intervention uses axis "${n}", which is not among the annotated axes`);
   }
   const [E, R] = await load();
   const t0 = Date.now();

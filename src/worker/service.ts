@@ -19,7 +19,7 @@ import {
   type LoadModelParams,
   type TraceParams,
 } from '../protocol/rpc';
-import type { AxisSummary, ModelSummary, TokenEvent, TraceResult } from '../protocol/types';
+import { interventionAxes, type AxisSummary, type ModelSummary, type TokenEvent, type TraceResult } from '../protocol/types';
 import { describeDevice, isDeviceSetting, DEVICES } from '../protocol/device';
 import { registerExperiments } from './experiments';
 import type { Logger } from './log';
@@ -215,7 +215,7 @@ export class WorkerService {
       return a.direction;
     });
     for (const iv of p.interventions ?? []) {
-      const used = iv.kind === 'steer' ? [iv.axis] : iv.axes;
+      const used = interventionAxes(iv);
       for (const n of used) {
         if (!this.axes.has(n)) throw new WorkerError(`intervention uses axis "${n}", which is not loaded`, ErrorCodes.BadRequest);
       }

@@ -131,3 +131,31 @@ test('bad input: each gets a message that says what and where, never a crash', a
   assert.equal(r.code, 1);
   assert.match(r.err, /bad\.rlprompt:3:\d+ interventions\[0\]\.coefficient/);
 });
+
+test('trace --cap: recorded, described, readout on the capped axis inside the bound; bad caps are usage errors', async () => {
+  const [a, b] = await axisFiles();
+  const ids = g.prompt_ids.join(',');
+  const r = await cli('trace', MODEL, '--token-ids', ids, '--axis', a, '--axis', b, '--cap', 'A::0:1-2', '-n', '2', '--json');
+  assert.equal(r.code, 0, r.err);
+  const t = JSON.parse(r.out) as TraceResult;
+  assert.deepEqual(t.interventions, [{ kind: 'cap', axis: 'A', hi: 0, layers: [1, 2] }]);
+  // the readout is taken after the cap: A's projection at layers 1 and 2 is at most 0 on every token
+  for (const l of [1, 2]) for (const x of t.projections[0][l]) assert.ok(x <= 1e-4, `A at L${l}: ${x} > 0`);
+  // ...where the uncapped prompt has positive projections there (so the cap did something)
+  assert.ok(g.cases.none.readouts.A[1].some((x) => x > 1e-3), 'the fixture has positive A projections at L1 to cap');
+  const text = await cli('trace', MODEL, '--token-ids', ids, '--axis', a, '--cap', 'A:-1:0.5:1', '-n', '1', '--no-color');
+  assert.equal(text.code, 0, text.err);
+  assert.match(text.out, /cap A to \[-1, 0\.5\] @ L1/);
+  const bad: [string, RegExp][] = [
+    ['A:::1', /give a lower bound, an upper bound or both/],
+    ['A:p25::1', /lower bound 'p25' is not a number \(percentile bounds are not supported yet\)/],
+    ['A:2:1:1', /lower bound 2 is above upper bound 1/],
+    ['A:0:1', /expected AXIS:LO:HI:LAYERS/],
+    ['A::0:9', /9/],
+  ];
+  for (const [spec, re] of bad) {
+    const e = await cli('trace', MODEL, '--token-ids', ids, '--axis', a, '--cap', spec);
+    assert.equal(e.code, 2, `--cap ${spec} → ${e.code}: ${e.err}`);
+    assert.match(e.err, re);
+  }
+});

@@ -95,6 +95,11 @@ export function hookFeeds(g: Golden, interventions: GoldenIntervention[], axisOr
     feeds[`rl.proj.${l}`] = new ort.Tensor('float32', proj, [k, d]);
     feeds[`rl.projT.${l}`] = new ort.Tensor('float32', projT, [d, k]);
     feeds[`rl.axesT.${l}`] = new ort.Tensor('float32', axesT, [d, n]);
+    // no cap: one zero direction with bounds that clamp nothing
+    feeds[`rl.capU.${l}`] = new ort.Tensor('float32', new Float32Array(d), [d, 1]);
+    feeds[`rl.capUT.${l}`] = new ort.Tensor('float32', new Float32Array(d), [1, d]);
+    feeds[`rl.capLo.${l}`] = new ort.Tensor('float32', Float32Array.of(-Infinity), [1]);
+    feeds[`rl.capHi.${l}`] = new ort.Tensor('float32', Float32Array.of(Infinity), [1]);
   }
   return feeds;
 }

@@ -98,3 +98,34 @@ test('YAML syntax errors point at the line', () => {
   assert.ok(issues.length >= 1);
   assert.ok(issues[0].line >= 2, JSON.stringify(issues));
 });
+
+test('cap interventions: resolved with an open side omitted; no bound, lo > hi and an unknown axis are located errors', () => {
+  const head = `{
+  "sets": { "harmful": "h.jsonl" },
+  "axes": { "persona": "p.safetensors" },
+  "decoding": { "maxNewTokens": 8 },
+  "conditions": [
+    { "name": "steer+cap", "set": "harmful", "interventions": [
+      { "kind": "steer", "axis": "persona", "coefficient": 4, "layers": "2-3" },
+      CAP ] }
+  ]
+}`;
+  const plan = parseConditions(head.replace('CAP', '{ "kind": "cap", "axis": "persona", "hi": 0, "layers": "4-5", "positions": "generated" }'), 'c.json');
+  const problems: LocatedIssue[] = [];
+  assert.deepEqual(resolveIntervention(plan, plan.conditions[0].interventions[1], 6, problems), { kind: 'cap', axis: 'persona', hi: 0, layers: [4, 5], positions: 'generated' });
+  assert.deepEqual(problems, []);
+  const one = (cap: string) => {
+    const issues = issuesOf(head.replace('CAP', cap), 'c.json');
+    assert.equal(issues.length, 1, JSON.stringify(issues));
+    return issues[0];
+  };
+  const none = one('{ "kind": "cap", "axis": "persona", "layers": [1] }');
+  assert.equal(none.field, 'conditions[0].interventions[1]');
+  assert.equal(none.line, 8);
+  assert.match(none.message, /a cap needs "lo", "hi" or both/);
+  const inverted = one('{ "kind": "cap", "axis": "persona", "lo": 2, "hi": 1, "layers": [1] }');
+  assert.equal(inverted.field, 'conditions[0].interventions[1].lo');
+  assert.match(inverted.message, /lo 2 is above hi 1/);
+  assert.match(one('{ "kind": "cap", "axis": "persnoa", "hi": 0, "layers": [1] }').message, /no axis named 'persnoa'/);
+  assert.ok(one('{ "kind": "cap", "axis": "persona", "hi": "p25", "layers": [1] }').field?.startsWith('conditions[0].interventions[1]'));
+});

@@ -107,3 +107,46 @@ describe('validateInterventions', () => {
     assert.throws(() => validateInterventions([], [a], L, D + 1), /axes\[0\] "a": shape \[3, 8\] does not fit the model \[3, 9\]/);
   });
 });
+
+describe('cap feeds', () => {
+  const zeros = new ZeroFeeds(D, L);
+  it('one column per active cap: unit v̂ in capU and its transpose, open sides ±inf; inactive layers and phases get the zero inputs', () => {
+    const ivs: Intervention[] = [
+      { kind: 'cap', axis: 'a', hi: 0, layers: [1] },
+      { kind: 'cap', axis: 'b', lo: -2, hi: 3, layers: [1], sourceLayer: 0 },
+      { kind: 'cap', axis: 'a', lo: 1, layers: [2], positions: 'generated' },
+    ];
+    const f = interventionFeeds(ivs, [a, b], L, 'prompt', zeros);
+    assert.deepEqual(f['rl.capU.1']!.dims, [D, 2]);
+    assert.deepEqual(f['rl.capUT.1']!.dims, [2, D]);
+    assert.deepEqual(data(f, 'rl.capLo.1'), [-Infinity, -2]);
+    assert.deepEqual(data(f, 'rl.capHi.1'), [0, 3]);
+    const u = data(f, 'rl.capU.1');
+    const uT = data(f, 'rl.capUT.1');
+    const na = Math.hypot(...v(a, 1));
+    const nb = Math.hypot(...v(b, 0));
+    for (let d = 0; d < D; d++) {
+      assert.ok(Math.abs(u[d * 2]! - v(a, 1)[d]! / na) < 1e-6);
+      assert.ok(Math.abs(u[d * 2 + 1]! - v(b, 0)[d]! / nb) < 1e-6, 'b from its source layer 0');
+      assert.equal(uT[D + d], u[d * 2 + 1]);
+    }
+    for (const k of ['capU', 'capUT', 'capLo', 'capHi'] as const) {
+      assert.equal(f[`rl.${k}.0`], zeros[k][0], `layer 0 ${k}`);
+      assert.equal(f[`rl.${k}.2`], zeros[k][2], `layer 2 ${k}: the cap there is for generated positions`);
+    }
+    assert.deepEqual(data(interventionFeeds(ivs, [a, b], L, 'generated', zeros), 'rl.capLo.2'), [1]);
+    assert.deepEqual([...zeros.capLo[0]!.data as Float32Array, ...zeros.capHi[0]!.data as Float32Array], [-Infinity, Infinity]);
+    assert.ok(data({ u: zeros.capU[0]! }, 'u').every((x) => x === 0));
+  });
+
+  it('validation: bounds, axis and layers', () => {
+    const bad = (iv: object) => () => validateInterventions([iv as Intervention], [a, b], L, D);
+    assert.throws(bad({ kind: 'cap', axis: 'a', layers: [0] }), /interventions\[0\]: a cap needs a lower bound \(lo\), an upper bound \(hi\) or both/);
+    assert.throws(bad({ kind: 'cap', axis: 'a', lo: 1, hi: 0, layers: [0] }), /cap bounds lo 1 > hi 0/);
+    assert.throws(bad({ kind: 'cap', axis: 'a', lo: 'p25', layers: [0] }), /interventions\[0\]\.lo must be a finite number, got "p25"/);
+    assert.throws(bad({ kind: 'cap', axis: 'c', hi: 0, layers: [0] }), /unknown axis "c"/);
+    assert.throws(bad({ kind: 'cap', axis: 'a', hi: 0, layers: [3] }), /layer 3 is out of range/);
+    assert.throws(bad({ kind: 'clamp', axis: 'a', layers: [0] }), /kind must be "steer", "project_out" or "cap", got "clamp"/);
+    validateInterventions([{ kind: 'cap', axis: 'a', lo: 0, hi: 0, layers: [0, 1, 2] }], [a, b], L, D);
+  });
+});

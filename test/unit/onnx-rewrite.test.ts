@@ -20,9 +20,9 @@ function assertTopological(m: ModelProto): void {
   }
 }
 
-test('plain decoder: five nodes per layer, consumers rewired, inputs and outputs declared', () => {
+test('plain decoder: eleven nodes per layer (steer 1, project-out 3, cap 6, readout 1), consumers rewired, inputs and outputs declared', () => {
   const { before, after, info, blockOutputs } = hook({ layers: 3 });
-  assert.equal(after.graph.node.length - before.graph.node.length, 5 * 3 + 1, 'five per layer and the last-position Slice');
+  assert.equal(after.graph.node.length - before.graph.node.length, 11 * 3 + 1, 'eleven per layer and the last-position Slice');
   assert.deepEqual(info.layers.map((l) => [l.layer, l.value, l.producerOp]), blockOutputs.map((v, i) => [i, v, 'Add']));
   assert.equal(info.rewriteVersion, REWRITE_VERSION);
   assert.equal(info.residualDtype, 'float32');
@@ -30,14 +30,22 @@ test('plain decoder: five nodes per layer, consumers rewired, inputs and outputs
   for (let l = 0; l < 3; l++) {
     // the only reader of the original block output is the new Add
     assert.deepEqual(view.consumersOf(blockOutputs[l]!).map((c) => c.node.name), [`rl/rl.steered.${l}`]);
-    assert.equal(view.producers.get(`rl.resid.${l}`)!.node.opType, 'Sub');
+    // r''' = r'' + shift: the cap's Add, after the project-out's Sub
+    assert.deepEqual(view.producers.get(`rl.resid.${l}`)!.node.input, [`rl.projected.${l}`, `rl.capshift.${l}`]);
+    assert.equal(view.producers.get(`rl.resid.${l}`)!.node.opType, 'Add');
+    assert.equal(view.producers.get(`rl.projected.${l}`)!.node.opType, 'Sub');
+    assert.deepEqual(['Max', 'Min'].map((op) => view.producers.get(`rl.cap${op === 'Max' ? 'max' : 'clamp'}.${l}`)!.node.opType), ['Max', 'Min']);
     assert.ok(view.consumersOf(`rl.resid.${l}`).length >= 2, 'the next block and the readout read r\'\'');
     const ins = Object.fromEntries(after.graph.input.map((v) => [v.name, v]));
     assert.deepEqual(ins[`rl.add.${l}`]!.dims, [4]);
     assert.deepEqual(ins[`rl.proj.${l}`]!.dims, [`rl_k_${l}`, 4]);
     assert.deepEqual(ins[`rl.projT.${l}`]!.dims, [4, `rl_k_${l}`]);
     assert.deepEqual(ins[`rl.axesT.${l}`]!.dims, [4, `rl_n_${l}`]);
-    assert.ok(['rl.add', 'rl.proj', 'rl.projT', 'rl.axesT'].every((p) => ins[`${p}.${l}`]!.elemType === DT.FLOAT));
+    assert.deepEqual(ins[`rl.capU.${l}`]!.dims, [4, `rl_m_${l}`]);
+    assert.deepEqual(ins[`rl.capUT.${l}`]!.dims, [`rl_m_${l}`, 4]);
+    assert.deepEqual(ins[`rl.capLo.${l}`]!.dims, [`rl_m_${l}`]);
+    assert.deepEqual(ins[`rl.capHi.${l}`]!.dims, [`rl_m_${l}`]);
+    assert.ok(['rl.add', 'rl.proj', 'rl.projT', 'rl.axesT', 'rl.capU', 'rl.capUT', 'rl.capLo', 'rl.capHi'].every((p) => ins[`${p}.${l}`]!.elemType === DT.FLOAT));
     assert.deepEqual(info.layers[l]!.outputNames, { read: `rl.read.${l}`, resid: `rl.resid.${l}` });
   }
   const outs = after.graph.output.map((v) => v.name);
@@ -56,9 +64,10 @@ test('fp16 residual: float32 inputs cast in, float32 outputs cast out', () => {
   const added = after.graph.node.slice(0).filter((n) => n.name.startsWith('rl/'));
   console.log(`fp16: ${(after.graph.node.length - before.graph.node.length) / 2} nodes added per layer`);
   const casts = added.filter((n) => n.opType === 'Cast');
-  assert.equal(casts.length, 2 * 4); // add, projT, proj in; resid out
+  assert.equal(casts.length, 2 * 6); // add, projT, proj in; r'' to float32 and the cap's shift back; resid out
   const to = (n: (typeof casts)[0]) => n.attributes.find((a) => a.name === 'to')!.i;
-  assert.deepEqual(casts.filter((n) => to(n) === DT.FLOAT).map((n) => n.output[0]), ['rl.resid.0', 'rl.resid.1']);
+  assert.deepEqual(casts.filter((n) => to(n) === DT.FLOAT).map((n) => n.output[0]), ['rl.projected.0.f', 'rl.resid.0', 'rl.projected.1.f', 'rl.resid.1']);
+  assert.equal(new GraphView(after.graph).producers.get('rl.capc.0')!.node.input[0], 'rl.projected.0.f', 'the cap runs in float32');
   assert.ok(after.graph.input.filter((v) => v.name.startsWith('rl.')).every((v) => v.elemType === DT.FLOAT));
   const view = new GraphView(after.graph);
   assert.equal(view.producers.get('rl.read.0')!.node.input[0], 'rl.resid.0', 'readouts are taken in float32');
@@ -71,7 +80,7 @@ test('fp16 residual: float32 inputs cast in, float32 outputs cast out', () => {
   assertTopological(fused.after);
 });
 
-test('fused form: a second Skip op computes r\'\' = r\' + (−p) and the norm; the unnamed sum gets a name', () => {
+test('fused form: a second Skip op computes r\'\'\' = r\'\' + shift and the norm; the unnamed sum gets a name', () => {
   const { before, after, info, blockOutputs, normOutputs } = hook({ layers: 3, fused: true });
   console.log(`fused: ${(after.graph.node.length - before.graph.node.length) / 3} nodes added per layer`);
   assert.equal(info.layers[2]!.value, 'rl.sum.2');
@@ -82,7 +91,7 @@ test('fused form: a second Skip op computes r\'\' = r\' + (−p) and the norm; t
     assert.equal(skip.node.opType, 'SkipSimplifiedLayerNormalization');
     assert.equal(skip.node.domain, 'com.microsoft');
     assert.equal(skip.index, 3);
-    assert.deepEqual(skip.node.input.slice(0, 2), [`rl.steered.${l}`, `rl.negcomponent.${l}`]);
+    assert.deepEqual(skip.node.input.slice(0, 2), [`rl.projected.${l}`, `rl.capshift.${l}`]);
     assert.equal(skip.node.output[0], normOutputs[l], 'the normalised output keeps its name');
     assert.equal(skip.node.attributes.find((a) => a.name === 'epsilon')!.f, Math.fround(1e-6));
     assert.equal(view.consumersOf(`rl.unused.${l}`).length, 0);

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
-  DECODING_FIELDS, PROJECT_OUT_FIELDS, PROMPT_FIELDS, STEER_FIELDS, formatLayerSpec, parseLayerSpec, parsePromptFile,
+  CAP_FIELDS, DECODING_FIELDS, PROJECT_OUT_FIELDS, PROMPT_FIELDS, STEER_FIELDS, formatLayerSpec, parseLayerSpec, parsePromptFile,
   sha256Text, toPromptInput, type Diagnostic,
 } from '../../src/engine/prompts/index';
 
@@ -139,6 +139,25 @@ test('missing required intervention fields name the field, with the axis/axes hi
   assert.match(only(diagnostics, 'warning').message, /unknown field 'axis' \(did you mean 'axes'\?\)/);
 });
 
+test('cap interventions: bounds read as given, an open side omitted; no bound or lo > hi is an error at the field', () => {
+  const ok = parsePromptFile('{"user": "x", "interventions": [{"kind": "cap", "axis": "persona", "hi": 0, "layers": "4-5", "positions": "generated"}, {"kind": "cap", "axis": "persona", "lo": -2, "hi": 1.5, "layers": [1]}]}', 'c.rlprompt');
+  assert.deepEqual(ok.diagnostics, []);
+  assert.deepEqual(ok.prompt!.interventions, [
+    { kind: 'cap', axis: 'persona', hi: 0, layers: [4, 5], layerSpec: '4-5', positions: 'generated' },
+    { kind: 'cap', axis: 'persona', lo: -2, hi: 1.5, layers: [1] },
+  ]);
+  const none = only(parsePromptFile('{"user": "x", "interventions": [\n {"kind": "cap", "axis": "persona", "layers": [1]}\n]}', 'c').diagnostics);
+  assert.equal(none.field, 'interventions[0].hi');
+  assert.match(none.message, /cap intervention needs "lo", "hi" or both/);
+  const inverted = only(parsePromptFile('{"user": "x", "interventions": [{"kind": "cap", "axis": "p", "lo": 3, "hi": 1, "layers": [1]}]}', 'c').diagnostics);
+  assert.equal(inverted.field, 'interventions[0].lo');
+  assert.match(inverted.message, /lo 3 is above hi 1/);
+  const str = only(parsePromptFile('{"user": "x", "interventions": [{"kind": "cap", "axis": "p", "hi": "p25", "layers": [1]}]}', 'c').diagnostics);
+  assert.equal(str.field, 'interventions[0].hi');
+  const axes = parsePromptFile('{"user": "x", "interventions": [{"kind": "cap", "axes": ["p"], "hi": 0, "layers": [1]}]}', 'c').diagnostics;
+  assert.ok(axes.some((d) => /did you mean 'axis'/.test(d.message)), JSON.stringify(axes));
+});
+
 test('empty and contradictory prompts', () => {
   assert.match(only(parsePromptFile('{"system": "s"}', 'e').diagnostics).message, /^empty prompt: give "user"/);
   assert.match(only(parsePromptFile('{"user": "   "}', 'e').diagnostics).message, /^empty prompt: "user" is empty/);
@@ -218,6 +237,7 @@ test('the JSON schema describes every field and matches the parser', () => {
   assert.deepEqual(Object.keys(schema.properties!.decoding.properties!).sort(), [...DECODING_FIELDS].sort());
   assert.deepEqual(Object.keys(schema.$defs!.steer.properties!).sort(), [...STEER_FIELDS].sort());
   assert.deepEqual(Object.keys(schema.$defs!.projectOut.properties!).sort(), [...PROJECT_OUT_FIELDS].sort());
+  assert.deepEqual(Object.keys(schema.$defs!.cap.properties!).sort(), [...CAP_FIELDS].sort());
   // the layer-string pattern accepts what parseLayerSpec accepts
   const layers = schema.$defs!.layers.anyOf!.find((s) => (s as { type?: string }).type === 'string') as { pattern: string };
   const re = new RegExp(layers.pattern);

@@ -3,7 +3,7 @@
 // finished batches there as they complete (a rerun resumes) and writes the receipt's files.
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import type { Intervention, Label } from '../../protocol/types';
+import { interventionAxes, type Intervention, type Label } from '../../protocol/types';
 import { randomControl, type Direction } from '../directions/index';
 import { loadDirection, type LensModel } from '../index';
 import { DEFAULT_MARGINS } from '../labels/index';
@@ -107,7 +107,7 @@ async function loadAxes(model: LensModel, plan: ConditionPlan, problems: Located
 }
 
 function axesOf(ivs: Intervention[], axes: Map<string, Direction>): Direction[] {
-  const names = new Set(ivs.flatMap((iv) => (iv.kind === 'steer' ? [iv.axis] : iv.axes)));
+  const names = new Set(ivs.flatMap((iv) => interventionAxes(iv)));
   return [...names].sort().map((n) => axes.get(n)!);
 }
 

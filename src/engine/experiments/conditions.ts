@@ -41,7 +41,8 @@ export function fieldName(p: JsonPath): string {
 type RawLayers = number[] | string;
 interface RawSteer { kind: 'steer'; axis: string; coefficient: number; layers: RawLayers; sourceLayer?: number; positions?: Positions }
 interface RawProject { kind: 'project_out'; axes: string[]; layers: RawLayers; sourceLayer?: number; positions?: Positions }
-type RawIntervention = RawSteer | RawProject;
+interface RawCap { kind: 'cap'; axis: string; lo?: number; hi?: number; layers: RawLayers; sourceLayer?: number; positions?: Positions }
+type RawIntervention = RawSteer | RawProject | RawCap;
 type RawWindowIv = Omit<RawSteer, 'layers'> | Omit<RawProject, 'layers'>;
 
 export type SetSource = { kind: 'file'; file: string; display: string } | { kind: 'builtin'; builtin: string; display: string };
@@ -153,10 +154,11 @@ export function parseConditions(text: string, file: string, sha256 = createHash(
     else if (like.kind === 'random') problems.push(locate(['axes', a.name, 'randomLike'], `'${a.randomLike}' is itself a random control; name a direction file axis`));
   }
   const checkAxisRefs = (iv: { kind: string; axis?: string; axes?: string[] }, p: JsonPath) => {
-    const names = iv.kind === 'steer' ? [iv.axis!] : iv.axes!;
+    const one = iv.kind !== 'project_out';
+    const names = one ? [iv.axis!] : iv.axes!;
     names.forEach((n, i) => {
       if (!axisNames.has(n)) {
-        problems.push(locate(iv.kind === 'steer' ? [...p, 'axis'] : [...p, 'axes', i], `no axis named '${n}'${axisNames.size ? ` (axes: ${[...axisNames].join(', ')})` : ' (the file defines no axes)'}`));
+        problems.push(locate(one ? [...p, 'axis'] : [...p, 'axes', i], `no axis named '${n}'${axisNames.size ? ` (axes: ${[...axisNames].join(', ')})` : ' (the file defines no axes)'}`));
       }
     });
   };
@@ -168,6 +170,10 @@ export function parseConditions(text: string, file: string, sha256 = createHash(
     const interventions = ((c.interventions ?? []) as RawIntervention[]).map((raw, i) => {
       const ip = [...p, 'interventions', i];
       checkAxisRefs(raw, ip);
+      if (raw.kind === 'cap') {
+        if (raw.lo === undefined && raw.hi === undefined) problems.push(locate(ip, 'a cap needs "lo", "hi" or both (the bounds on the projection; a missing one is open)'));
+        else if (raw.lo !== undefined && raw.hi !== undefined && raw.lo > raw.hi) problems.push(locate([...ip, 'lo'], `cap bounds: lo ${raw.lo} is above hi ${raw.hi}`));
+      }
       return { raw, path: ip };
     });
     return { name: c.name, set: c.set, ...(c.system !== undefined ? { system: c.system } : {}), interventions, path: p };
@@ -212,9 +218,18 @@ export function resolveIntervention(plan: ConditionPlan, spec: InterventionSpec,
     return undefined;
   }
   const extra = { ...(raw.sourceLayer !== undefined ? { sourceLayer: raw.sourceLayer } : {}), ...(raw.positions !== undefined ? { positions: raw.positions } : {}) };
-  return raw.kind === 'steer'
-    ? { kind: 'steer', axis: raw.axis, coefficient: raw.coefficient, layers, ...extra }
-    : { kind: 'project_out', axes: [...raw.axes], layers, ...extra };
+  switch (raw.kind) {
+    case 'steer':
+      return { kind: 'steer', axis: raw.axis, coefficient: raw.coefficient, layers, ...extra };
+    case 'project_out':
+      return { kind: 'project_out', axes: [...raw.axes], layers, ...extra };
+    case 'cap':
+      return { kind: 'cap', axis: raw.axis, ...(raw.lo !== undefined ? { lo: raw.lo } : {}), ...(raw.hi !== undefined ? { hi: raw.hi } : {}), layers, ...extra };
+    default: {
+      const never: never = raw;
+      throw new Error(`unknown intervention kind ${JSON.stringify((never as { kind?: unknown }).kind)}`);
+    }
+  }
 }
 
 /** The layer windows a sweep visits: [from, from+size-1], then every `stride` layers, within `to`. */

@@ -45,7 +45,8 @@ const intervention: Check = (v, at) => {
   const common = { layers: list(int), sourceLayer: optional(int), positions: optional(str) };
   if (v.kind === 'steer') return obj({ axis: str, coefficient: num, ...common })(v, at);
   if (v.kind === 'project_out') return obj({ axes: list(str), ...common })(v, at);
-  return `${at}.kind: expected "steer" or "project_out", got ${kind(v.kind)}`;
+  if (v.kind === 'cap') return obj({ axis: str, lo: optional(num), hi: optional(num), ...common })(v, at);
+  return `${at}.kind: expected "steer", "project_out" or "cap", got ${kind(v.kind)}`;
 };
 
 const rate = obj({ count: int, rate: num, lo: num, hi: num });

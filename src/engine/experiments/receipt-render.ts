@@ -1,7 +1,7 @@
 // The receipt as text for people: a Markdown page, a booktabs LaTeX table ready for a paper,
 // and CSV for spreadsheets. Pure functions of the receipt, so they are as deterministic as it is.
 // Every string from outside (names, titles, prompts, paths) goes through src/engine/report/escape.
-import type { Intervention } from '../../protocol/types';
+import { capText, type Intervention } from '../../protocol/types';
 import { csvRow, latexEscape, markdownCode, markdownText } from '../report/escape';
 import { formatLayers } from './layers';
 import { LABELS, type ConditionResult, type Receipt, type SweepResult } from './receipt';
@@ -9,6 +9,7 @@ import { LABELS, type ConditionResult, type Receipt, type SweepResult } from './
 export function describeIntervention(iv: Intervention): string {
   const src = iv.sourceLayer !== undefined ? ` (v from L${iv.sourceLayer})` : '';
   const pos = iv.positions && iv.positions !== 'all' ? ` [${iv.positions}]` : '';
+  if (iv.kind === 'cap') return `${capText(iv)} @ L${formatLayers(iv.layers)}${src}${pos}`;
   return iv.kind === 'steer'
     ? `steer ${iv.axis} ${iv.coefficient >= 0 ? '+' : ''}${iv.coefficient} @ L${formatLayers(iv.layers)}${src}${pos}`
     : `project out ${iv.axes.join('+')} @ L${formatLayers(iv.layers)}${src}${pos}`;

@@ -47,8 +47,8 @@ export function validateInterventions(
   };
   interventions.forEach((iv, i) => {
     const at = `interventions[${i}]`;
-    if (!iv || (iv.kind !== 'steer' && iv.kind !== 'project_out')) {
-      throw new Error(`${at}: kind must be "steer" or "project_out", got ${JSON.stringify((iv as { kind?: unknown })?.kind)}`);
+    if (!iv || (iv.kind !== 'steer' && iv.kind !== 'project_out' && iv.kind !== 'cap')) {
+      throw new Error(`${at}: kind must be "steer", "project_out" or "cap", got ${JSON.stringify((iv as { kind?: unknown })?.kind)}`);
     }
     if (iv.positions !== undefined && !['all', 'prompt', 'generated'].includes(iv.positions)) {
       throw new Error(`${at}.positions must be all, prompt or generated, got ${JSON.stringify(iv.positions)}`);
@@ -56,11 +56,12 @@ export function validateInterventions(
     if (!Array.isArray(iv.layers) || iv.layers.length === 0) throw new Error(`${at}.layers must be a non-empty list`);
     iv.layers.forEach((l) => layer(l, `${at}.layers`));
     if (iv.sourceLayer !== undefined) layer(iv.sourceLayer, `${at}.sourceLayer`);
-    const axisNames = iv.kind === 'steer' ? [iv.axis] : iv.axes;
+    const axisNames = iv.kind === 'project_out' ? iv.axes : [iv.axis];
     if (!Array.isArray(axisNames) || axisNames.length === 0) throw new Error(`${at}.axes must be a non-empty list`);
     for (const n of axisNames) {
       if (!names.has(n)) throw new Error(`${at}: unknown axis "${n}" (loaded: ${known()})`);
     }
+    if (iv.kind === 'cap') checkCapBounds(iv.lo, iv.hi, at);
     if (iv.kind === 'steer' && !Number.isFinite(iv.coefficient)) {
       throw new Error(`${at}.coefficient must be a finite number, got ${JSON.stringify(iv.coefficient)}`);
     }
@@ -68,6 +69,15 @@ export function validateInterventions(
       throw new Error(`${at}.coefficient ${iv.coefficient} is outside ±${LIMITS.steerCoefficient} (the residual stream would overflow)`);
     }
   });
+}
+
+/** A cap needs at least one finite bound, and lo ≤ hi when both are given. */
+export function checkCapBounds(lo: unknown, hi: unknown, at: string): void {
+  if (lo === undefined && hi === undefined) throw new Error(`${at}: a cap needs a lower bound (lo), an upper bound (hi) or both`);
+  for (const [k, v] of [['lo', lo], ['hi', hi]] as const) {
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`${at}.${k} must be a finite number, got ${JSON.stringify(v)}`);
+  }
+  if (typeof lo === 'number' && typeof hi === 'number' && lo > hi) throw new Error(`${at}: cap bounds lo ${lo} > hi ${hi}`);
 }
 
 /**
@@ -79,12 +89,21 @@ export class ZeroFeeds {
   readonly proj: OrtTensor[]; // [layer] -> [1, d_model]
   readonly projT: OrtTensor[]; // [layer] -> [d_model, 1]
   readonly axesT: OrtTensor[]; // [layer] -> [d_model, 1]
+  readonly capU: OrtTensor[]; // [layer] -> [d_model, 1]
+  readonly capUT: OrtTensor[]; // [layer] -> [1, d_model]
+  readonly capLo: OrtTensor[]; // [layer] -> [1] = −inf: clamps nothing
+  readonly capHi: OrtTensor[]; // [layer] -> [1] = +inf
   constructor(readonly dModel: number, readonly nLayers: number) {
     const make = (dims: number[]) => Array.from({ length: nLayers }, () => floatTensor(new Float32Array(dModel), dims));
     this.add = make([dModel]);
     this.proj = make([1, dModel]);
     this.projT = make([dModel, 1]);
     this.axesT = make([dModel, 1]);
+    this.capU = make([dModel, 1]);
+    this.capUT = make([1, dModel]);
+    const bound = (x: number) => Array.from({ length: nLayers }, () => floatTensor(Float32Array.of(x), [1]));
+    this.capLo = bound(-Infinity);
+    this.capHi = bound(Infinity);
   }
 }
 
@@ -109,6 +128,7 @@ export function interventionFeeds(
   for (let l = 0; l < nLayers; l++) {
     let add: Float64Array | undefined; // [d_model]
     const span: Float32Array[] = [];
+    const caps: { u: Float64Array; lo: number; hi: number }[] = [];
     for (const iv of interventions) {
       if (!activeIn(iv, phase) || !iv.layers.includes(l)) continue;
       const src = iv.sourceLayer ?? l;
@@ -116,8 +136,16 @@ export function interventionFeeds(
         const v = layerVector(byName.get(iv.axis)!, src);
         add ??= new Float64Array(dModel);
         for (let d = 0; d < dModel; d++) add[d]! += iv.coefficient * v[d]!;
-      } else {
+      } else if (iv.kind === 'project_out') {
         for (const n of iv.axes) span.push(layerVector(byName.get(n)!, src));
+      } else if (iv.kind === 'cap') {
+        const v = layerVector(byName.get(iv.axis)!, src);
+        const len = norm(v);
+        if (len === 0) continue; // a zero axis has no direction to cap along
+        caps.push({ u: Float64Array.from(v, (x) => x / len), lo: iv.lo ?? -Infinity, hi: iv.hi ?? Infinity });
+      } else {
+        const never: never = iv;
+        throw new Error(`interventionFeeds: unknown intervention kind ${JSON.stringify((never as { kind?: unknown }).kind)}`);
       }
     }
     feeds[`rl.add.${l}`] = add ? floatTensor(Float32Array.from(add), [dModel]) : zeros.add[l]!;
@@ -137,6 +165,26 @@ export function interventionFeeds(
       });
       feeds[`rl.proj.${l}`] = floatTensor(q, [k, dModel]);
       feeds[`rl.projT.${l}`] = floatTensor(qT, [dModel, k]);
+    }
+    if (caps.length === 0) {
+      feeds[`rl.capU.${l}`] = zeros.capU[l]!;
+      feeds[`rl.capUT.${l}`] = zeros.capUT[l]!;
+      feeds[`rl.capLo.${l}`] = zeros.capLo[l]!;
+      feeds[`rl.capHi.${l}`] = zeros.capHi[l]!;
+    } else {
+      const m = caps.length;
+      const u = new Float32Array(dModel * m); // [d_model, m]
+      const uT = new Float32Array(m * dModel); // [m, d_model]
+      caps.forEach((c, j) => {
+        for (let d = 0; d < dModel; d++) {
+          u[d * m + j] = c.u[d]!;
+          uT[j * dModel + d] = c.u[d]!;
+        }
+      });
+      feeds[`rl.capU.${l}`] = floatTensor(u, [dModel, m]);
+      feeds[`rl.capUT.${l}`] = floatTensor(uT, [m, dModel]);
+      feeds[`rl.capLo.${l}`] = floatTensor(Float32Array.from(caps, (c) => c.lo), [m]);
+      feeds[`rl.capHi.${l}`] = floatTensor(Float32Array.from(caps, (c) => c.hi), [m]);
     }
   }
   return feeds;

@@ -1,5 +1,6 @@
 // The hooking rewrite (docs/ARCHITECTURE.md, "The hooked graph"): after each block output r
-// insert   r' = r + add;  r'' = r' − (r'·projT)·proj;  read = r''·axesT
+// insert   r' = r + add;  r'' = r' − (r'·projT)·proj;
+//          c = r''·capU;  r''' = r'' + (min(max(c, capLo), capHi) − c)·capUT;  read = r'''·axesT
 // and make every former consumer of r read r''. Zero inputs leave every value bit-identical.
 
 import { GraphView } from './graph';
@@ -8,8 +9,8 @@ import {
 } from './proto';
 import { findResidualStream, isSkipNorm, ResidualError, residualDtype, ResidualDtype } from './residual';
 
-/** Bump whenever the rewritten graph or its HookInfo changes: it is part of the cache key (3: paddingUnsafeOps). */
-export const REWRITE_VERSION = 3;
+/** Bump whenever the rewritten graph or its HookInfo changes: it is part of the cache key (3: paddingUnsafeOps, 4: cap inputs, 5: the cap in float32 on fp16 residuals). */
+export const REWRITE_VERSION = 5;
 
 export interface HookLayer {
   layer: number;
@@ -17,7 +18,7 @@ export interface HookLayer {
   value: string;
   /** op that produced it: Add, SkipSimplifiedLayerNormalization, ... */
   producerOp: string;
-  inputNames: { add: string; proj: string; projT: string; axesT: string };
+  inputNames: { add: string; proj: string; projT: string; capU: string; capUT: string; capLo: string; capHi: string; axesT: string };
   outputNames: { read: string; resid: string };
 }
 
@@ -58,7 +59,10 @@ export class HookError extends Error {
 }
 
 export const hookNames = (l: number) => ({
-  inputNames: { add: `rl.add.${l}`, proj: `rl.proj.${l}`, projT: `rl.projT.${l}`, axesT: `rl.axesT.${l}` },
+  inputNames: {
+    add: `rl.add.${l}`, proj: `rl.proj.${l}`, projT: `rl.projT.${l}`,
+    capU: `rl.capU.${l}`, capUT: `rl.capUT.${l}`, capLo: `rl.capLo.${l}`, capHi: `rl.capHi.${l}`, axesT: `rl.axesT.${l}`,
+  },
   outputNames: { read: `rl.read.${l}`, resid: `rl.resid.${l}` },
 });
 
@@ -95,7 +99,7 @@ export function hookDecodedModel(model: ModelProto, opts: HookOptions): HookInfo
   for (const b of stream.blocks) {
     const l = b.layer;
     const names = hookNames(l);
-    const { add, proj, projT, axesT } = names.inputNames;
+    const { add, proj, projT, capU, capUT, capLo, capHi, axesT } = names.inputNames;
     const { read, resid } = names.outputNames;
     const P = b.node;
     const at = g.node.indexOf(P);
@@ -129,8 +133,20 @@ export function hookDecodedModel(model: ModelProto, opts: HookOptions): HookInfo
     node('Add', [src, addV], `rl.steered.${l}`);
     node('MatMul', [`rl.steered.${l}`, projTV], `rl.coef.${l}`);
     node('MatMul', [`rl.coef.${l}`, projV], `rl.component.${l}`);
-    if (isSkipNorm(P)) fusedSubAndNorm(P, `rl.steered.${l}`, `rl.component.${l}`, r2, l, nodes);
-    else node('Sub', [`rl.steered.${l}`, `rl.component.${l}`], r2);
+    node('Sub', [`rl.steered.${l}`, `rl.component.${l}`], `rl.projected.${l}`);
+    // cap, computed in float32 even for an fp16 residual (ORT's CPU fp16 Min/Max moved an
+    // unclamped projection by an ulp): zero capU gives c = 0, clamp(0) = 0 (bounds −inf/+inf)
+    // and a +0 shift, and an unclamped c gives clamp(c) − c = +0, so r''' = r'' exactly
+    const projected32 = elem === DT.FLOAT ? `rl.projected.${l}` : `rl.projected.${l}.f`;
+    if (elem !== DT.FLOAT) node('Cast', [`rl.projected.${l}`], projected32, [attrInt('to', DT.FLOAT)]);
+    node('MatMul', [projected32, capU], `rl.capc.${l}`);
+    node('Max', [`rl.capc.${l}`, capLo], `rl.capmax.${l}`);
+    node('Min', [`rl.capmax.${l}`, capHi], `rl.capclamp.${l}`);
+    node('Sub', [`rl.capclamp.${l}`, `rl.capc.${l}`], `rl.capdelta.${l}`);
+    node('MatMul', [`rl.capdelta.${l}`, capUT], `rl.capshift.${l}`);
+    const shift = cast(`rl.capshift.${l}`);
+    if (isSkipNorm(P)) fusedAddAndNorm(P, `rl.projected.${l}`, shift, r2, l, nodes);
+    else node('Add', [`rl.projected.${l}`, shift], r2);
     if (elem !== DT.FLOAT) node('Cast', [r2], resid, [attrInt('to', DT.FLOAT)]);
     node('MatMul', [resid, axesT], read); // readouts in float32 even for an fp16 residual
 
@@ -142,6 +158,10 @@ export function hookDecodedModel(model: ModelProto, opts: HookOptions): HookInfo
       makeValueInfo(add, DT.FLOAT, [dModel]),
       makeValueInfo(proj, DT.FLOAT, [`rl_k_${l}`, dModel]),
       makeValueInfo(projT, DT.FLOAT, [dModel, `rl_k_${l}`]),
+      makeValueInfo(capU, DT.FLOAT, [dModel, `rl_m_${l}`]),
+      makeValueInfo(capUT, DT.FLOAT, [`rl_m_${l}`, dModel]),
+      makeValueInfo(capLo, DT.FLOAT, [`rl_m_${l}`]),
+      makeValueInfo(capHi, DT.FLOAT, [`rl_m_${l}`]),
       makeValueInfo(axesT, DT.FLOAT, [dModel, `rl_n_${l}`]),
     );
     // output shapes are left undeclared so they never conflict with inferred symbolic dims
@@ -230,19 +250,17 @@ function sliceLogitsToLastPosition(g: GraphProto): boolean {
 
 /**
  * Fused form: the original op's output 0 was normalised from the un-intervened sum. A second
- * op of the same kind computes r'' = r' + (−p) as its output 3 (IEEE: exactly r' − p) and the
+ * op of the same kind computes r''' = r'' + shift (the cap's shift) as its output 3 and the
  * normalised output 0 from it with the same kernel, gamma, beta and epsilon, so zero inputs
- * give bit-identical results. The original output 0 is renamed and left unused.
+ * (shift +0) give bit-identical results. The original output 0 is renamed and left unused.
  */
-function fusedSubAndNorm(P: NodeProto, steered: string, component: string, r2: string, l: number, nodes: NodeProto[]): void {
-  const neg = `rl.negcomponent.${l}`;
-  nodes.push(makeNode('Neg', [component], [neg], `rl/${neg}`));
+function fusedAddAndNorm(P: NodeProto, projected: string, shift: string, r2: string, l: number, nodes: NodeProto[]): void {
   const y = P.output[0] ?? '';
   if (y) P.output[0] = `rl.unused.${l}`;
   const gamma = P.input[2] ?? '';
   if (!gamma) throw new HookError(`fused norm ${P.opType} '${P.name}' has no gamma input`);
   // the bias (SkipSimplified input 3, SkipLayerNorm input 4) is already inside the sum
-  const ins = P.opType === 'SkipLayerNormalization' && P.input[3] ? [steered, neg, gamma, P.input[3]] : [steered, neg, gamma];
+  const ins = P.opType === 'SkipLayerNormalization' && P.input[3] ? [projected, shift, gamma, P.input[3]] : [projected, shift, gamma];
   const epsilon = P.attributes.filter((a) => a.name === 'epsilon');
   nodes.push(makeNode(P.opType, ins, [y || `rl.norm.${l}`, '', '', r2], `rl/${r2}`, epsilon, P.domain));
 }

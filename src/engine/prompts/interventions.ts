@@ -1,4 +1,4 @@
-// The `interventions` list of a prompt file: steer and project_out objects as in
+// The `interventions` list of a prompt file: steer, project_out and cap objects as in
 // src/protocol/types.ts, with `layers` also accepted as a string ("4-7", "4,6,8-10", "all").
 import type { Node } from 'jsonc-parser';
 import type { PromptIntervention } from '../../protocol/prompts';
@@ -9,6 +9,7 @@ import { LIMITS } from '../../protocol/limits';
 
 export const STEER_FIELDS = ['kind', 'axis', 'coefficient', 'layers', 'sourceLayer', 'positions'] as const;
 export const PROJECT_OUT_FIELDS = ['kind', 'axes', 'layers', 'sourceLayer', 'positions'] as const;
+export const CAP_FIELDS = ['kind', 'axis', 'lo', 'hi', 'layers', 'sourceLayer', 'positions'] as const;
 const POSITIONS: readonly Positions[] = ['all', 'prompt', 'generated'];
 
 export function readInterventions(c: Checker, node: Node, path: Path, nLayers?: number): PromptIntervention[] | undefined {
@@ -28,19 +29,20 @@ function readIntervention(c: Checker, node: Node, path: Path, nLayers?: number):
   if (!c.object(node, path)) return undefined;
   const kindNode = node.children?.find((p) => p.children?.[0]?.value === 'kind')?.children?.[1];
   if (!kindNode) {
-    c.at(node, [...path, 'kind'], 'intervention has no kind: use "steer" or "project_out"');
+    c.at(node, [...path, 'kind'], 'intervention has no kind: use "steer", "project_out" or "cap"');
     return undefined;
   }
   const kind = c.string(kindNode, [...path, 'kind']);
   if (kind === undefined) return undefined;
-  if (kind !== 'steer' && kind !== 'project_out') {
-    c.at(kindNode, [...path, 'kind'], `unknown intervention kind '${kind}': use "steer" or "project_out"`);
+  if (kind !== 'steer' && kind !== 'project_out' && kind !== 'cap') {
+    c.at(kindNode, [...path, 'kind'], `unknown intervention kind '${kind}': use "steer", "project_out" or "cap"`);
     return undefined;
   }
   const steer = kind === 'steer';
-  // The one mix-up worth naming: steer takes one axis, project_out a list.
-  const hint = (key: string): string | undefined => (steer && key === 'axes' ? 'axis' : !steer && key === 'axis' ? 'axes' : undefined);
-  const f = c.fields(node, path, steer ? STEER_FIELDS : PROJECT_OUT_FIELDS, hint);
+  const oneAxis = kind !== 'project_out';
+  // The one mix-up worth naming: steer and cap take one axis, project_out a list.
+  const hint = (key: string): string | undefined => (oneAxis && key === 'axes' ? 'axis' : !oneAxis && key === 'axis' ? 'axes' : undefined);
+  const f = c.fields(node, path, kind === 'steer' ? STEER_FIELDS : kind === 'cap' ? CAP_FIELDS : PROJECT_OUT_FIELDS, hint);
   const need = (key: string, what: string): Node | undefined => {
     const v = f.get(key);
     if (!v) c.at(node, [...path, key], `${kind} intervention needs "${key}" (${what})`);
@@ -74,6 +76,23 @@ function readIntervention(c: Checker, node: Node, path: Path, nLayers?: number):
     const coefNode = need('coefficient', 'a number; 1 adds one difference of means');
     const coefficient = coefNode ? check(c.number(coefNode, [...path, 'coefficient'], { min: -LIMITS.steerCoefficient, max: LIMITS.steerCoefficient })) : check(undefined);
     if (ok) iv = { kind: 'steer', axis: axis!, coefficient: coefficient!, layers: layers!.layers };
+  } else if (kind === 'cap') {
+    const axisNode = need('axis', 'the name of a loaded axis');
+    const axis = axisNode ? check(c.string(axisNode, [...path, 'axis'], { nonEmpty: true })) : check(undefined);
+    const bound = (key: 'lo' | 'hi') => {
+      const n = f.get(key);
+      return n ? { node: n, value: check(c.number(n, [...path, key])) } : undefined;
+    };
+    const lo = bound('lo');
+    const hi = bound('hi');
+    if (!lo && !hi) {
+      c.at(node, [...path, 'hi'], 'cap intervention needs "lo", "hi" or both (the bounds on the projection; a missing one is open)');
+      ok = false;
+    } else if (lo?.value !== undefined && hi?.value !== undefined && lo.value > hi.value) {
+      c.at(lo.node, [...path, 'lo'], `cap bounds: lo ${lo.value} is above hi ${hi.value}`);
+      ok = false;
+    }
+    if (ok) iv = { kind: 'cap', axis: axis!, ...(lo ? { lo: lo.value! } : {}), ...(hi ? { hi: hi.value! } : {}), layers: layers!.layers };
   } else {
     const axesNode = need('axes', 'a list of axis names');
     const axes = axesNode ? check(readNames(c, axesNode, [...path, 'axes'])) : check(undefined);
