@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { lockPathFor } from '../../src/engine/io/lock';
+import { receiptProblem } from '../../src/engine/experiments/receipt-check';
 import { BIN, cli, noStack, ROOT, tempDir } from './annotate-helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,7 +46,13 @@ test('two ablate runs into one folder: the second fails fast naming the first; t
   assert.doesNotMatch(second.err, /ablate\s+\d+\/\d+/, 'the second run generated');
   assert.equal(during, before, 'the second run wrote the progress file');
   assert.equal(await firstDone, 0, firstErr);
-  assert.ok(existsSync(path.join(out, 'receipt.json')));
+  // The receipt records the device the model ran on; receipt-check accepts receipts without it.
+  const receipt = JSON.parse(readFileSync(path.join(out, 'receipt.json'), 'utf8'));
+  assert.equal(receipt.model.device, 'cpu');
+  assert.equal(receiptProblem(receipt), undefined);
+  delete receipt.model.device;
+  assert.equal(receiptProblem(receipt), undefined);
+  assert.match(receiptProblem({ ...receipt, model: { ...receipt.model, device: 3 } })!, /model\.device/);
   assert.equal(readFileSync(path.join(out, 'responses.jsonl'), 'utf8').trimEnd().split('\n').length, 4);
   assert.ok(!existsSync(lock), 'lock left behind');
   // A run that fails (here: a foreign progress file) releases the lock too.

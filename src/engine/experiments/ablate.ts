@@ -277,7 +277,7 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
       ...(plan.description !== undefined ? { description: plan.description } : {}),
       toolVersion: TOOL_VERSION,
       conditionFile: { file: path.basename(plan.file), sha256: plan.sha256 },
-      model: { name: m.name, modelType: m.modelType, layers: m.layers, dModel: m.dModel, dtype: m.dtype, graphHash: m.graphHash, tokenizerHash: m.tokenizerHash },
+      model: { name: m.name, modelType: m.modelType, layers: m.layers, dModel: m.dModel, dtype: m.dtype, graphHash: m.graphHash, tokenizerHash: m.tokenizerHash, ...(m.device ? { device: m.device.device } : {}) },
       sets: plan.sets.map((s) => {
         const set = sets.get(s.name)!;
         return {
