@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { SUPPORTED_ARCHS } from '../engine/checkpoint/arch';
 import { isCheckpointFolder } from '../engine/checkpoint/files';
 import { scanHubSnapshots } from './hubCache';
+import { CHECKPOINT_DTYPES, ONNX_DTYPES } from '../protocol/dtypes';
 
 export type ModelSource = 'builtin' | 'settings' | 'hf-cache';
 
@@ -24,11 +25,8 @@ export interface ModelCandidate {
   storedDtype?: string;
 }
 
-/** Compute dtypes a checkpoint folder is built in (src/engine/checkpoint: fp32 so far). */
-export const CHECKPOINT_DTYPES = ['fp32'];
-
-/** Graph variants the engine loads (src/engine/model/files.ts DTYPES). */
-export const ENGINE_DTYPES = ['fp32', 'fp16', 'q4', 'q4f16', 'quantized'];
+// The lists of what the engine loads and builds are the protocol's (one home, src/protocol/dtypes.ts).
+const ENGINE_DTYPES: readonly string[] = ONNX_DTYPES;
 
 /** Why a folder is not a usable model folder, or undefined when it is. */
 export function modelFolderProblem(folder: string): string | undefined {

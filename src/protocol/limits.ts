@@ -32,6 +32,12 @@ export const LIMITS = {
    * whose prompt is merely too long still parses and becomes an error row naming its id.
    */
   jsonlLineChars: 16_000_000,
+  /**
+   * Bytes of an annotate results file (read whole to resume or show it). A V8 string holds at
+   * most 2^29 - 24 UTF-16 units (buffer.constants.MAX_STRING_LENGTH, just under 512 MiB), and a
+   * UTF-8 file decodes to at most one unit per byte: 500 MiB always decodes, with headroom.
+   */
+  resultsFileBytes: 500 * MiB,
   /** Bytes of a model folder's JSON or template file (config, tokenizer, chat template). */
   modelJsonBytes: 256 * MiB,
   /** A safetensors header length; the reference implementation refuses more than 100 MB too. */

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { dtypeVariants, hfHubDir, listModels, modelFolderProblem, scanHfCache } from '../../src/extension/models';
 import { describeDeath } from '../../src/extension/workerClient';
+import { CHECKPOINT_DTYPES, ONNX_DTYPES } from '../../src/protocol/dtypes';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'rl-models-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -24,6 +25,14 @@ describe('model folders', () => {
     const f = modelFolder(path.join(tmp, 'variants'), ['model.onnx', 'model_fp16.onnx', 'model_q4f16.onnx', 'model_bnb4.onnx', 'model.hooked-abc.onnx', 'model.onnx_data', 'vision_encoder.onnx']);
     // bnb4 exists in some exports but the engine does not load it.
     assert.deepEqual(dtypeVariants(f), ['fp16', 'fp32', 'q4f16']);
+  });
+
+  test('the dtype lists are the protocol\'s: every ONNX variant the engine loads, every dtype a checkpoint is built in', () => {
+    const onnx = modelFolder(path.join(tmp, 'all-onnx'), ONNX_DTYPES.map((d) => (d === 'fp32' ? 'model.onnx' : `model_${d}.onnx`)));
+    assert.deepEqual(dtypeVariants(onnx), [...ONNX_DTYPES].sort());
+    const ckpt = modelFolder(path.join(tmp, 'ckpt'), []);
+    writeFileSync(path.join(ckpt, 'model.safetensors'), '');
+    assert.deepEqual(dtypeVariants(ckpt), [...CHECKPOINT_DTYPES].sort());
   });
 
   test('a folder missing a piece is refused with the piece named', () => {

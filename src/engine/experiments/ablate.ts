@@ -8,7 +8,8 @@ import { randomControl, type Direction } from '../directions/index';
 import { loadDirection, type LensModel } from '../index';
 import { DEFAULT_MARGINS } from '../labels/index';
 import { checkContext } from '../generate/validate';
-import type { WriteHooks } from '../io/atomic';
+import { ensureWritableDir, type WriteHooks } from '../io/atomic';
+import { acquireLock } from '../io/lock';
 import { TOOL_VERSION } from '../version';
 import { ProgressLog, PROGRESS_FILE, PROGRESS_SCHEMA } from './ablate-progress';
 import { ConditionFileError, resolveIntervention, sweepWindows, type ConditionPlan, type ConditionSpec, type LocatedIssue } from './conditions';
@@ -276,7 +277,7 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
       ...(plan.description !== undefined ? { description: plan.description } : {}),
       toolVersion: TOOL_VERSION,
       conditionFile: { file: path.basename(plan.file), sha256: plan.sha256 },
-      model: { name: m.name, modelType: m.modelType, layers: m.layers, dModel: m.dModel, dtype: m.dtype, graphHash: m.graphHash, tokenizerHash: m.tokenizerHash },
+      model: { name: m.name, modelType: m.modelType, layers: m.layers, dModel: m.dModel, dtype: m.dtype, graphHash: m.graphHash, tokenizerHash: m.tokenizerHash, ...(m.device ? { device: m.device.device } : {}) },
       sets: plan.sets.map((s) => {
         const set = sets.get(s.name)!;
         return {
@@ -300,15 +301,33 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
+ * Runs `fn` holding the output folder's lock (`<outDir>/progress.jsonl.lock`, the lock annotate
+ * takes on its results file): two runs into one folder would interleave batches in one progress
+ * file and race on the receipt. A live holder makes this throw LockHeldError naming it, before
+ * anything is written; the lock goes on every exit path (a SIGKILLed holder's is taken over).
+ */
+async function withFolderLock<T>(outDir: string, fn: () => Promise<T>): Promise<T> {
+  ensureWritableDir(outDir, 'the output folder');
+  const lock = acquireLock(path.join(outDir, PROGRESS_FILE), 'ablate');
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+/**
  * The whole ablation as the CLI and the worker run it: checks, generation with finished batches
  * kept in `outDir` (a rerun resumes), then the receipt's files written atomically. The progress
  * file is removed only once the receipt is on disk (responses.jsonl then holds every row).
  */
 export async function ablateToFolder(model: LensModel, plan: ConditionPlan, outDir: string, o: Omit<AblateOptions, 'outDir'> = {}): Promise<AblationRun & { files: string[] }> {
-  const run = await runAblation(model, plan, { ...o, outDir });
-  const files = writeReceiptFiles(outDir, run, o.hooks);
-  ProgressLog.removeFrom(outDir);
-  return { ...run, files };
+  return withFolderLock(outDir, async () => {
+    const run = await runAblation(model, plan, { ...o, outDir });
+    const files = writeReceiptFiles(outDir, run, o.hooks);
+    ProgressLog.removeFrom(outDir);
+    return { ...run, files };
+  });
 }
 
 /**
@@ -318,6 +337,5 @@ export async function ablateToFolder(model: LensModel, plan: ConditionPlan, outD
  * every batch, generates nothing, and writes the receipt one machine would have written.
  */
 export async function ablateShardToFolder(model: LensModel, plan: ConditionPlan, outDir: string, shard: Shard, o: Omit<AblateOptions, 'outDir' | 'shard'> = {}): Promise<{ resumed: number }> {
-  const run = await runAblation(model, plan, { ...o, outDir, shard });
-  return { resumed: run.resumed };
+  return withFolderLock(outDir, async () => ({ resumed: (await runAblation(model, plan, { ...o, outDir, shard })).resumed }));
 }

@@ -253,7 +253,9 @@ async function annotateLocked(
   if (existing.rows.size) {
     let previous: string | undefined;
     try {
-      previous = canonicalJson(JSON.parse(readFileSync(settingsFile, 'utf8')));
+      // `device` is a record of where rows ran, not a setting: a resume on another device is allowed.
+      const { device: _device, ...prev } = JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
+      previous = canonicalJson(prev);
     } catch {
       previous = undefined;
     }
@@ -265,7 +267,8 @@ async function annotateLocked(
       );
     }
   }
-  writeFileSync(settingsFile, JSON.stringify(JSON.parse(settings), null, 2) + '\n');
+  const device = model.summary.device?.device;
+  writeFileSync(settingsFile, JSON.stringify(JSON.parse(canonicalJson({ ...JSON.parse(settings), ...(device ? { device } : {}) })), null, 2) + '\n');
 
   // Retrying: drop the dataset's error rows first (atomically), so a kill midway leaves them to run.
   let retried = 0;

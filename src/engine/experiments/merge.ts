@@ -60,7 +60,7 @@ function readShard(file: string): ShardFile {
 
 /** The settings that differ between two run files, by top-level key. */
 function differences(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k !== 'shard').sort();
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k !== 'shard' && k !== 'device').sort();
   return keys.filter((k) => canonicalJson(a[k] ?? null) !== canonicalJson(b[k] ?? null));
 }
 
@@ -102,7 +102,10 @@ export function mergeAnnotateShards(out: string, inputs: string[]): MergeSummary
     if (all[i].line === all[i - 1].line) throw new MergeError(`${all[i - 1].file} and ${all[i].file} both hold a row from dataset line/row ${all[i].line} ('${all[i - 1].id}', '${all[i].id}'): shards of different datasets?`);
   }
   assertOwnResultsFile(out);
-  const { shard: _drop, ...settings } = first.settings;
+  const { shard: _drop, device: _device, ...rest } = first.settings;
+  // `device` records where rows ran (not a setting): each device the shards ran on, once.
+  const devices = [...new Set(shards.map((s) => s.settings.device).filter((d): d is string => typeof d === 'string'))];
+  const settings = { ...rest, ...(devices.length ? { device: devices.join(', ') } : {}) };
   replaceAtomically(out, all.map((r) => r.text));
   writeFileSync(sidecarPathFor(out), JSON.stringify(JSON.parse(canonicalJson(settings)), null, 2) + '\n');
   return { out, shards: n, rows: all.length };

@@ -66,7 +66,7 @@ const receiptShape = obj({
   description: optional(str),
   toolVersion: str,
   conditionFile: obj({ file: str, sha256: str }),
-  model: obj({ name: str, modelType: str, layers: int, dModel: int, dtype: str, graphHash: str, tokenizerHash: str }),
+  model: obj({ name: str, modelType: str, layers: int, dModel: int, dtype: str, graphHash: str, tokenizerHash: str, device: optional(str) }),
   sets: list(obj({ name: str, source: str, sha256: str, count: int, skipped: list(str), limit: optional(int), system: optional(str) })),
   axes: list((v, at) => (isObj(v) && v.kind === 'random' ? obj({ name: str, randomLike: str, seed: num, sha256: str })(v, at) : obj({ name: str, file: str, sha256: str, method: str, positions: str })(v, at))),
   decoding: obj({ maxNewTokens: int }),

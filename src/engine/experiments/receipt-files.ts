@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Intervention } from '../../protocol/types';
-import { ensureWritableDir, writeFilesAtomic, type WriteHooks } from '../io/atomic';
+import { ensureWritableDir, removeStaleTemps, writeFilesAtomic, type WriteHooks } from '../io/atomic';
 import { lineChart, ratesChart } from './charts';
 import type { ConditionPlan } from './conditions';
 import { receiptJson, type Receipt, type SweepResult } from './receipt';
@@ -26,10 +26,12 @@ export function receiptFileNames(sweeps: readonly { name: string }[]): string[] 
 /**
  * Before a run: the folder exists (or is created) and is writable, and any receipt file names
  * already in it belong to an earlier receipt (a valid receipt.json beside them), so replacing
- * them destroys nothing ablate did not write. Throws an Error saying which folder or file.
+ * them destroys nothing ablate did not write; temp files a killed run left are removed. Throws an Error saying which folder or file.
  */
 export function prepareReceiptFolder(dir: string, plan: Pick<ConditionPlan, 'sweeps'>): void {
   ensureWritableDir(dir, 'the output folder');
+  // A run SIGKILLed while writing the receipt leaves hidden `.receipt.json.<pid>.<hex>.tmp` files.
+  removeStaleTemps(dir, receiptFileNames(plan.sweeps));
   const present = receiptFileNames(plan.sweeps).filter((f) => existsSync(path.join(dir, f)));
   if (!present.length) return;
   const json = path.join(dir, 'receipt.json');

@@ -65,7 +65,8 @@ export interface Receipt {
   description?: string;
   toolVersion: string;
   conditionFile: { file: string; sha256: string };
-  model: { name: string; modelType: string; layers: number; dModel: number; dtype: string; graphHash: string; tokenizerHash: string };
+  /** `device`: what the graphs ran on (DeviceReport.device, e.g. "cpu"); absent in receipts written before it. */
+  model: { name: string; modelType: string; layers: number; dModel: number; dtype: string; graphHash: string; tokenizerHash: string; device?: string };
   sets: ReceiptSet[];
   axes: ReceiptAxis[];
   decoding: DecodingOptions;

@@ -9,6 +9,8 @@
 import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
+import { LIMITS } from '../../protocol/limits';
+import { FileReadError, readBoundedFile } from '../io/read';
 
 /** The `schema` of a results file's sidecar `<file>.run.json`. */
 export const RUN_SETTINGS_SCHEMA = 'refusal-lens.annotate-run/1';
@@ -109,11 +111,23 @@ export function assertOwnResultsFile(file: string): void {
   if (!isResultsLine(first)) refuse(`exists and is not a Refusal Lens results file (no ${path.basename(sidecar)} beside it, and its first line is not a results row)`);
 }
 
+/** The results file's text, bounded (LIMITS.resultsFileBytes) so an oversized file is refused by name, not a V8 string error. */
+export function readResultsText(file: string): string {
+  try {
+    return readBoundedFile(file, { what: 'results file', maxBytes: LIMITS.resultsFileBytes }).toString('utf8');
+  } catch (e) {
+    if (e instanceof FileReadError && e.code === undefined) {
+      throw new ResultsFileError(`${e.message}; nothing was changed. Split the dataset (annotate --limit, or several files) and write each part to its own results file`, 'foreign');
+    }
+    throw e;
+  }
+}
+
 /** Reads what a previous run left, cutting off a trailing partial line once the rest proved to be rows. */
 export function openExisting(file: string): ExistingResults {
   const rows = new Map<string, string>();
   if (!existsSync(file)) return { rows };
-  const text = readFileSync(file, 'utf8');
+  const text = readResultsText(file);
   const lastNl = text.lastIndexOf('\n');
   const whole = text.slice(0, lastNl + 1);
   const lines = whole.split('\n').slice(0, -1);

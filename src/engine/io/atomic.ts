@@ -1,7 +1,7 @@
 // Writing files so that a crash, a full disk or a read-only folder never leaves a 0-byte or
 // half-written file where a good one was: write a temp file in the same folder, fsync it, then
 // rename it over the target (atomic on POSIX file systems). Errors name the file and the reason.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -48,6 +48,43 @@ export function writeAll(fd: number, data: Uint8Array): void {
 
 function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files a killed writer of `names` (in `dir`) left behind: only names of our
+ * pattern (`.<name>.<pid>.<8 hex>.tmp`) whose writer pid is dead on this host, so a live
+ * writer's temps and anyone else's files stay. Returns the paths removed; failures are ignored
+ * (a temp left over is clutter, not harm).
+ */
+export function removeStaleTemps(dir: string, names: readonly string[]): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const ours = new Set(names);
+  const removed: string[] = [];
+  for (const e of entries) {
+    const m = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(e);
+    if (!m || !ours.has(m[1]!) || pidAlive(Number(m[2]))) continue;
+    try {
+      unlinkSync(path.join(dir, e));
+      removed.push(path.join(dir, e));
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+  return removed;
 }
 
 /**

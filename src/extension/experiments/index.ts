@@ -10,6 +10,7 @@ import type { AnnotationErrorRow, AnnotationRow } from '../../engine/experiments
 import { summariseAnnotations } from '../../engine/experiments/annotate-summary';
 import type { Receipt } from '../../engine/experiments/receipt';
 import { lockHolder } from '../../engine/io/lock';
+import { readResultsText } from '../../engine/experiments/results-file';
 import { parseJsonl } from '../../engine/prompts/index';
 import { parseLayerSpec } from '../../engine/prompts/layers';
 import {
@@ -80,7 +81,7 @@ export class ResultsStore implements vscode.Disposable {
       const st = statSync(file);
       disk = this.cache.get(file);
       if (!disk || disk.mtimeMs !== st.mtimeMs || disk.size !== st.size) {
-        const parsed = parseResults(readFileSync(file, 'utf8'));
+        const parsed = parseResults(readResultsText(file));
         disk = { mtimeMs: st.mtimeMs, size: st.size, ...parsed };
         this.cache.set(file, disk);
       }
