@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadModel, type LensModel } from '../../src/engine/index';
 import { buildCheckpoint } from '../../src/engine/checkpoint/index';
-import { assertClose, axesOf, golden, maxAbs, type Golden } from './engine-fixtures';
+import { axesOf, checkGoldenCase, golden, type Golden } from './engine-fixtures';
 
 const CHECKPOINTS = join(__dirname, '..', 'fixtures', 'checkpoints');
 const REL = 1e-4;
@@ -36,26 +36,8 @@ for (const name of ['llama3', 'qwen2-bf16-tied', 'qwen3-sharded', 'mistral-fp16'
 
     for (const [caseName, c] of Object.entries(g.cases)) {
       it(`${caseName}: residuals, readouts (batch of two) and last logits`, async () => {
-        const prompt = { kind: 'tokens' as const, tokenIds: g.prompt_ids };
-        const resid = await model.residuals(prompt, { interventions: c.interventions, axes });
-        assert.equal(resid.length, g.layers);
-        resid.forEach((r, l) => assertClose(r, c.resid[l]!.flat(), REL, `resid layer ${l}`));
-        const [r1, r2] = await model.traceBatch([
-          { prompt, axes, interventions: c.interventions, decoding: { maxNewTokens: 0 } },
-          { prompt: { kind: 'tokens', tokenIds: g.prompt2_ids }, axes, interventions: c.interventions, decoding: { maxNewTokens: 0 } },
-        ]);
-        axes.forEach((a, j) => {
-          for (let l = 0; l < g.layers; l++) {
-            const floor = maxAbs(c.resid[l]!);
-            assertClose(r1!.projections[j]![l]!, c.readouts[a.name]![l]!, REL, `readout ${a.name} layer ${l}`, floor);
-            assertClose(r2!.projections[j]![l]!, c.prompt2.readouts[a.name]![l]!, REL, `prompt2 readout ${a.name} layer ${l}`, floor);
-          }
-        });
         // generateIds takes one batch as given: prompts of two lengths go one by one under GQA
-        for (const [ids, want, what] of [[g.prompt_ids, c.logits_last, 'logits_last'], [g.prompt2_ids, c.prompt2.logits_last, 'prompt2 logits_last']] as const) {
-          const out = await model.generateIds([ids], { maxNewTokens: 0 }, { interventions: c.interventions, axes });
-          assertClose(out.rows[0]!.firstLogits, want, REL, what);
-        }
+        await checkGoldenCase(model, g, c, axes, REL, { logitsOneByOne: true });
       });
     }
 

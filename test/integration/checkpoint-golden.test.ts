@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadModel, type LensModel } from '../../src/engine/index';
-import { assertClose, axesOf, FIXTURES, golden, maxAbs, type Golden } from './engine-fixtures';
+import { assertClose, axesOf, checkGoldenCase, FIXTURES, golden, type Golden } from './engine-fixtures';
 
 const CHECKPOINTS = join(__dirname, '..', 'fixtures', 'checkpoints');
 const REL = 1e-4;
@@ -37,24 +37,7 @@ for (const name of ['llama3', 'qwen2-bf16-tied', 'qwen3-sharded', 'mistral-fp16'
 
     for (const [caseName, c] of Object.entries(g.cases)) {
       it(`${caseName}: residuals, readouts (left-padded batch) and last logits`, async () => {
-        const prompt = { kind: 'tokens' as const, tokenIds: g.prompt_ids };
-        const resid = await model.residuals(prompt, { interventions: c.interventions, axes });
-        assert.equal(resid.length, g.layers);
-        resid.forEach((r, l) => assertClose(r, c.resid[l]!.flat(), REL, `resid layer ${l}`));
-        const [r1, r2] = await model.traceBatch([
-          { prompt, axes, interventions: c.interventions, decoding: { maxNewTokens: 0 } },
-          { prompt: { kind: 'tokens', tokenIds: g.prompt2_ids }, axes, interventions: c.interventions, decoding: { maxNewTokens: 0 } },
-        ]);
-        axes.forEach((a, j) => {
-          for (let l = 0; l < g.layers; l++) {
-            const floor = maxAbs(c.resid[l]!);
-            assertClose(r1!.projections[j]![l]!, c.readouts[a.name]![l]!, REL, `readout ${a.name} layer ${l}`, floor);
-            assertClose(r2!.projections[j]![l]!, c.prompt2.readouts[a.name]![l]!, REL, `prompt2 readout ${a.name} layer ${l}`, floor);
-          }
-        });
-        const out = await model.generateIds([g.prompt_ids, g.prompt2_ids], { maxNewTokens: 0 }, { interventions: c.interventions, axes });
-        assertClose(out.rows[0]!.firstLogits, c.logits_last, REL, 'logits_last');
-        assertClose(out.rows[1]!.firstLogits, c.prompt2.logits_last, REL, 'prompt2 logits_last');
+        await checkGoldenCase(model, g, c, axes, REL);
       });
     }
 

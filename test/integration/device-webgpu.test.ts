@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadModel, type LensModel } from '../../src/engine/index';
 import { swiftShaderSkip } from './device-swiftshader';
-import { assertClose, axesOf, FIXTURES, golden, maxAbs } from './engine-fixtures';
+import { axesOf, checkGoldenCase, FIXTURES, golden } from './engine-fixtures';
 
 const REL_WEBGPU = 1e-3;
 const skip = swiftShaderSkip();
@@ -42,23 +42,7 @@ describe('webgpu (SwiftShader): llama-gqa against the PyTorch goldens', { skip }
 
   it('every intervention case: residuals, batched readouts and last logits', async () => {
     for (const [caseName, c] of Object.entries(g.cases)) {
-      const prompt = { kind: 'tokens' as const, tokenIds: g.prompt_ids };
-      const resid = await model.residuals(prompt, { interventions: c.interventions, axes });
-      resid.forEach((r, l) => assertClose(r, c.resid[l]!.flat(), REL_WEBGPU, `${caseName}: resid layer ${l}`));
-      const [r1, r2] = await model.traceBatch([
-        { prompt, axes, interventions: c.interventions, decoding: { maxNewTokens: 0 } },
-        { prompt: { kind: 'tokens', tokenIds: g.prompt2_ids }, axes, interventions: c.interventions, decoding: { maxNewTokens: 0 } },
-      ]);
-      axes.forEach((a, j) => {
-        for (let l = 0; l < g.layers; l++) {
-          const floor = maxAbs(c.resid[l]!);
-          assertClose(r1!.projections[j]![l]!, c.readouts[a.name]![l]!, REL_WEBGPU, `${caseName}: readout ${a.name} layer ${l}`, floor);
-          assertClose(r2!.projections[j]![l]!, c.prompt2.readouts[a.name]![l]!, REL_WEBGPU, `${caseName}: prompt2 readout ${a.name} layer ${l}`, floor);
-        }
-      });
-      const out = await model.generateIds([g.prompt_ids, g.prompt2_ids], { maxNewTokens: 0 }, { interventions: c.interventions, axes });
-      assertClose(out.rows[0]!.firstLogits, c.logits_last, REL_WEBGPU, `${caseName}: logits_last`);
-      assertClose(out.rows[1]!.firstLogits, c.prompt2.logits_last, REL_WEBGPU, `${caseName}: prompt2 logits_last`);
+      await checkGoldenCase(model, g, c, axes, REL_WEBGPU, { label: caseName });
     }
   });
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Direction } from '../../src/engine/directions/index';
+import type { LensModel } from '../../src/engine/index';
 import type { Intervention, ProjectOutIntervention } from '../../src/protocol/types';
 export type { ProjectOutIntervention };
 
@@ -73,4 +74,42 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     }
   }
   assert.ok(worst <= rel * Math.max(scale, floor), `${what}: |Δ| = ${worst} at ${at} (${actual[at]} vs ${expected[at]}), scale ${scale}`);
+}
+
+/**
+ * One golden case on a loaded model, to `rel`: the residuals, the readouts of both golden prompts
+ * in one batch (left-padded, or grouped by length where the graph cannot pad) and both prompts'
+ * last logits. `logitsOneByOne`: generateIds takes its batch as given, so graphs that cannot pad
+ * (GroupQueryAttention) get the two prompts one at a time.
+ */
+export async function checkGoldenCase(
+  model: LensModel, g: Golden, c: GoldenCase, axes: Direction[], rel: number, opts: { label?: string; logitsOneByOne?: boolean } = {},
+): Promise<void> {
+  const at = opts.label ? `${opts.label}: ` : '';
+  const prompt = { kind: 'tokens' as const, tokenIds: g.prompt_ids };
+  const resid = await model.residuals(prompt, { interventions: c.interventions, axes });
+  assert.equal(resid.length, g.layers);
+  resid.forEach((r, l) => assertClose(r, c.resid[l]!.flat(), rel, `${at}resid layer ${l}`));
+  const [r1, r2] = await model.traceBatch([
+    { prompt, axes, interventions: c.interventions, decoding: { maxNewTokens: 0 } },
+    { prompt: { kind: 'tokens', tokenIds: g.prompt2_ids }, axes, interventions: c.interventions, decoding: { maxNewTokens: 0 } },
+  ]);
+  axes.forEach((a, j) => {
+    for (let l = 0; l < g.layers; l++) {
+      // A projected-out readout is ~0: judge it on the scale of the layer's residual.
+      const floor = maxAbs(c.resid[l]!);
+      assertClose(r1!.projections[j]![l]!, c.readouts[a.name]![l]!, rel, `${at}readout ${a.name} layer ${l}`, floor);
+      assertClose(r2!.projections[j]![l]!, c.prompt2.readouts[a.name]![l]!, rel, `${at}prompt2 readout ${a.name} layer ${l}`, floor);
+    }
+  });
+  const both = [[g.prompt_ids, c.logits_last, 'logits_last'], [g.prompt2_ids, c.prompt2.logits_last, 'prompt2 logits_last']] as const;
+  if (opts.logitsOneByOne) {
+    for (const [ids, want, what] of both) {
+      const out = await model.generateIds([ids], { maxNewTokens: 0 }, { interventions: c.interventions, axes });
+      assertClose(out.rows[0]!.firstLogits, want, rel, `${at}${what}`);
+    }
+  } else {
+    const out = await model.generateIds([g.prompt_ids, g.prompt2_ids], { maxNewTokens: 0 }, { interventions: c.interventions, axes });
+    both.forEach(([, want, what], i) => assertClose(out.rows[i]!.firstLogits, want, rel, `${at}${what}`));
+  }
 }

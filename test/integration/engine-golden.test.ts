@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadModel, type LensModel } from '../../src/engine/index';
-import { assertClose, axesOf, FIXTURES, golden, maxAbs, MODELS, type ProjectOutIntervention } from './engine-fixtures';
+import { axesOf, checkGoldenCase, FIXTURES, golden, maxAbs, MODELS, type ProjectOutIntervention } from './engine-fixtures';
 
 const REL = 1e-4;
 
@@ -29,27 +29,8 @@ for (const name of MODELS) {
 
     for (const [caseName, c] of Object.entries(g.cases)) {
       it(`${caseName}: residuals, readouts and last logits`, async () => {
-        const prompt = { kind: 'tokens' as const, tokenIds: g.prompt_ids };
-        const resid = await model.residuals(prompt, { interventions: c.interventions, axes });
-        assert.equal(resid.length, g.layers);
-        resid.forEach((r, l) => assertClose(r, c.resid[l]!.flat(), REL, `resid layer ${l}`));
-
         // Both prompts in one left-padded batch (14 and 9 tokens) against one-at-a-time golden values.
-        const [r1, r2] = await model.traceBatch([
-          { prompt, axes, interventions: c.interventions, decoding: { maxNewTokens: 0 } },
-          { prompt: { kind: 'tokens', tokenIds: g.prompt2_ids }, axes, interventions: c.interventions, decoding: { maxNewTokens: 0 } },
-        ]);
-        axes.forEach((a, j) => {
-          for (let l = 0; l < g.layers; l++) {
-            // A projected-out readout is ~0: judge it on the scale of the layer's residual.
-            const floor = maxAbs(c.resid[l]!);
-            assertClose(r1!.projections[j]![l]!, c.readouts[a.name]![l]!, REL, `readout ${a.name} layer ${l}`, floor);
-            assertClose(r2!.projections[j]![l]!, c.prompt2.readouts[a.name]![l]!, REL, `prompt2 readout ${a.name} layer ${l}`, floor);
-          }
-        });
-        const out = await model.generateIds([g.prompt_ids, g.prompt2_ids], { maxNewTokens: 0 }, { interventions: c.interventions, axes });
-        assertClose(out.rows[0]!.firstLogits, c.logits_last, REL, 'logits_last');
-        assertClose(out.rows[1]!.firstLogits, c.prompt2.logits_last, REL, 'prompt2 logits_last');
+        await checkGoldenCase(model, g, c, axes, REL);
       });
     }
 

@@ -3,6 +3,7 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from './run';
+import { mulberry32 } from '../../../src/engine/directions/math';
 
 export const ORGANISM = path.join(ROOT, 'media', 'models', 'organism');
 export const PERSONA_AXIS = path.join(ORGANISM, 'axes', 'persona.safetensors');
@@ -73,14 +74,5 @@ export const VALID_CONDITIONS = [
   '',
 ].join('\n');
 
-/** A small deterministic PRNG (mulberry32), so a seed reproduces a campaign. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG (the engine's mulberry32), so a seed reproduces a campaign. */
+export const rng = mulberry32;
