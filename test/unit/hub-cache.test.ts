@@ -93,7 +93,8 @@ describe('hub cache scan', () => {
     assert.equal(ck.label, 'Qwen/Qwen2-Tiny-bf16 @ cccccccc');
     assert.equal(ck.format, 'checkpoint');
     assert.equal(ck.storedDtype, 'BF16');
-    assert.deepEqual(ck.dtypes, ['fp32']);
+    // a checkpoint is built in any checkpoint dtype (the protocol's list, sorted as the picker shows it)
+    assert.deepEqual(ck.dtypes, ['fp16', 'fp32', 'q4', 'q8']);
     assert.equal(models.find((m) => m.folder === onnx)!.format, 'onnx');
     assert.deepEqual(models.find((m) => m.folder === onnx)!.dtypes, ['fp16', 'fp32']);
     assert.ok(!models.some((m) => m.folder === bert));
