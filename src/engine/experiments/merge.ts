@@ -64,6 +64,29 @@ function differences(a: Record<string, unknown>, b: Record<string, unknown>): st
   return keys.filter((k) => canonicalJson(a[k] ?? null) !== canonicalJson(b[k] ?? null));
 }
 
+/**
+ * The shards are one whole split of one run: the same N, the same run (`otherRun` says how two
+ * differ, checked against the first), each K once, none missing. `shown` writes a file in the
+ * missing-shard message.
+ */
+function checkShardSet<S extends { file: string; shard: Shard }>(shards: S[], otherRun: (s: S) => string | undefined, shown: (file: string) => string): void {
+  const first = shards[0]!;
+  for (const s of shards.slice(1)) {
+    if (s.shard.n !== first.shard.n) throw new MergeError(`${s.file} is shard ${shardLabel(s.shard)} but ${first.file} is shard ${shardLabel(first.shard)}: shards of different splits cannot be merged`);
+    const problem = otherRun(s);
+    if (problem) throw new MergeError(problem);
+  }
+  const byK = new Map<number, string>();
+  for (const s of shards) {
+    const other = byK.get(s.shard.k);
+    if (other) throw new MergeError(`${other} and ${s.file} are both shard ${shardLabel(s.shard)} (overlapping shards)`);
+    byK.set(s.shard.k, s.file);
+  }
+  const n = first.shard.n;
+  const missing = Array.from({ length: n }, (_, i) => i + 1).filter((k) => !byK.has(k));
+  if (missing.length) throw new MergeError(`missing shard${missing.length > 1 ? 's' : ''} ${missing.map((k) => `${k}/${n}`).join(', ')} (given: ${shards.map((s) => shown(s.file)).join(', ')})`);
+}
+
 export interface MergeSummary {
   out: string;
   shards: number;
@@ -75,21 +98,11 @@ export function mergeAnnotateShards(out: string, inputs: string[]): MergeSummary
   const resolved = inputs.map((f) => path.resolve(f));
   if (resolved.includes(path.resolve(out))) throw new MergeError(`${out}: the output must not be one of the inputs`);
   const shards = resolved.map(readShard);
-  const first = shards[0];
-  for (const s of shards.slice(1)) {
-    if (s.shard.n !== first.shard.n) throw new MergeError(`${s.file} is shard ${shardLabel(s.shard)} but ${first.file} is shard ${shardLabel(first.shard)}: shards of different splits cannot be merged`);
+  const first = shards[0]!;
+  checkShardSet(shards, (s) => {
     const diff = differences(first.settings, s.settings);
-    if (diff.length) throw new MergeError(`${s.file} was made with different settings than ${first.file} (${diff.join(', ')}); merge only shards of one run`);
-  }
-  const byK = new Map<number, string>();
-  for (const s of shards) {
-    const other = byK.get(s.shard.k);
-    if (other) throw new MergeError(`${other} and ${s.file} are both shard ${shardLabel(s.shard)} (overlapping shards)`);
-    byK.set(s.shard.k, s.file);
-  }
-  const n = first.shard.n;
-  const missing = Array.from({ length: n }, (_, i) => i + 1).filter((k) => !byK.has(k));
-  if (missing.length) throw new MergeError(`missing shard${missing.length > 1 ? 's' : ''} ${missing.map((k) => `${k}/${n}`).join(', ')} (given: ${shards.map((s) => path.basename(s.file)).join(', ')})`);
+    return diff.length ? `${s.file} was made with different settings than ${first.file} (${diff.join(', ')}); merge only shards of one run` : undefined;
+  }, path.basename);
   const all = shards.flatMap((s) => s.rows.map((r) => ({ ...r, file: s.file })));
   const holder = new Map<string, string>();
   for (const r of all) {
@@ -108,7 +121,7 @@ export function mergeAnnotateShards(out: string, inputs: string[]): MergeSummary
   const settings = { ...rest, ...(devices.length ? { device: devices.join(', ') } : {}) };
   replaceAtomically(out, all.map((r) => r.text));
   writeFileSync(sidecarPathFor(out), JSON.stringify(JSON.parse(canonicalJson(settings)), null, 2) + '\n');
-  return { out, shards: n, rows: all.length };
+  return { out, shards: first.shard.n, rows: all.length };
 }
 
 /**
@@ -142,23 +155,14 @@ export function mergeAblateShards(outDir: string, inputs: string[]): MergeSummar
     return { file, header, shard: s, batches: lines.slice(1, -1).filter((l) => l.trim() !== '') };
   });
   if (!shards.length) throw new MergeError('give the shard folders to merge');
-  const first = shards[0];
-  for (const s of shards.slice(1)) {
-    if (s.shard.n !== first.shard.n) throw new MergeError(`${s.file} is shard ${shardLabel(s.shard)} but ${first.file} is shard ${shardLabel(first.shard)}: shards of different splits cannot be merged`);
-    if (s.header.key !== first.header.key) throw new MergeError(`${s.file} was saved by another run than ${first.file} (condition file, prompt sets, axes, model, decoding or batch size differ); merge only shards of one run`);
-  }
-  const byK = new Map<number, string>();
-  for (const s of shards) {
-    const other = byK.get(s.shard.k);
-    if (other) throw new MergeError(`${other} and ${s.file} are both shard ${shardLabel(s.shard)} (overlapping shards)`);
-    byK.set(s.shard.k, s.file);
-  }
-  const n = first.shard.n;
-  const missing = Array.from({ length: n }, (_, i) => i + 1).filter((k) => !byK.has(k));
-  if (missing.length) throw new MergeError(`missing shard${missing.length > 1 ? 's' : ''} ${missing.map((k) => `${k}/${n}`).join(', ')} (given: ${shards.map((s) => s.file).join(', ')})`);
+  const first = shards[0]!;
+  checkShardSet(shards, (s) =>
+    s.header.key !== first.header.key
+      ? `${s.file} was saved by another run than ${first.file} (condition file, prompt sets, axes, model, decoding or batch size differ); merge only shards of one run`
+      : undefined, (f) => f);
   const { shard: _drop, ...header } = first.header;
   const lines = [JSON.stringify(header), ...shards.flatMap((s) => s.batches)];
   mkdirSync(outDir, { recursive: true });
   replaceAtomically(target, lines);
-  return { out: outDir, shards: n, rows: 0, batches: lines.length - 1 };
+  return { out: outDir, shards: first.shard.n, rows: 0, batches: lines.length - 1 };
 }
