@@ -29,6 +29,7 @@ import {
   type RunStopReason,
 } from '../protocol/webview';
 import type { Controller, RunView } from './controller';
+import { interventionProblems } from '../protocol/interventions';
 
 export const VIEW_TYPE = 'refusalLens.inspector';
 
@@ -118,18 +119,10 @@ export class InspectorPanel implements RunView {
       case Rerun:
         await c.rerun();
         return;
-      case AddSteer: {
-        const problem = this.checkIntervention([m.axis], m.layers);
-        if (problem) return this.error(problem);
-        c.addIntervention({ kind: 'steer', axis: m.axis, coefficient: m.coefficient, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
-        return;
-      }
-      case AddProjectOut: {
-        const problem = this.checkIntervention(m.axes, m.layers);
-        if (problem) return this.error(problem);
-        c.addIntervention({ kind: 'project_out', axes: m.axes, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
-        return;
-      }
+      case AddSteer:
+        return this.add({ kind: 'steer', axis: m.axis, coefficient: m.coefficient, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
+      case AddProjectOut:
+        return this.add({ kind: 'project_out', axes: m.axes, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
       case RemoveIntervention:
         if (m.index < c.interventions.length) c.setInterventions(c.interventions.filter((_, i) => i !== m.index));
         return;
@@ -144,14 +137,11 @@ export class InspectorPanel implements RunView {
     }
   }
 
-  /** The validator checks shapes; the model and the loaded axes decide what is in range. */
-  private checkIntervention(axes: string[], layers: number[]): string | undefined {
-    const known = new Set(this.controller.axes.map((a) => a.name));
-    const unknown = axes.filter((a) => !known.has(a));
-    if (unknown.length) return `unknown axis ${unknown.join(', ')}; loaded: ${[...known].join(', ') || '(none)'}`;
-    const n = this.controller.model?.layers;
-    if (n !== undefined && layers.some((l) => l >= n)) return `layers must be 0–${n - 1} for this model`;
-    return undefined;
+  /** The validator checks shapes; the registry's checks against the model and the loaded axes decide the rest. */
+  private add(iv: Intervention): void {
+    const problem = interventionProblems(iv, { nLayers: this.controller.model?.layers, axes: this.controller.axes.map((a) => a.name) })[0];
+    if (problem) return this.error(problem.message);
+    this.controller.addIntervention(iv);
   }
 
   private async export(m: ExportMessage): Promise<void> {
