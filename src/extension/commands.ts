@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { parseLayerSpec } from '../engine/prompts/layers';
 import { VECTOR_EXTENSIONS } from '../engine/directions/formats/index';
 import { exportAxis } from './exportAxis';
-import { fieldOf, fieldProblems, interventionProblems, type Intervention } from '../protocol/interventions';
+import type { Intervention } from '../protocol/types';
 import { readSettings, resolvePath } from './config';
 import type { Controller } from './controller';
 import { experiments } from './experiments/index';
@@ -47,14 +47,6 @@ async function loadedAxes(d: Deps): Promise<string[] | undefined> {
     return undefined;
   }
   return names;
-}
-
-/** Adds an intervention the registry finds sound for the loaded model and axes; else says why. */
-function addChecked(d: Deps, iv: Intervention): boolean {
-  const problem = interventionProblems(iv, { nLayers: d.controller.model?.layers, axes: d.controller.axes.map((a) => a.name) })[0];
-  if (problem) void vscode.window.showErrorMessage(`Refusal Lens: ${problem.message}`);
-  else d.controller.addIntervention(iv);
-  return !problem;
 }
 
 async function askLayers(d: Deps, prompt: string): Promise<number[] | undefined> {
@@ -106,14 +98,14 @@ const table: Record<string, Factory> = {
         title: `Steer along ${axis}: coefficient`,
         prompt: 'Multiple of the stored direction added to the residual stream (negative subtracts it)',
         value: '4',
-        validateInput: (v) => (Number.isFinite(Number(v)) && v.trim() !== '' ? fieldProblems(fieldOf('steer', 'coefficient')!, Number(v), {})[0]?.message : 'a number, e.g. 4 or -2.5'),
+        validateInput: (v) => (Number.isFinite(Number(v)) && v.trim() !== '' ? undefined : 'a number, e.g. 4 or -2.5'),
       });
       if (text === undefined) return;
       coefficient = Number(text);
     }
     const layers = Array.isArray(layersArg) ? parseLayerSpec(layersArg as number[], d.controller.model?.layers) : await askLayers(d, `Steer along ${axis}: layers`);
     if (!layers) return;
-    if (!addChecked(d, { kind: 'steer', axis, coefficient, layers })) return;
+    d.controller.addIntervention({ kind: 'steer', axis, coefficient, layers });
     await rerunIfShown(d);
   },
 
@@ -132,7 +124,7 @@ const table: Record<string, Factory> = {
     if (unknown.length) return void vscode.window.showErrorMessage(`Refusal Lens: unknown axis ${unknown.join(', ')}; loaded: ${axes.join(', ')}`);
     const layers = Array.isArray(layersArg) ? parseLayerSpec(layersArg as number[], d.controller.model?.layers) : await askLayers(d, `Project out ${chosen.join(' + ')}: layers`);
     if (!layers) return;
-    if (!addChecked(d, { kind: 'project_out', axes: chosen, layers })) return;
+    d.controller.addIntervention({ kind: 'project_out', axes: chosen, layers });
     await rerunIfShown(d);
   },
 

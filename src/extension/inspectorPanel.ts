@@ -29,7 +29,10 @@ import {
   type RunStopReason,
 } from '../protocol/webview';
 import type { Controller, RunView } from './controller';
-import { interventionProblems } from '../protocol/interventions';
+import { fieldOf, fieldProblems } from '../protocol/interventions';
+
+const AXES_FIELD = fieldOf('project_out', 'axes')!;
+const LAYERS_FIELD = fieldOf('project_out', 'layers')!;
 
 export const VIEW_TYPE = 'refusalLens.inspector';
 
@@ -119,10 +122,18 @@ export class InspectorPanel implements RunView {
       case Rerun:
         await c.rerun();
         return;
-      case AddSteer:
-        return this.add({ kind: 'steer', axis: m.axis, coefficient: m.coefficient, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
-      case AddProjectOut:
-        return this.add({ kind: 'project_out', axes: m.axes, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
+      case AddSteer: {
+        const problem = this.checkIntervention([m.axis], m.layers);
+        if (problem) return this.error(problem);
+        c.addIntervention({ kind: 'steer', axis: m.axis, coefficient: m.coefficient, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
+        return;
+      }
+      case AddProjectOut: {
+        const problem = this.checkIntervention(m.axes, m.layers);
+        if (problem) return this.error(problem);
+        c.addIntervention({ kind: 'project_out', axes: m.axes, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
+        return;
+      }
       case RemoveIntervention:
         if (m.index < c.interventions.length) c.setInterventions(c.interventions.filter((_, i) => i !== m.index));
         return;
@@ -137,11 +148,10 @@ export class InspectorPanel implements RunView {
     }
   }
 
-  /** The validator checks shapes; the registry's checks against the model and the loaded axes decide the rest. */
-  private add(iv: Intervention): void {
-    const problem = interventionProblems(iv, { nLayers: this.controller.model?.layers, axes: this.controller.axes.map((a) => a.name) })[0];
-    if (problem) return this.error(problem.message);
-    this.controller.addIntervention(iv);
+  /** The validator checks shapes; the registry's field checks against the model and the loaded axes decide what is in range. */
+  private checkIntervention(axes: string[], layers: number[]): string | undefined {
+    const ctx = { nLayers: this.controller.model?.layers, axes: this.controller.axes.map((a) => a.name) };
+    return [...fieldProblems(AXES_FIELD, axes, ctx), ...fieldProblems(LAYERS_FIELD, layers, ctx)][0]?.message;
   }
 
   private async export(m: ExportMessage): Promise<void> {

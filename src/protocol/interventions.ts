@@ -67,8 +67,11 @@ export type _KindsAgree = Assert<{ [K in InterventionKind]: ByKind[K]['kind'] ex
 
 /**
  * axis: one axis name; axes: a non-empty list of them; number: a finite number within min..max;
- * bound: an optional bound on a projection (a finite number); layers: a non-empty list of layers;
+ * bound: a bound on a projection (a finite number); layers: a non-empty list of layers;
  * layer: one layer; positions: one of POSITIONS.
+ * A new type needs a case wherever values are read or checked; each is an exhaustive switch or a
+ * mapped type, so tsc lists them: fieldProblems (here), readField in src/engine/prompts/interventions.ts
+ * and src/cli/interventions.ts, FIELD_CHECK in src/engine/experiments/receipt-check.ts.
  */
 export type FieldType = 'axis' | 'axes' | 'number' | 'bound' | 'layers' | 'layer' | 'positions';
 
@@ -123,8 +126,6 @@ export interface KindSpec<K extends InterventionKind> {
   readonly example: string;
   /** What the example does not show, for help text. */
   readonly note?: string;
-  /** Where it acts inside a layer: lower first (steers, project-outs, caps). */
-  readonly order: number;
   /** The hooked-graph inputs it feeds where it is active (src/engine/generate/feeds.ts builds them). */
   readonly inputs: readonly GraphInput[];
   axes(iv: InterventionOf<K>): string[];
@@ -154,7 +155,6 @@ export const INTERVENTIONS: { readonly [K in InterventionKind]: KindSpec<K> } = 
       { name: 'coefficient', type: 'number', required: true, min: -LIMITS.steerCoefficient, max: LIMITS.steerCoefficient, why: 'the residual stream would overflow', label: 'coefficient', cli: 'COEF', doc: 'multiple of the raw axis vector; negative steers away' },
     ],
     example: 'persona:4:2-5',
-    order: 0,
     inputs: ['add'],
     axes: (iv) => [iv.axis],
     describe: (iv, style) => {
@@ -170,7 +170,6 @@ export const INTERVENTIONS: { readonly [K in InterventionKind]: KindSpec<K> } = 
     doc: "r ← r − Q Qᵀ r at each listed layer, Q an orthonormal basis of the axes' unit vectors (directional ablation).",
     fields: [{ name: 'axes', type: 'axes', required: true, label: 'axes', cli: 'AXIS[,AXIS…]', doc: 'the axes whose span is removed' }],
     example: 'persona:3-5',
-    order: 1,
     inputs: ['proj', 'projT'],
     axes: (iv) => [...iv.axes],
     describe: (iv, style) => `project out ${iv.axes.join(style === 'display' ? ' + ' : '+')}`,
@@ -188,7 +187,6 @@ export const INTERVENTIONS: { readonly [K in InterventionKind]: KindSpec<K> } = 
     ],
     example: 'persona::0:4-5',
     note: 'an empty LO or HI is open',
-    order: 2,
     inputs: ['capU', 'capUT', 'capLo', 'capHi'],
     axes: (iv) => [iv.axis],
     describe: (iv) => capText(iv),
