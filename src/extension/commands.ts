@@ -15,6 +15,7 @@ import { hfHubDir, listModels, modelFolderProblem, type ModelCandidate } from '.
 import { formatBytes } from './hubCache';
 import { promptSourceFromEditor, type PromptSource } from './promptFiles';
 import { interventionSummary } from './statusBar';
+import { showError } from './errors';
 
 export interface Deps {
   ctx: vscode.ExtensionContext;
@@ -137,9 +138,12 @@ const table: Record<string, Factory> = {
   'refusalLens.selectModel': (d) => async (folderArg?: unknown) => {
     const settings = readSettings();
     if (typeof folderArg === 'string') {
-      const problem = modelFolderProblem(folderArg);
-      if (problem) return void vscode.window.showErrorMessage(`Refusal Lens: ${problem}`);
-      d.controller.selectModel({ folder: folderArg });
+      // 'builtin' (the error action "Use the Built-in Model"): overrides a bad setting for this window.
+      const folder = folderArg === 'builtin' ? d.controller.builtinModelFolder : folderArg;
+      const problem = modelFolderProblem(folder);
+      if (problem) return void showError(problem);
+      d.controller.selectModel({ folder });
+      if (folderArg === 'builtin') d.controller.selectAxes(undefined);
       return rerunIfShown(d);
     }
     const { models, problems } = listModels(d.controller.builtinModelFolder, settings.extraModelFolders.map(resolvePath), hfHubDir());
@@ -163,7 +167,7 @@ const table: Record<string, Factory> = {
       if (!uris?.[0]) return;
       folder = uris[0].fsPath;
       const problem = modelFolderProblem(folder);
-      if (problem) return void vscode.window.showErrorMessage(`Refusal Lens: ${problem}`);
+      if (problem) return void showError(problem);
       dtypes = listModels(undefined, [folder], '').models[0]?.dtypes ?? [];
     }
     if (!folder) return;
@@ -207,7 +211,7 @@ const table: Record<string, Factory> = {
       await d.controller.client.ensureStarted();
       void vscode.window.showInformationMessage('Refusal Lens: engine restarted.');
     } catch (err) {
-      void vscode.window.showErrorMessage(`Refusal Lens: the engine did not start: ${err instanceof Error ? err.message : String(err)}`);
+      showError(err, 'starting the engine', d.log);
     }
   },
 

@@ -14,6 +14,7 @@ import {
   Busy,
   RunStopped,
   ClearInterventions,
+  ErrorActionPicked,
   ErrorShown,
   Export,
   Ready,
@@ -29,12 +30,16 @@ import {
   type RunStopReason,
 } from '../protocol/webview';
 import type { Controller, RunView } from './controller';
+import type { UserError } from '../protocol/errors';
+import { runErrorAction } from './errors';
 
 export const VIEW_TYPE = 'refusalLens.inspector';
 
 export class InspectorPanel implements RunView {
   static current: InspectorPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** The setting the banner's Open Settings shows (from the last error shown). */
+  private errorSetting: string | undefined;
 
   /** Shows the panel (creating it if needed) beside the editor. */
   static show(ctx: vscode.ExtensionContext, controller: Controller): InspectorPanel {
@@ -95,8 +100,12 @@ export class InspectorPanel implements RunView {
   runStopped(reason: RunStopReason): void {
     this.post({ type: RunStopped, reason });
   }
-  error(message: string, detail?: string): void {
-    this.post({ type: ErrorShown, message, ...(detail ? { detail } : {}) });
+  error(e: UserError): void {
+    this.errorSetting = e.setting;
+    this.post({ type: ErrorShown, message: e.message, ...(e.detail ? { detail: e.detail } : {}), ...(e.actions.length ? { actions: e.actions } : {}) });
+  }
+  get visible(): boolean {
+    return this.panel.visible;
   }
 
   private post(m: HostToWebviewMessage): void {
@@ -120,13 +129,13 @@ export class InspectorPanel implements RunView {
         return;
       case AddSteer: {
         const problem = this.checkIntervention([m.axis], m.layers);
-        if (problem) return this.error(problem);
+        if (problem) return this.error({ message: problem, actions: [] });
         c.addIntervention({ kind: 'steer', axis: m.axis, coefficient: m.coefficient, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
         return;
       }
       case AddProjectOut: {
         const problem = this.checkIntervention(m.axes, m.layers);
-        if (problem) return this.error(problem);
+        if (problem) return this.error({ message: problem, actions: [] });
         c.addIntervention({ kind: 'project_out', axes: m.axes, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
         return;
       }
@@ -139,8 +148,13 @@ export class InspectorPanel implements RunView {
       case Export:
         await this.export(m);
         return;
-      default:
-        return; // SelectToken: the page keeps it in its own state
+      case ErrorActionPicked:
+        await runErrorAction(m.action, this.errorSetting);
+        return;
+      default: {
+        const never: never = m;
+        return never;
+      }
     }
   }
 
