@@ -1,0 +1,155 @@
+// Annotate Dataset: progress with ETA, cancel (finished rows are kept), resume, start over on
+// other settings, Retry Errors, and the closing notification. The worker runs the engine.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { parseLayerSpec } from '../../engine/prompts/layers';
+import { Annotate, AnnotateRow, ErrorCodes, ExperimentProgress, type AnnotatePosition, type AnnotateResult, type ExperimentProgressParams } from '../../protocol/rpc';
+import { readSettings } from '../config';
+import { CancelledError } from '../workerClient';
+import { codeOf, errorText, isDatasetPath, pickFile, savedOrAsk, type ExperimentContext } from './context';
+import { isResultsFile, progressMessage, resultsFileRefusal } from './results';
+
+const POSITIONS: readonly AnnotatePosition[] = ['last_prompt', 'post_instruction', 'prompt_mean', 'response_mean'];
+
+export interface AnnotateOptions {
+  restart?: boolean;
+  retryErrors?: boolean;
+}
+
+export async function annotateDataset(
+  ctx: ExperimentContext,
+  showSummary: (uri: vscode.Uri) => void,
+  arg?: unknown,
+  opts: AnnotateOptions = {},
+): Promise<AnnotateResult | undefined> {
+  const uri = await pickFile(arg, isDatasetPath, 'Annotate Dataset: a JSONL prompt dataset', { 'JSONL datasets': ['jsonl'] });
+  if (!uri) return undefined;
+  const dataset = uri.fsPath;
+  const name = path.basename(dataset);
+  if (isResultsFile(dataset)) {
+    void vscode.window.showInformationMessage(`Refusal Lens: ${name} is a results file; run Annotate Dataset on its dataset.`);
+    return undefined;
+  }
+  if (ctx.running.has(dataset)) {
+    void vscode.window.showInformationMessage(`Refusal Lens: ${name} is being annotated already.`);
+    return undefined;
+  }
+  if (!(await savedOrAsk(uri))) return undefined;
+  const problems: string[] = [];
+  const settings = readSettings(problems);
+  for (const p of problems) ctx.log.warn(`settings: ${p}`);
+  const positions = (settings.annotatePositions.length ? settings.annotatePositions : ['last_prompt', 'response_mean']) as AnnotatePosition[];
+  const badPos = positions.filter((p) => !POSITIONS.includes(p));
+  if (badPos.length) {
+    void vscode.window.showErrorMessage(`Refusal Lens: refusalLens.annotate.positions: ${badPos.join(', ')} is not one of ${POSITIONS.join(', ')}.`);
+    return undefined;
+  }
+  const out = ctx.store.resultsPath(dataset);
+  if (path.resolve(out) === path.resolve(dataset)) {
+    void vscode.window.showErrorMessage('Refusal Lens: refusalLens.annotate.resultsFile names the dataset itself.');
+    return undefined;
+  }
+  // The worker checks these again under the lock; here they fail before a model loads.
+  const refused = resultsFileRefusal(out, settings.annotateResultsFile !== '');
+  if (refused) {
+    void vscode.window.showErrorMessage(`Refusal Lens: ${refused}`);
+    return undefined;
+  }
+  const { controller, log, store } = ctx;
+  ctx.running.add(dataset);
+  let last: ExperimentProgressParams | undefined;
+  const runId = ctx.nextRunId('annotate');
+  const offRow = controller.client.onNotification(AnnotateRow, (p) => p.runId === runId && store.addLive(out, p.row));
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Refusal Lens: annotating ${name}`, cancellable: true },
+      async (progress, token) => {
+        progress.report({ message: 'starting engine' });
+        const target = await controller.target(settings, undefined);
+        const { model, axes } = await controller.session.prepare(target, token, (message) => progress.report({ message }));
+        let layers: number[];
+        try {
+          layers = parseLayerSpec(settings.annotateLayers, model.layers);
+        } catch (e) {
+          throw new Error(`refusalLens.annotate.layers: ${errorText(e)}`);
+        }
+        if (!axes.length) log.warn(`annotate ${name}: no axes loaded; rows carry labels and refusal scores only`);
+        let shown = 0;
+        const offProgress = controller.client.onNotification(ExperimentProgress, (p) => {
+          if (p.runId !== runId) return;
+          last = p;
+          const pct = p.total ? (100 * p.done) / p.total : 0;
+          progress.report({ message: progressMessage(p), increment: Math.max(0, pct - shown) });
+          shown = Math.max(shown, pct);
+        });
+        try {
+          return await controller.client.request(
+            Annotate,
+            {
+              runId, dataset, out, layers, positions,
+              axes: axes.map((a) => a.name),
+              decoding: { maxNewTokens: settings.maxNewTokens },
+              batchSize: settings.annotateBatchSize,
+              ...(opts.restart ? { restart: true } : {}),
+              ...(opts.retryErrors ? { retryErrors: true } : {}),
+            },
+            token,
+          );
+        } finally {
+          offProgress();
+        }
+      },
+    );
+    reportAnnotation(ctx, showSummary, uri, result);
+    return result;
+  } catch (err) {
+    if (err instanceof CancelledError) {
+      const done = last ? `${last.done} of ${last.total} rows are done and kept` : 'finished rows are kept';
+      void vscode.window.showInformationMessage(`Refusal Lens: annotating ${name} cancelled; ${done}. Run Annotate Dataset again to resume.`);
+      return undefined;
+    }
+    if (codeOf(err) === ErrorCodes.ResultsMismatch && /restart/.test(errorText(err)) && !opts.restart) {
+      const a = await vscode.window.showWarningMessage(
+        `Refusal Lens: ${errorText(err).replace(/; write to another file.*$/, '')}. Start over? This discards the rows in ${path.basename(out)}.`,
+        { modal: true },
+        'Start Over',
+      );
+      ctx.running.delete(dataset);
+      return a === 'Start Over' ? annotateDataset(ctx, showSummary, uri, { restart: true }) : undefined;
+    }
+    if (codeOf(err) === ErrorCodes.ResultsRefused) {
+      const fromSetting = settings.annotateResultsFile !== '' ? ' (the results file named by refusalLens.annotate.resultsFile)' : '';
+      void vscode.window.showErrorMessage(`Refusal Lens: cannot annotate ${name}: ${errorText(err)}${fromSetting}.`);
+      return undefined;
+    }
+    const message = errorText(err);
+    log.error(`annotate ${dataset}: ${message}`);
+    void vscode.window.showErrorMessage(`Refusal Lens: annotating ${name} failed: ${message}`, 'Show Log').then((a) => a && log.show());
+    return undefined;
+  } finally {
+    offRow();
+    ctx.running.delete(dataset);
+    store.endLive(out);
+  }
+}
+
+function reportAnnotation(ctx: ExperimentContext, showSummary: (uri: vscode.Uri) => void, uri: vscode.Uri, r: AnnotateResult): void {
+  const name = path.basename(uri.fsPath);
+  for (const s of r.skipped) ctx.log.warn(`${name}:${s.line}: skipped: ${s.field ? `${s.field}: ` : ''}${s.message}`);
+  for (const f of r.failed) ctx.log.warn(`${name}:${f.line} (id ${f.id}): error row: ${f.message}`);
+  if (r.truncated) ctx.log.info(`${path.basename(r.out)}: cut off a half-written line left by an interrupted run (line ${r.truncated.line}); that row ran again`);
+  const n = r.counts.refusal + r.counts.bypass + r.counts.degenerate;
+  const extra = [
+    r.resumed ? `${r.resumed} resumed` : '',
+    r.skipped.length ? `${r.skipped.length} unreadable line${r.skipped.length === 1 ? '' : 's'} skipped` : '',
+    r.errors ? `${r.errors} error row${r.errors === 1 ? '' : 's'}: the model could not run ${r.errors === 1 ? 'it' : 'them'}${r.failed.length ? ' (see log)' : ''}` : '',
+  ].filter(Boolean);
+  const text = `Refusal Lens: ${name}: ${n} rows: refusal ${r.counts.refusal}, bypass ${r.counts.bypass}, degenerate ${r.counts.degenerate}${extra.length ? ` (${extra.join(', ')})` : ''}.`;
+  const show = r.errors ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  // Error rows stay on a resume (their causes rarely go away by themselves); this runs them again.
+  void show(text, 'Show Summary', 'Open Results', ...(r.errors ? ['Retry Errors'] : [])).then((a) => {
+    if (a === 'Retry Errors') void annotateDataset(ctx, showSummary, uri, { retryErrors: true });
+    if (a === 'Show Summary') showSummary(uri);
+    if (a === 'Open Results') void vscode.window.showTextDocument(vscode.Uri.file(r.out), { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  });
+}
