@@ -103,7 +103,7 @@ export class WorkerService {
   }
 
   private requireModel(): LensModel {
-    if (!this.model) throw rpcError('NoModel', this.lastLoadFailure ? `no model is loaded: loading ${this.lastLoadFailure} failed; load a model again` : 'no model loaded: send loadModel first');
+    if (!this.model) throw rpcError('NoModel', this.lastLoadFailure ? `no model loaded: loading ${this.lastLoadFailure} did not succeed; load a model again` : 'no model loaded: send loadModel first');
     return this.model;
   }
 

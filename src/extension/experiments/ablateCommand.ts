@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import { Ablate, CheckConditions, ErrorCodes, ExperimentProgress, type AblateResult, type CheckConditionsResult, type ConditionIssue } from '../../protocol/rpc';
 import { readSettings, type Settings } from '../config';
 import { confirmLoads } from '../trust';
-import { CancelledError } from '../workerClient';
+import { CancelledError, WorkerDiedError } from '../workerClient';
+import { showError } from '../errors';
 import { issueSpan, issuesSummary } from './conditionIssues';
 import { codeOf, errorText, isConditionPath, pickFile, savedOrAsk, type ExperimentContext } from './context';
 import { progressMessage } from './results';
@@ -136,9 +137,8 @@ export class AblationChecks implements vscode.Disposable {
         void vscode.window.showErrorMessage(`Refusal Lens: ${issuesSummary(name, data.issues)}`);
         return undefined;
       }
-      const message = errorText(err);
-      log.error(`ablate ${file}: ${message}`);
-      void vscode.window.showErrorMessage(`Refusal Lens: ablation check ${name} failed: ${message}`, 'Show Log').then((a) => a && log.show());
+      if (err instanceof WorkerDiedError) return undefined; // its own notification says so (extension.ts)
+      showError(err, `ablation check ${name}`, log);
       return undefined;
     } finally {
       running.delete(file);

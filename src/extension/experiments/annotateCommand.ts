@@ -3,9 +3,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseLayerSpec } from '../../engine/prompts/layers';
-import { Annotate, AnnotateRow, ErrorCodes, ExperimentProgress, type AnnotatePosition, type AnnotateResult, type ExperimentProgressParams } from '../../protocol/rpc';
+import { Annotate, AnnotateRow, ErrorCodes, ExperimentProgress, type AnnotatePosition, type AnnotateResult } from '../../protocol/rpc';
 import { readSettings } from '../config';
-import { CancelledError } from '../workerClient';
+import { CancelledError, WorkerDiedError } from '../workerClient';
+import { describeError } from '../../protocol/errors';
+import { notifyError, showError } from '../errors';
+import { cancelledText, rowsKept } from './kept';
 import { codeOf, errorText, isDatasetPath, pickFile, savedOrAsk, type ExperimentContext } from './context';
 import { isResultsFile, progressMessage, resultsFileRefusal } from './results';
 
@@ -57,7 +60,6 @@ export async function annotateDataset(
   }
   const { controller, log, store } = ctx;
   ctx.running.add(dataset);
-  let last: ExperimentProgressParams | undefined;
   const runId = ctx.nextRunId('annotate');
   const offRow = controller.client.onNotification(AnnotateRow, (p) => p.runId === runId && store.addLive(out, p.row));
   try {
@@ -77,7 +79,6 @@ export async function annotateDataset(
         let shown = 0;
         const offProgress = controller.client.onNotification(ExperimentProgress, (p) => {
           if (p.runId !== runId) return;
-          last = p;
           const pct = p.total ? (100 * p.done) / p.total : 0;
           progress.report({ message: progressMessage(p), increment: Math.max(0, pct - shown) });
           shown = Math.max(shown, pct);
@@ -104,10 +105,12 @@ export async function annotateDataset(
     return result;
   } catch (err) {
     if (err instanceof CancelledError) {
-      const done = last ? `${last.done} of ${last.total} rows are done and kept` : 'finished rows are kept';
-      void vscode.window.showInformationMessage(`Refusal Lens: annotating ${name} cancelled; ${done}. Run Annotate Dataset again to resume.`);
+      // Counted from the file once the worker let go of it: the last progress report can be a batch behind.
+      const kept = await rowsKept(dataset, out);
+      void vscode.window.showInformationMessage(`Refusal Lens: ${cancelledText(name, out, kept)}`);
       return undefined;
     }
+    if (err instanceof WorkerDiedError) return undefined; // its own notification says so (extension.ts)
     if (codeOf(err) === ErrorCodes.ResultsMismatch && /restart/.test(errorText(err)) && !opts.restart) {
       const a = await vscode.window.showWarningMessage(
         `Refusal Lens: ${errorText(err).replace(/; write to another file.*$/, '')}. Start over? This discards the rows in ${path.basename(out)}.`,
@@ -118,13 +121,14 @@ export async function annotateDataset(
       return a === 'Start Over' ? annotateDataset(ctx, showSummary, uri, { restart: true }) : undefined;
     }
     if (codeOf(err) === ErrorCodes.ResultsRefused) {
-      const fromSetting = settings.annotateResultsFile !== '' ? ' (the results file named by refusalLens.annotate.resultsFile)' : '';
-      void vscode.window.showErrorMessage(`Refusal Lens: cannot annotate ${name}: ${errorText(err)}${fromSetting}.`);
+      const fromSetting = settings.annotateResultsFile !== '';
+      const e = describeError(err, `annotating ${name}`);
+      if (fromSetting) e.message += ' (the results file named by refusalLens.annotate.resultsFile)';
+      else e.actions = e.actions.filter((a) => a !== 'openSettings');
+      notifyError(e, log);
       return undefined;
     }
-    const message = errorText(err);
-    log.error(`annotate ${dataset}: ${message}`);
-    void vscode.window.showErrorMessage(`Refusal Lens: annotating ${name} failed: ${message}`, 'Show Log').then((a) => a && log.show());
+    showError(err, `annotating ${name}`, log);
     return undefined;
   } finally {
     offRow();
