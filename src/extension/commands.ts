@@ -16,6 +16,7 @@ import { formatBytes } from './hubCache';
 import { promptSourceFromEditor, type PromptSource } from './promptFiles';
 import { interventionSummary } from './statusBar';
 import { showError } from './errors';
+import { copyExamples, EXAMPLES_FOLDER, type CopiedExamples } from './examples';
 
 export interface Deps {
   ctx: vscode.ExtensionContext;
@@ -213,6 +214,40 @@ const table: Record<string, Factory> = {
     } catch (err) {
       showError(err, 'starting the engine', d.log);
     }
+  },
+
+  'refusalLens.openExamples': (d) => async (folderArg?: unknown) => {
+    const ws = vscode.workspace.workspaceFolders?.[0];
+    let parent = typeof folderArg === 'string' ? folderArg : ws?.uri.scheme === 'file' ? ws.uri.fsPath : undefined;
+    if (!parent) {
+      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: `Folder to copy the examples into (as ${EXAMPLES_FOLDER}/)` });
+      if (!picked?.[0]) return undefined;
+      parent = picked[0].fsPath;
+    }
+    const dest = path.join(parent, EXAMPLES_FOLDER);
+    let res: CopiedExamples;
+    try {
+      res = copyExamples(d.ctx.extensionPath, dest);
+    } catch (err) {
+      showError(err, 'copying the examples', d.log);
+      return undefined;
+    }
+    d.log.info(`examples: ${res.written.length} file(s) written to ${dest}, ${res.kept.length} already there (left as they were)`);
+    const first = res.prompts[0];
+    if (first) await vscode.window.showTextDocument(vscode.Uri.file(first), { preview: false });
+    const kept = res.kept.length ? `; ${res.kept.length} already there, left as they were` : '';
+    const cond = res.conditions[0];
+    void vscode.window
+      .showInformationMessage(
+        `Refusal Lens: examples in ${EXAMPLES_FOLDER}/ (${res.prompts.length} prompt files, ${res.conditions.length} condition file${res.conditions.length === 1 ? '' : 's'}${kept}). Inspect Prompt runs the open prompt file.`,
+        ...(first ? ['Inspect Prompt'] : []),
+        ...(cond ? ['Run Ablation Check'] : []),
+      )
+      .then((a) => {
+        if (a === 'Inspect Prompt' && first) void vscode.commands.executeCommand('refusalLens.inspectPrompt', vscode.Uri.file(first));
+        if (a === 'Run Ablation Check' && cond) void vscode.commands.executeCommand('refusalLens.runAblation', vscode.Uri.file(cond));
+      });
+    return res;
   },
 
   'refusalLens.showLog': (d) => () => d.log.show(),
