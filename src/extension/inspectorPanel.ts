@@ -169,11 +169,15 @@ export class InspectorPanel implements RunView {
   }
 
   private async export(m: ExportMessage): Promise<void> {
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const name = m.suggestedName ?? `refusal-lens.${m.format}`;
+    // Always asked (never written without a dialog): proposed next to the inspected file, named after it.
+    const source = this.controller.source?.uri;
+    const folder = source ? vscode.Uri.joinPath(source, '..') : vscode.workspace.workspaceFolders?.[0]?.uri;
+    const stem = source ? path.basename(source.fsPath).replace(/\.(rlprompt|jsonl)$/i, '') : undefined;
+    const name = stem ? `${stem}.${m.suggestedName ?? `trace.${m.format}`}` : (m.suggestedName ?? `refusal-lens.${m.format}`);
     const target = await vscode.window.showSaveDialog({
       ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
       filters: { [m.format.toUpperCase()]: [m.format] },
+      title: `Export the inspector's ${m.format.toUpperCase()} to`,
     });
     if (!target) return;
     const bytes = m.format === 'png' ? Buffer.from(m.data.slice(m.data.indexOf(',') + 1), 'base64') : Buffer.from(m.data, 'utf8');

@@ -1,0 +1,153 @@
+// Every shipped example works from the VSIX (issue 14 item 1), and a bad model setting is
+// recovered from without a restart (item 8): code-server with the packaged VSIX on an empty
+// workspace, driven in headless Chromium. Open Examples copies the examples in; each prompt
+// file is inspected and checked against the engine run in this process; the condition file
+// runs as an ablation check and writes its receipt. Screenshots: test-artifacts/e2e-examples/.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
+import { loadConditionFile } from '../../src/engine/experiments/index';
+import { parsePromptFile, toPromptInput } from '../../src/engine/prompts/index';
+import { EXAMPLES_FOLDER } from '../../src/extension/examples';
+import type { TraceResult } from '../../src/protocol/types';
+import { CACHE, CHROMIUM, ROOT, buildVsix, ensureInstalled, findWorkerPids, startCodeServer, type CodeServer } from './codeServer';
+import { chooseModel, referenceRuns, type E2eModel } from './model';
+import { CHROMIUM_ARGS, Workbench, expectView } from './workbench';
+
+const RUN = path.join(CACHE, 'run-examples');
+const WORKSPACE = path.join(CACHE, 'ws-examples');
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e-examples');
+const EXAMPLES = path.join(WORKSPACE, EXAMPLES_FOLDER);
+const SETTINGS = path.join(WORKSPACE, '.vscode', 'settings.json');
+/** refusalLens.decoding.maxNewTokens's default: what a prompt file without decoding gets. */
+const DEFAULT_MAX_NEW_TOKENS = 24;
+const RPC_WORDING = /Request refusalLens|failed with message|-32603/;
+
+let server: CodeServer | undefined;
+let browser: Browser | undefined;
+let wb: Workbench;
+let model: E2eModel;
+/** The shipped prompt files (names), those without interventions first, and the engine's run of each. */
+let prompts: { name: string; hasInterventions: boolean; expected: TraceResult }[] = [];
+
+/** What the extension will run for `file`: the built-in model, all axes, the file's interventions. */
+async function reference(file: string): Promise<{ hasInterventions: boolean; expected: TraceResult }> {
+  const parsed = parsePromptFile(readFileSync(file, 'utf8'), file, { nLayers: 6 });
+  if (!parsed.prompt) throw new Error(`${file} does not parse: ${JSON.stringify(parsed.diagnostics)}`);
+  const interventions = parsed.prompt.interventions ?? [];
+  const decoding = { maxNewTokens: DEFAULT_MAX_NEW_TOKENS, ...parsed.prompt.decoding };
+  const [expected] = await referenceRuns(model, toPromptInput(parsed.prompt), decoding, [interventions]);
+  return { hasInterventions: interventions.length > 0, expected: expected! };
+}
+
+describe('the VSIX examples in VS Code (code-server + Chromium)', { timeout: 15 * 60_000 }, () => {
+  before(async () => {
+    ensureInstalled();
+    model = await chooseModel();
+    const vsix = path.join(CACHE, 'vsix-examples.vsix');
+    buildVsix(vsix);
+    rmSync(WORKSPACE, { recursive: true, force: true });
+    mkdirSync(path.dirname(SETTINGS), { recursive: true });
+    writeFileSync(SETTINGS, '{}\n');
+    server = await startCodeServer(RUN, vsix, WORKSPACE, model.settings);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    rmSync(ARTIFACTS, { recursive: true, force: true });
+    wb = new Workbench(page, ARTIFACTS);
+    await page.goto(server.url);
+    await wb.waitForWorkbench();
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  test('Open Examples copies the examples into the workspace and opens the first prompt', async () => {
+    await wb.runCommand('Refusal Lens: Open Examples');
+    await wb.page.locator('.tab.active', { hasText: 'harmful-default.rlprompt' }).waitFor({ timeout: 30_000 });
+    await wb.notification(`examples in ${EXAMPLES_FOLDER}/`);
+    const names = readdirSync(path.join(EXAMPLES, 'prompts')).filter((f) => f.endsWith('.rlprompt')).sort();
+    assert.ok(names.length >= 4, `prompt files: ${names.join(', ')}`);
+    assert.ok(existsSync(path.join(EXAMPLES, 'conditions', 'persona-gate.yaml')));
+    // Interventions adopted from a file stay active for the next file without its own: plain files first.
+    const refs = [];
+    for (const name of names) refs.push({ name, ...(await reference(path.join(EXAMPLES, 'prompts', name))) });
+    prompts = [...refs.filter((p) => !p.hasInterventions), ...refs.filter((p) => p.hasInterventions)];
+    await wb.screenshot('examples-opened');
+    await wb.clearNotifications();
+  });
+
+  test('the first example inspects as the engine runs it', async () => {
+    const first = prompts.find((p) => p.name === 'harmful-default.rlprompt')!;
+    await wb.runCommand('Refusal Lens: Inspect Prompt');
+    await expectView(wb, first.expected, 'harmful-default');
+    await wb.screenshot('harmful-default');
+  });
+
+  test('a model folder without config.json: one message with its actions; the setting removed, the rerun works without a restart', async () => {
+    const first = prompts.find((p) => p.name === 'harmful-default.rlprompt')!;
+    const pid = findWorkerPids(server!.extensionsDir);
+    const bad = path.join(WORKSPACE, 'not-a-model');
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(SETTINGS, JSON.stringify({ 'refusalLens.model.folder': bad }, null, 2) + '\n');
+    await new Promise((r) => setTimeout(r, 1500)); // the settings file is watched
+    await wb.runCommand('Refusal Lens: Rerun Prompt File');
+    const banner = wb.inspector().locator('div.error:not([hidden])');
+    await banner.waitFor({ timeout: 60_000 });
+    const text = (await banner.locator('.error-text').innerText()).trim();
+    assert.match(text, /not-a-model/);
+    assert.doesNotMatch(text, RPC_WORDING);
+    assert.deepEqual(await banner.locator('.error-actions .error-action').allInnerTexts(), ['Open Settings', 'Select Model…', 'Use the Built-in Model']);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await wb.shownError(), undefined, 'the error is shown once: in the inspector, not also as a notification');
+    await wb.screenshot('bad-model-folder');
+    await banner.locator('.error-actions .error-action', { hasText: 'Open Settings' }).click();
+    await wb.page.locator('.tab', { hasText: /Settings/ }).first().waitFor({ timeout: 20_000 });
+    await wb.screenshot('open-settings');
+    await wb.runCommand('View: Close Editor');
+
+    writeFileSync(SETTINGS, '{}\n');
+    await new Promise((r) => setTimeout(r, 1500));
+    await wb.runCommand('Refusal Lens: Rerun Prompt File');
+    await expectView(wb, first.expected, 'recovered');
+    assert.deepEqual(findWorkerPids(server!.extensionsDir), pid, 'the same engine process: no restart');
+    await wb.page.locator('.statusbar-item', { hasText: 'organism' }).first().waitFor({ timeout: 20_000 });
+    await wb.screenshot('recovered');
+  });
+
+  test('every other shipped prompt file inspects as the engine runs it', async () => {
+    for (const p of prompts.filter((x) => x.name !== 'harmful-default.rlprompt')) {
+      await wb.openFile(p.name);
+      await wb.runCommand('Refusal Lens: Inspect Prompt');
+      await expectView(wb, p.expected, p.name.replace(/\.rlprompt$/, ''));
+      await wb.screenshot(p.name.replace(/\.rlprompt$/, ''));
+    }
+  });
+
+  test('Run Ablation Check on the shipped condition file writes its receipt', async () => {
+    const file = path.join(EXAMPLES, 'conditions', 'persona-gate.yaml');
+    const plan = loadConditionFile(file);
+    await wb.openFile('persona-gate.yaml');
+    await wb.runCommand('Refusal Lens: Run Ablation Check');
+    const deadline = Date.now() + 240_000;
+    const receipt = path.join(EXAMPLES, 'conditions', 'receipt-persona-gate', 'receipt.json');
+    while (!existsSync(receipt)) {
+      const shown = await wb.shownError();
+      if (shown) {
+        await wb.screenshot('failed-ablation');
+        assert.fail(`Run Ablation Check: the editor shows an error: ${shown}`);
+      }
+      if (Date.now() > deadline) assert.fail('no receipt after 4 minutes');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await wb.notification('receipt written to', 60_000);
+    const r = JSON.parse(readFileSync(receipt, 'utf8')) as { schema: string; conditions: { name: string }[] };
+    assert.match(r.schema, /^refusal-lens\.receipt\//);
+    assert.deepEqual(r.conditions.map((c) => c.name), plan.conditions.map((c) => c.name));
+    await wb.page.locator('.tab', { hasText: 'Receipt:' }).first().waitFor({ timeout: 20_000 });
+    await wb.screenshot('receipt');
+  });
+});
