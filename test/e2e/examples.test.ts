@@ -13,7 +13,8 @@ import { parsePromptFile, toPromptInput } from '../../src/engine/prompts/index';
 import { EXAMPLES_FOLDER } from '../../src/extension/examples';
 import type { TraceResult } from '../../src/protocol/types';
 import { CACHE, CHROMIUM, ROOT, buildVsix, ensureInstalled, findWorkerPids, startCodeServer, type CodeServer } from './codeServer';
-import { chooseModel, referenceRuns, type E2eModel } from './model';
+import { loadDirection, loadModel } from '../../src/engine/index';
+import { chooseModel, type E2eModel } from './model';
 import { CHROMIUM_ARGS, Workbench, expectView } from './workbench';
 
 const RUN = path.join(CACHE, 'run-examples');
@@ -32,14 +33,30 @@ let model: E2eModel;
 /** The shipped prompt files (names), those without interventions first, and the engine's run of each. */
 let prompts: { name: string; hasInterventions: boolean; expected: TraceResult }[] = [];
 
-/** What the extension will run for `file`: the built-in model, all axes, the file's interventions. */
-async function reference(file: string): Promise<{ hasInterventions: boolean; expected: TraceResult }> {
-  const parsed = parsePromptFile(readFileSync(file, 'utf8'), file, { nLayers: 6 });
-  if (!parsed.prompt) throw new Error(`${file} does not parse: ${JSON.stringify(parsed.diagnostics)}`);
-  const interventions = parsed.prompt.interventions ?? [];
-  const decoding = { maxNewTokens: DEFAULT_MAX_NEW_TOKENS, ...parsed.prompt.decoding };
-  const [expected] = await referenceRuns(model, toPromptInput(parsed.prompt), decoding, [interventions]);
-  return { hasInterventions: interventions.length > 0, expected: expected! };
+/** What the extension will run for each file: the built-in model, all axes, the file's interventions (one model load). */
+async function references(files: string[]): Promise<{ hasInterventions: boolean; expected: TraceResult }[]> {
+  const m = await loadModel(model.folder);
+  try {
+    const axes = [];
+    for (const f of model.axisFiles) axes.push(await loadDirection(f, m));
+    const out = [];
+    for (const file of files) {
+      const parsed = parsePromptFile(readFileSync(file, 'utf8'), file, { nLayers: m.summary.layers });
+      if (!parsed.prompt) throw new Error(`${file} does not parse: ${JSON.stringify(parsed.diagnostics)}`);
+      const interventions = parsed.prompt.interventions ?? [];
+      const decoding = { maxNewTokens: DEFAULT_MAX_NEW_TOKENS, ...parsed.prompt.decoding };
+      out.push({ hasInterventions: interventions.length > 0, expected: await m.trace({ prompt: toPromptInput(parsed.prompt), axes, interventions, decoding }) });
+    }
+    return out;
+  } finally {
+    await m.dispose();
+  }
+}
+
+/** Quick open puts a file in the active group: keep the editors left of the inspector. */
+async function openInFirstGroup(name: string): Promise<void> {
+  await wb.runCommand('View: Focus First Editor Group');
+  await wb.openFile(name);
 }
 
 describe('the VSIX examples in VS Code (code-server + Chromium)', { timeout: 15 * 60_000 }, () => {
@@ -73,8 +90,7 @@ describe('the VSIX examples in VS Code (code-server + Chromium)', { timeout: 15 
     assert.ok(names.length >= 4, `prompt files: ${names.join(', ')}`);
     assert.ok(existsSync(path.join(EXAMPLES, 'conditions', 'persona-gate.yaml')));
     // Interventions adopted from a file stay active for the next file without its own: plain files first.
-    const refs = [];
-    for (const name of names) refs.push({ name, ...(await reference(path.join(EXAMPLES, 'prompts', name))) });
+    const refs = (await references(names.map((n) => path.join(EXAMPLES, 'prompts', n)))).map((r, i) => ({ name: names[i]!, ...r }));
     prompts = [...refs.filter((p) => !p.hasInterventions), ...refs.filter((p) => p.hasInterventions)];
     await wb.screenshot('examples-opened');
     await wb.clearNotifications();
@@ -120,7 +136,7 @@ describe('the VSIX examples in VS Code (code-server + Chromium)', { timeout: 15 
 
   test('every other shipped prompt file inspects as the engine runs it', async () => {
     for (const p of prompts.filter((x) => x.name !== 'harmful-default.rlprompt')) {
-      await wb.openFile(p.name);
+      await openInFirstGroup(p.name);
       await wb.runCommand('Refusal Lens: Inspect Prompt');
       await expectView(wb, p.expected, p.name.replace(/\.rlprompt$/, ''));
       await wb.screenshot(p.name.replace(/\.rlprompt$/, ''));
@@ -130,7 +146,7 @@ describe('the VSIX examples in VS Code (code-server + Chromium)', { timeout: 15 
   test('Run Ablation Check on the shipped condition file writes its receipt', async () => {
     const file = path.join(EXAMPLES, 'conditions', 'persona-gate.yaml');
     const plan = loadConditionFile(file);
-    await wb.openFile('persona-gate.yaml');
+    await openInFirstGroup('persona-gate.yaml');
     await wb.runCommand('Refusal Lens: Run Ablation Check');
     const deadline = Date.now() + 240_000;
     const receipt = path.join(EXAMPLES, 'conditions', 'receipt-persona-gate', 'receipt.json');
@@ -148,6 +164,7 @@ describe('the VSIX examples in VS Code (code-server + Chromium)', { timeout: 15 
     assert.match(r.schema, /^refusal-lens\.receipt\//);
     assert.deepEqual(r.conditions.map((c) => c.name), plan.conditions.map((c) => c.name));
     await wb.page.locator('.tab', { hasText: 'Receipt:' }).first().waitFor({ timeout: 20_000 });
+    await new Promise((r) => setTimeout(r, 2000)); // the receipt page draws its charts
     await wb.screenshot('receipt');
   });
 });
