@@ -3,6 +3,8 @@
 // workspace, driven in headless Chromium. Open Examples copies the examples in; each prompt
 // file is inspected and checked against the engine run in this process; the condition file
 // runs as an ablation check and writes its receipt. Screenshots: test-artifacts/e2e-examples/.
+// About 5 minutes on the shared 2-core machine (the ablation alone is ~30 s of engine time, the
+// VSIX build and code-server's start ~80 s).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -55,7 +57,8 @@ async function references(files: string[]): Promise<{ hasInterventions: boolean;
 
 /** Quick open puts a file in the active group: keep the editors left of the inspector. */
 async function openInFirstGroup(name: string): Promise<void> {
-  await wb.runCommand('View: Focus First Editor Group');
+  await wb.page.locator('.monaco-workbench').click({ position: { x: 400, y: 5 } }).catch(() => undefined);
+  await wb.page.keyboard.press('Control+1'); // View: Focus First Editor Group
   await wb.openFile(name);
 }
 
@@ -101,6 +104,21 @@ describe('the VSIX examples in VS Code (code-server + Chromium)', { timeout: 15 
     await wb.runCommand('Refusal Lens: Inspect Prompt');
     await expectView(wb, first.expected, 'harmful-default');
     await wb.screenshot('harmful-default');
+  });
+
+  test('Export SVG asks where to save, proposing a file next to the prompt, and writes only there', async () => {
+    await wb.inspector().locator('#export-svg').click();
+    const dialog = wb.page.locator('.quick-input-widget');
+    await dialog.locator('.quick-input-title', { hasText: 'Export' }).waitFor({ timeout: 20_000 });
+    const proposed = await dialog.locator('input').first().inputValue();
+    assert.match(proposed, /refusal-lens-examples\/prompts\/harmful-default\.trace\.svg$/);
+    await wb.screenshot('export-dialog');
+    await dialog.locator('input').first().press('Enter');
+    const file = path.join(EXAMPLES, 'prompts', 'harmful-default.trace.svg');
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    assert.match(readFileSync(file, 'utf8'), /<svg[\s>]/);
+    assert.deepEqual(readdirSync(WORKSPACE).filter((f) => f.endsWith('.svg')), [], 'nothing written to the workspace root');
   });
 
   test('a model folder without config.json: one message with its actions; the setting removed, the rerun works without a restart', async () => {
