@@ -15,7 +15,7 @@ import { hfHubDir, listModels, modelFolderProblem, type ModelCandidate } from '.
 import { formatBytes } from './hubCache';
 import { promptSourceFromEditor, type PromptSource } from './promptFiles';
 import { interventionSummary } from './statusBar';
-import { showError } from './errors';
+import { notifyError, showError } from './errors';
 import { copyExamples, EXAMPLES_FOLDER, type CopiedExamples } from './examples';
 
 export interface Deps {
@@ -93,7 +93,7 @@ const table: Record<string, Factory> = {
     if (!axes) return;
     const axis = typeof axisArg === 'string' ? axisArg : (await vscode.window.showQuickPick(axes, { title: 'Steer: axis', placeHolder: 'Add a multiple of this direction' }));
     if (!axis) return;
-    if (!axes.includes(axis)) return void vscode.window.showErrorMessage(`Refusal Lens: unknown axis "${axis}"; loaded: ${axes.join(', ')}`);
+    if (!axes.includes(axis)) return void notifyError({ message: `unknown axis "${axis}"; loaded: ${axes.join(', ')}`, actions: ['selectAxes'] });
     let coefficient = typeof coefArg === 'number' ? coefArg : undefined;
     if (coefficient === undefined) {
       const text = await vscode.window.showInputBox({
@@ -123,7 +123,7 @@ const table: Record<string, Factory> = {
     }
     if (!chosen) return;
     const unknown = chosen.filter((a) => !axes.includes(a));
-    if (unknown.length) return void vscode.window.showErrorMessage(`Refusal Lens: unknown axis ${unknown.join(', ')}; loaded: ${axes.join(', ')}`);
+    if (unknown.length) return void notifyError({ message: `unknown axis ${unknown.join(', ')}; loaded: ${axes.join(', ')}`, actions: ['selectAxes'] });
     const layers = Array.isArray(layersArg) ? parseLayerSpec(layersArg as number[], d.controller.model?.layers) : await askLayers(d, `Project out ${chosen.join(' + ')}: layers`);
     if (!layers) return;
     d.controller.addIntervention({ kind: 'project_out', axes: chosen, layers });

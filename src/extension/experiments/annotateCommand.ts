@@ -44,18 +44,19 @@ export async function annotateDataset(
   const positions = (settings.annotatePositions.length ? settings.annotatePositions : ['last_prompt', 'response_mean']) as AnnotatePosition[];
   const badPos = positions.filter((p) => !POSITIONS.includes(p));
   if (badPos.length) {
-    void vscode.window.showErrorMessage(`Refusal Lens: refusalLens.annotate.positions: ${badPos.join(', ')} is not one of ${POSITIONS.join(', ')}.`);
+    notifyError({ message: `refusalLens.annotate.positions: ${badPos.join(', ')} is not one of ${POSITIONS.join(', ')}.`, actions: ['openSettings'], setting: 'refusalLens.annotate.positions' });
     return undefined;
   }
   const out = ctx.store.resultsPath(dataset);
   if (path.resolve(out) === path.resolve(dataset)) {
-    void vscode.window.showErrorMessage('Refusal Lens: refusalLens.annotate.resultsFile names the dataset itself.');
+    notifyError({ message: 'refusalLens.annotate.resultsFile names the dataset itself.', actions: ['openSettings'], setting: 'refusalLens.annotate.resultsFile' });
     return undefined;
   }
   // The worker checks these again under the lock; here they fail before a model loads.
   const refused = resultsFileRefusal(out, settings.annotateResultsFile !== '');
   if (refused) {
-    void vscode.window.showErrorMessage(`Refusal Lens: ${refused}`);
+    const fromSetting = settings.annotateResultsFile !== '';
+    notifyError({ message: refused, actions: fromSetting ? ['openSettings'] : [], ...(fromSetting ? { setting: 'refusalLens.annotate.resultsFile' } : {}) });
     return undefined;
   }
   const { controller, log, store } = ctx;
