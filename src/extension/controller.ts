@@ -246,7 +246,7 @@ export class Controller implements vscode.Disposable {
       return true;
     } catch (err) {
       this.changed.fire();
-      if (err instanceof CancelledError) return false;
+      if (err instanceof CancelledError || err instanceof WorkerDiedError) return false; // a death has its own notification
       showError(err, 'loading the model', this.log);
       return false;
     }
