@@ -55,8 +55,9 @@ export class WorkerService {
 
   register(): void {
     handle(this.conn, Hello, () => ({ protocolVersion: PROTOCOL_VERSION, pid: process.pid, node: process.version }));
-    handle(this.conn, LoadModel, (p, token) => this.serial(token, (signal) => this.loadModel(p, signal)), 'ModelFolder');
-    handle(this.conn, LoadAxes, (p, token) => this.serial(token, () => this.loadAxes(p?.files, p?.replace !== false)), 'AxisFile');
+    // loadModel and loadAxes name the folder or file themselves; what else escapes (the engine not loading) is the engine's.
+    handle(this.conn, LoadModel, (p, token) => this.serial(token, (signal) => this.loadModel(p, signal)));
+    handle(this.conn, LoadAxes, (p, token) => this.serial(token, () => this.loadAxes(p?.files, p?.replace !== false)));
     handle(this.conn, Encode, (p, token) => this.serial(token, async () => this.requireModel().encode(p?.prompt)), 'BadRequest');
     handle(this.conn, Trace, (p, token) => this.serial(token, (signal) => this.trace(p, signal)));
     registerExperiments({
