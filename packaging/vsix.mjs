@@ -2,7 +2,8 @@
 //
 // The package is staged in .cache/vsix/<target>/ rather than packed from the repository, so it
 // holds exactly what runs: three bundles (extension host, worker, webview), the built-in model,
-// the webview page, the prompt-file schema, and of node_modules only onnxruntime-node (with just
+// the webview page, the schemas, the built-in prompt sets, the examples, a README written for the
+// Marketplace details page, and of node_modules only onnxruntime-node (with just
 // the target's native binaries) and onnxruntime-common, under dist/node_modules/. The tokenizer libraries
 // (@huggingface/tokenizers, @huggingface/jinja: plain JavaScript) are bundled into the worker.
 //
@@ -40,7 +41,7 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const out = path.resolve(arg('--out', path.join(ROOT, `${pkg.name}-${target}-${pkg.version}.vsix`)));
 const stage = path.join(ROOT, '.cache', 'vsix', target);
 
-for (const need of ['src/extension/extension.ts', 'src/worker/main.ts', 'webview/main.ts', 'media/webview/inspector.html', 'schemas/rlprompt.schema.json']) {
+for (const need of ['src/extension/extension.ts', 'src/worker/main.ts', 'webview/main.ts', 'media/webview/inspector.html', 'schemas/rlprompt.schema.json', 'schemas/conditions.schema.json', 'media/sets/index.json', 'examples', 'packaging/README.vsix.md']) {
   if (!existsSync(path.join(ROOT, need))) fail(`missing ${need}`);
 }
 const ortBin = path.join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', os, arch);
@@ -78,9 +79,15 @@ if (builtinModel) {
   // The model and its axes; rewritten-graph caches are rebuilt on the user's machine.
   copy('media/models/organism', 'media/models/organism', { filter: (src) => !/\.hooked-[^/]*$/.test(src) && !src.endsWith('.rl-cache') });
 }
-mkdirSync(path.join(stage, 'schemas'));
-copy('schemas/rlprompt.schema.json');
-copy('README.md');
+// What the examples and commands read besides the model: every schema (jsonValidation,
+// yamlValidation, the examples' $schema lines), the built-in prompt sets (`builtin:NAME` in
+// condition files, `extract --builtin`), and the examples themselves (Open Examples copies them
+// into the workspace with the files they refer to).
+copy('schemas', 'schemas', { filter: (src) => statSync(src).isDirectory() || src.endsWith('.json') });
+copy('media/sets', 'media/sets', { filter: (src) => statSync(src).isDirectory() || /\.(jsonl|json)$/.test(src) });
+copy('examples');
+// The details page (the VSIX's README): what a user does in the editor, not how to build it.
+copy('packaging/README.vsix.md', 'README.md');
 if (existsSync(path.join(ROOT, 'LICENSE'))) copy('LICENSE');
 copy('.vscodeignore');
 

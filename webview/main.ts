@@ -4,15 +4,14 @@
 import {
   Busy,
   ClearInterventions,
+  ErrorActionPicked,
   ErrorShown,
   Export,
-  Progress,
   Ready,
   RemoveIntervention,
   Rerun,
   RunStarted,
   RunStopped,
-  SelectToken,
   SetInterventions,
   ShowRun,
   Tokens,
@@ -25,7 +24,7 @@ import { reduce, restoreState, type Action, type InspectorState } from './state'
 import { themeBackground, themeColors, themeForeground, watchTheme } from './theme';
 import { loadState, post, saveState } from './vscode';
 
-const HOST_TYPES: readonly string[] = [ShowRun, RunStarted, Tokens, SetInterventions, Busy, RunStopped, Progress, ErrorShown];
+const HOST_TYPES: readonly string[] = [ShowRun, RunStarted, Tokens, SetInterventions, Busy, RunStopped, ErrorShown];
 
 let state: InspectorState = restoreState(loadState());
 let frame = 0;
@@ -105,10 +104,10 @@ const handlers: RenderHandlers = {
   selectToken: (token) => {
     if (token === state.selectedToken) return;
     dispatch({ type: 'ui/selectToken', token });
-    post({ type: SelectToken, token });
   },
   cursorLayer: (layer) => dispatch({ type: 'ui/cursorLayer', layer }),
   dismissError: () => dispatch({ type: 'ui/dismissError' }),
+  errorAction: (action) => post({ type: ErrorActionPicked, action }),
   colors: themeColors,
 };
 

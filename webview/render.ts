@@ -12,11 +12,13 @@ import type { DivergingColors } from './scales';
 import type { InspectorState } from './state';
 import type { RunStopReason } from '../src/protocol/webview';
 import type { LabelResult, TraceResult } from '../src/protocol/types';
+import { ERROR_ACTION_LABELS, type ErrorAction } from '../src/protocol/errors';
 
 export interface RenderHandlers extends ControlHandlers {
   selectToken(token: number): void;
   cursorLayer(layerIndex: number): void;
   dismissError(): void;
+  errorAction(action: ErrorAction): void;
   colors(): DivergingColors;
 }
 
@@ -31,6 +33,7 @@ function skeleton(root: HTMLElement, h: RenderHandlers): void {
   const err = app.append('div').attr('class', 'error').attr('role', 'alert');
   err.append('span').attr('class', 'error-text');
   err.append('pre').attr('class', 'error-detail');
+  err.append('span').attr('class', 'error-actions');
   err.append('vscode-button').attr('class', 'error-dismiss').attr('secondary', '').text('Dismiss').on('click', h.dismissError);
   buildControls(app.append('div').attr('class', 'controls').node()!, h);
   app.append('section').attr('class', 'response').attr('aria-label', 'Response');
@@ -99,15 +102,19 @@ export function render(state: InspectorState, root: HTMLElement, h: RenderHandle
   }
   const app = select(root).select<HTMLDivElement>('div.app');
   app.select('div.model').text(modelLine(state));
-  app.select('div.status').attr('hidden', state.busy || state.progress ? null : '');
-  const bar = app.select<HTMLElement & { value?: number; indeterminate: boolean }>('vscode-progress-bar');
-  const fraction = state.progress?.fraction;
-  bar.property('indeterminate', fraction === undefined);
-  if (fraction !== undefined) bar.property('value', Math.round(fraction * 100)).property('max', 100);
-  app.select('span.status-text').text(state.progress?.message ?? state.busyMessage ?? (state.busy ? 'Working…' : ''));
+  app.select('div.status').attr('hidden', state.busy ? null : '');
+  app.select<HTMLElement & { indeterminate: boolean }>('vscode-progress-bar').property('indeterminate', true);
+  app.select('span.status-text').text(state.busyMessage ?? (state.busy ? 'Working…' : ''));
   app.select('div.error').attr('hidden', state.error ? null : '');
   app.select('span.error-text').text(state.error?.message ?? '');
   app.select('pre.error-detail').attr('hidden', state.error?.detail ? null : '').text(state.error?.detail ?? '');
+  // The actions that fix the cause (Open Settings, Select Model…): the host carries them out.
+  app
+    .select('span.error-actions')
+    .selectAll<HTMLElement, ErrorAction>('vscode-button')
+    .data(state.error?.actions ?? [], (a) => a)
+    .join((enter) => enter.append('vscode-button').attr('class', 'error-action').on('click', (_ev, a) => h.errorAction(a)))
+    .text((a) => ERROR_ACTION_LABELS[a]);
 
   updateControls(app.select<HTMLDivElement>('div.controls').node()!, state, h);
 

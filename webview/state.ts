@@ -5,7 +5,6 @@ import type { AxisSummary, Intervention, ModelSummary, Positions, TokenInfo, Tra
 import {
   Busy,
   ErrorShown,
-  Progress,
   RunStarted,
   RunStopped,
   SetInterventions,
@@ -14,6 +13,7 @@ import {
   type HostToWebviewMessage,
   type RunStopReason,
 } from '../src/protocol/webview';
+import type { ErrorAction } from '../src/protocol/errors';
 
 /** A run that is still streaming in: projections grow one token column at a time. */
 export interface LiveRun {
@@ -52,8 +52,7 @@ export interface InspectorState {
   interventions: Intervention[];
   busy: boolean;
   busyMessage?: string;
-  progress?: { message: string; fraction?: number };
-  error?: { message: string; detail?: string };
+  error?: { message: string; detail?: string; actions?: ErrorAction[] };
   /** Token index for the layer profile; undefined means the last prompt token. */
   selectedToken?: number;
   /** Layer index (row) of the keyboard cursor in the heatmaps. */
@@ -93,7 +92,7 @@ export function restoreState(saved: unknown): InspectorState {
   const s = saved as Partial<InspectorState>;
   if (s.version !== 1 || !Array.isArray(s.axes) || !Array.isArray(s.interventions)) return fresh;
   // A reload ends whatever was in flight: the host restarts it or sends the result anew.
-  return { ...fresh, ...s, form: { ...fresh.form, ...(s.form ?? {}) }, busy: false, busyMessage: undefined, progress: undefined, live: undefined };
+  return { ...fresh, ...s, form: { ...fresh.form, ...(s.form ?? {}) }, busy: false, busyMessage: undefined, live: undefined };
 }
 
 /** Pick sensible form defaults once axes and layer count are known, keeping what the user typed. */
@@ -128,7 +127,6 @@ export function reduce(state: InspectorState, action: Action): InspectorState {
         live: undefined,
         busy: false,
         busyMessage: undefined,
-        progress: undefined,
         error: undefined,
         selectedToken: keepToken ? state.selectedToken : undefined,
         cursorLayer: Math.min(state.cursorLayer, Math.max(0, run.layers.length - 1)),
@@ -172,18 +170,15 @@ export function reduce(state: InspectorState, action: Action): InspectorState {
         ...state,
         busy: action.busy,
         busyMessage: action.busy ? action.message : undefined,
-        progress: action.busy ? state.progress : undefined,
       };
     case RunStopped: {
       // keep what streamed (a cancelled long generation is still worth reading); nothing streamed: nothing to keep
       const live = state.live && state.live.tokens.length > 0 ? { ...state.live, stopped: action.reason } : undefined;
-      return { ...state, busy: false, busyMessage: undefined, progress: undefined, live };
+      return { ...state, busy: false, busyMessage: undefined, live };
     }
-    case Progress:
-      return { ...state, progress: { message: action.message, fraction: action.fraction } };
     case ErrorShown:
       // a form or request error leaves a streaming run alone; RunStopped ends a failed run
-      return { ...state, error: { message: action.message, detail: action.detail } };
+      return { ...state, error: { message: action.message, detail: action.detail, ...(action.actions?.length ? { actions: action.actions } : {}) } };
     case 'ui/selectToken':
       return { ...state, selectedToken: action.token };
     case 'ui/cursorLayer':

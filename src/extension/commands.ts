@@ -15,6 +15,8 @@ import { hfHubDir, listModels, modelFolderProblem, type ModelCandidate } from '.
 import { formatBytes } from './hubCache';
 import { promptSourceFromEditor, type PromptSource } from './promptFiles';
 import { interventionSummary } from './statusBar';
+import { notifyError, showError } from './errors';
+import { copyExamples, EXAMPLES_FOLDER, type CopiedExamples } from './examples';
 
 export interface Deps {
   ctx: vscode.ExtensionContext;
@@ -91,7 +93,7 @@ const table: Record<string, Factory> = {
     if (!axes) return;
     const axis = typeof axisArg === 'string' ? axisArg : (await vscode.window.showQuickPick(axes, { title: 'Steer: axis', placeHolder: 'Add a multiple of this direction' }));
     if (!axis) return;
-    if (!axes.includes(axis)) return void vscode.window.showErrorMessage(`Refusal Lens: unknown axis "${axis}"; loaded: ${axes.join(', ')}`);
+    if (!axes.includes(axis)) return void notifyError({ message: `unknown axis "${axis}"; loaded: ${axes.join(', ')}`, actions: ['selectAxes'] });
     let coefficient = typeof coefArg === 'number' ? coefArg : undefined;
     if (coefficient === undefined) {
       const text = await vscode.window.showInputBox({
@@ -121,7 +123,7 @@ const table: Record<string, Factory> = {
     }
     if (!chosen) return;
     const unknown = chosen.filter((a) => !axes.includes(a));
-    if (unknown.length) return void vscode.window.showErrorMessage(`Refusal Lens: unknown axis ${unknown.join(', ')}; loaded: ${axes.join(', ')}`);
+    if (unknown.length) return void notifyError({ message: `unknown axis ${unknown.join(', ')}; loaded: ${axes.join(', ')}`, actions: ['selectAxes'] });
     const layers = Array.isArray(layersArg) ? parseLayerSpec(layersArg as number[], d.controller.model?.layers) : await askLayers(d, `Project out ${chosen.join(' + ')}: layers`);
     if (!layers) return;
     d.controller.addIntervention({ kind: 'project_out', axes: chosen, layers });
@@ -137,9 +139,12 @@ const table: Record<string, Factory> = {
   'refusalLens.selectModel': (d) => async (folderArg?: unknown) => {
     const settings = readSettings();
     if (typeof folderArg === 'string') {
-      const problem = modelFolderProblem(folderArg);
-      if (problem) return void vscode.window.showErrorMessage(`Refusal Lens: ${problem}`);
-      d.controller.selectModel({ folder: folderArg });
+      // 'builtin' (the error action "Use the Built-in Model"): overrides a bad setting for this window.
+      const folder = folderArg === 'builtin' ? d.controller.builtinModelFolder : folderArg;
+      const problem = modelFolderProblem(folder);
+      if (problem) return void showError(problem);
+      d.controller.selectModel({ folder });
+      if (folderArg === 'builtin') d.controller.selectAxes(undefined);
       return rerunIfShown(d);
     }
     const { models, problems } = listModels(d.controller.builtinModelFolder, settings.extraModelFolders.map(resolvePath), hfHubDir());
@@ -163,7 +168,7 @@ const table: Record<string, Factory> = {
       if (!uris?.[0]) return;
       folder = uris[0].fsPath;
       const problem = modelFolderProblem(folder);
-      if (problem) return void vscode.window.showErrorMessage(`Refusal Lens: ${problem}`);
+      if (problem) return void showError(problem);
       dtypes = listModels(undefined, [folder], '').models[0]?.dtypes ?? [];
     }
     if (!folder) return;
@@ -207,8 +212,42 @@ const table: Record<string, Factory> = {
       await d.controller.client.ensureStarted();
       void vscode.window.showInformationMessage('Refusal Lens: engine restarted.');
     } catch (err) {
-      void vscode.window.showErrorMessage(`Refusal Lens: the engine did not start: ${err instanceof Error ? err.message : String(err)}`);
+      showError(err, 'starting the engine', d.log);
     }
+  },
+
+  'refusalLens.openExamples': (d) => async (folderArg?: unknown) => {
+    const ws = vscode.workspace.workspaceFolders?.[0];
+    let parent = typeof folderArg === 'string' ? folderArg : ws?.uri.scheme === 'file' ? ws.uri.fsPath : undefined;
+    if (!parent) {
+      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: `Folder to copy the examples into (as ${EXAMPLES_FOLDER}/)` });
+      if (!picked?.[0]) return undefined;
+      parent = picked[0].fsPath;
+    }
+    const dest = path.join(parent, EXAMPLES_FOLDER);
+    let res: CopiedExamples;
+    try {
+      res = copyExamples(d.ctx.extensionPath, dest);
+    } catch (err) {
+      showError(err, 'copying the examples', d.log);
+      return undefined;
+    }
+    d.log.info(`examples: ${res.written.length} file(s) written to ${dest}, ${res.kept.length} already there (left as they were)`);
+    const first = res.prompts[0];
+    if (first) await vscode.window.showTextDocument(vscode.Uri.file(first), { preview: false });
+    const kept = res.kept.length ? `; ${res.kept.length} already there, left as they were` : '';
+    const cond = res.conditions[0];
+    void vscode.window
+      .showInformationMessage(
+        `Refusal Lens: examples in ${EXAMPLES_FOLDER}/ (${res.prompts.length} prompt files, ${res.conditions.length} condition file${res.conditions.length === 1 ? '' : 's'}${kept}). Inspect Prompt runs the open prompt file.`,
+        ...(first ? ['Inspect Prompt'] : []),
+        ...(cond ? ['Run Ablation Check'] : []),
+      )
+      .then((a) => {
+        if (a === 'Inspect Prompt' && first) void vscode.commands.executeCommand('refusalLens.inspectPrompt', vscode.Uri.file(first));
+        if (a === 'Run Ablation Check' && cond) void vscode.commands.executeCommand('refusalLens.runAblation', vscode.Uri.file(cond));
+      });
+    return res;
   },
 
   'refusalLens.showLog': (d) => () => d.log.show(),

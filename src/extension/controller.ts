@@ -12,7 +12,9 @@ import { EngineSession, type EngineTarget } from './engineSession';
 import { promptAxisFiles } from './paths';
 import { readPromptAt, type LoadedPrompt, type PromptSource } from './promptFiles';
 import { confirmLoad } from './trust';
-import { CancelledError, WorkerClient } from './workerClient';
+import { CancelledError, WorkerClient, WorkerDiedError } from './workerClient';
+import { describeError, type UserError } from '../protocol/errors';
+import { notifyError, showError } from './errors';
 
 /** What the inspector panel needs from the controller; it implements this. */
 export interface RunView {
@@ -23,7 +25,10 @@ export interface RunView {
   busy(busy: boolean, message?: string): void;
   /** the streaming run ended without a result; what streamed stays visible */
   runStopped(reason: RunStopReason): void;
-  error(message: string, detail?: string): void;
+  /** Shows a failure in the view's banner, with its actions. */
+  error(e: UserError): void;
+  /** Whether the view is on screen: a run's failure is shown there, else as a notification. */
+  readonly visible: boolean;
 }
 
 export interface ModelChoice {
@@ -207,11 +212,19 @@ export class Controller implements vscode.Disposable {
         this.log.info('run cancelled');
         return undefined;
       }
-      const message = err instanceof Error ? err.message : String(err);
-      this.log.error(`run failed: ${message}`);
+      if (err instanceof WorkerDiedError) {
+        // The death has its own notification (extension.ts, with Restart Engine): not a second one.
+        this.view?.runStopped('failed');
+        this.changed.fire();
+        return undefined;
+      }
+      // One place per error: the inspector's banner when it shows this run, else a notification.
+      const e = describeError(err);
+      this.log.error(`run failed: ${e.message}`);
       this.view?.runStopped('failed');
-      this.view?.error(message);
-      void vscode.window.showErrorMessage(`Refusal Lens: ${message}`, 'Show Log').then((a) => a && this.log.show());
+      if (this.view?.visible) this.view.error(e);
+      else notifyError(e);
+      this.changed.fire(); // a failed load leaves no model: the status bar says so
       return undefined;
     } finally {
       if (this.running === cts) this.running = undefined;
@@ -232,10 +245,9 @@ export class Controller implements vscode.Disposable {
       this.changed.fire();
       return true;
     } catch (err) {
-      if (err instanceof CancelledError) return false;
-      const message = err instanceof Error ? err.message : String(err);
-      this.log.error(`loading failed: ${message}`);
-      void vscode.window.showErrorMessage(`Refusal Lens: ${message}`, 'Show Log').then((a) => a && this.log.show());
+      this.changed.fire();
+      if (err instanceof CancelledError || err instanceof WorkerDiedError) return false; // a death has its own notification
+      showError(err, 'loading the model', this.log);
       return false;
     }
   }

@@ -1,7 +1,7 @@
 // What the worker has loaded, so each run sends only what changed. The state belongs to one
 // worker process: a restarted worker (new generation) starts empty and everything is re-sent.
 // No `vscode` import: tests use it with a real worker.
-import { LoadAxes, LoadModel, ModelBuildProgress, Trace, type AxisFile, type LoadModelParams, type ModelBuildProgressParams } from '../protocol/rpc';
+import { ErrorCodes, LoadAxes, LoadModel, ModelBuildProgress, Trace, type AxisFile, type LoadModelParams, type ModelBuildProgressParams } from '../protocol/rpc';
 import { formatDuration } from '../engine/experiments/progress';
 import type { AxisSummary, DecodingOptions, Intervention, ModelSummary, PromptInput, TokenEvent, TraceResult } from '../protocol/types';
 import type { CancelToken, WorkerClient } from './workerClient';
@@ -45,9 +45,7 @@ export class EngineSession {
     await this.client.ensureStarted(token);
     if (this.client.currentGeneration !== this.generation) {
       this.generation = this.client.currentGeneration;
-      this.modelKey = this.axesKey = '';
-      this.summary = undefined;
-      this.axes = [];
+      this.forget();
     }
     const modelKey = JSON.stringify(target.model);
     if (modelKey !== this.modelKey || !this.summary) {
@@ -56,23 +54,36 @@ export class EngineSession {
       const off = this.client.onNotification(ModelBuildProgress, (p) => {
         if (p.folder === target.model.folder) step?.(buildMessage(p));
       });
+      // The worker frees its model before loading the next one: whatever happens now, what was
+      // loaded is gone, so nothing is remembered until this load answers (a failed load, then a
+      // fixed setting naming the old model again, must load it again rather than trust a stale key).
+      this.forget();
       try {
         this.summary = await this.client.request(LoadModel, target.model, token);
       } finally {
         off();
       }
       this.modelKey = modelKey;
-      this.axesKey = '';
     }
     const axesKey = JSON.stringify(target.axes);
     if (axesKey !== this.axesKey) {
       step?.('loading axes');
+      this.axesKey = '';
+      this.axes = [];
+      // A failed load leaves the worker with no axes (it replaces them): nothing remembered either.
       this.axes = await this.client.request(LoadAxes, { files: target.axes, replace: true }, token);
       this.axesKey = axesKey;
       const warnings = this.axes.flatMap((a) => a.warnings ?? []);
       if (warnings.length) this.onAxisWarnings?.(warnings);
     }
     return { model: this.summary, axes: this.axes };
+  }
+
+  /** Drops what the worker was known to hold; the next prepare loads the model and axes again. */
+  forget(): void {
+    this.modelKey = this.axesKey = '';
+    this.summary = undefined;
+    this.axes = [];
   }
 
   /** One traced run; `onTokens` sees the streamed tokens of this run only. */
@@ -85,6 +96,10 @@ export class EngineSession {
     try {
       const params = { runId, prompt: req.prompt, interventions: req.interventions, decoding: req.decoding, ...(req.axes ? { axes: req.axes } : {}) };
       return await this.client.request(Trace, params, token);
+    } catch (err) {
+      // The worker lost its model (a GPU failure it could not recover from): load again next time.
+      if ((err as { code?: unknown } | null)?.code === ErrorCodes.NoModel) this.forget();
+      throw err;
     } finally {
       off();
     }

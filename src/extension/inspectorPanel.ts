@@ -14,6 +14,7 @@ import {
   Busy,
   RunStopped,
   ClearInterventions,
+  ErrorActionPicked,
   ErrorShown,
   Export,
   Ready,
@@ -30,6 +31,8 @@ import {
 } from '../protocol/webview';
 import type { Controller, RunView } from './controller';
 import { fieldOf, fieldProblems } from '../protocol/interventions';
+import type { UserError } from '../protocol/errors';
+import { runErrorAction } from './errors';
 
 const AXES_FIELD = fieldOf('project_out', 'axes')!;
 const LAYERS_FIELD = fieldOf('project_out', 'layers')!;
@@ -39,6 +42,8 @@ export const VIEW_TYPE = 'refusalLens.inspector';
 export class InspectorPanel implements RunView {
   static current: InspectorPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** The setting the banner's Open Settings shows (from the last error shown). */
+  private errorSetting: string | undefined;
 
   /** Shows the panel (creating it if needed) beside the editor. */
   static show(ctx: vscode.ExtensionContext, controller: Controller): InspectorPanel {
@@ -99,8 +104,12 @@ export class InspectorPanel implements RunView {
   runStopped(reason: RunStopReason): void {
     this.post({ type: RunStopped, reason });
   }
-  error(message: string, detail?: string): void {
-    this.post({ type: ErrorShown, message, ...(detail ? { detail } : {}) });
+  error(e: UserError): void {
+    this.errorSetting = e.setting;
+    this.post({ type: ErrorShown, message: e.message, ...(e.detail ? { detail: e.detail } : {}), ...(e.actions.length ? { actions: e.actions } : {}) });
+  }
+  get visible(): boolean {
+    return this.panel.visible;
   }
 
   private post(m: HostToWebviewMessage): void {
@@ -124,13 +133,13 @@ export class InspectorPanel implements RunView {
         return;
       case AddSteer: {
         const problem = this.checkIntervention([m.axis], m.layers);
-        if (problem) return this.error(problem);
+        if (problem) return this.error({ message: problem, actions: [] });
         c.addIntervention({ kind: 'steer', axis: m.axis, coefficient: m.coefficient, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
         return;
       }
       case AddProjectOut: {
         const problem = this.checkIntervention(m.axes, m.layers);
-        if (problem) return this.error(problem);
+        if (problem) return this.error({ message: problem, actions: [] });
         c.addIntervention({ kind: 'project_out', axes: m.axes, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
         return;
       }
@@ -143,8 +152,13 @@ export class InspectorPanel implements RunView {
       case Export:
         await this.export(m);
         return;
-      default:
-        return; // SelectToken: the page keeps it in its own state
+      case ErrorActionPicked:
+        await runErrorAction(m.action, this.errorSetting);
+        return;
+      default: {
+        const never: never = m;
+        return never;
+      }
     }
   }
 
@@ -155,11 +169,15 @@ export class InspectorPanel implements RunView {
   }
 
   private async export(m: ExportMessage): Promise<void> {
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const name = m.suggestedName ?? `refusal-lens.${m.format}`;
+    // Always asked (never written without a dialog): proposed next to the inspected file, named after it.
+    const source = this.controller.source?.uri;
+    const folder = source ? vscode.Uri.joinPath(source, '..') : vscode.workspace.workspaceFolders?.[0]?.uri;
+    const stem = source ? path.basename(source.fsPath).replace(/\.(rlprompt|jsonl)$/i, '') : undefined;
+    const name = stem ? `${stem}.${m.suggestedName ?? `trace.${m.format}`}` : (m.suggestedName ?? `refusal-lens.${m.format}`);
     const target = await vscode.window.showSaveDialog({
       ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
       filters: { [m.format.toUpperCase()]: [m.format] },
+      title: `Export the inspector's ${m.format.toUpperCase()} to`,
     });
     if (!target) return;
     const bytes = m.format === 'png' ? Buffer.from(m.data.slice(m.data.indexOf(',') + 1), 'base64') : Buffer.from(m.data, 'utf8');

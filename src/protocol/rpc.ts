@@ -1,12 +1,12 @@
 // JSON-RPC between the extension host and the engine worker (a child process, Node IPC).
 // One module both ends import, so a renamed field breaks the build, not a session.
 // Each message is a typed constant; its JSDoc names its direction. The descriptors are plain
-// objects (no runtime import): both ends wrap them with vscode-jsonrpc through the helpers below.
+// objects (no runtime import): both ends wrap them with vscode-jsonrpc through the helpers below (the worker's request
+// handlers through src/worker/errors.ts `handle`, so every failure carries an ErrorCodes code).
 // Cancelling a request uses the protocol's own `$/cancelRequest`, which the worker turns into
 // the engine's AbortSignal.
 
 import type { CancellationToken, Disposable, MessageConnection } from 'vscode-jsonrpc';
-import { tooDeepMessage, valueTooDeep } from './nesting';
 import type { AnnotatePosition } from './annotate';
 import type { AxisSummary, DecodingOptions, Intervention, Label, ModelSummary, PromptInput, TokenEvent, TokenInfo, TraceResult } from './types';
 
@@ -235,8 +235,8 @@ export interface AblateResult {
  */
 export const Ablate = request<AblateParams, AblateResult>('refusalLens/ablate');
 
-/** JSON-RPC error codes of the worker (server error range) the host tells apart. */
-export const ErrorCodes = { NoModel: -32001, BadRequest: -32002, ConditionFile: -32003, ResultsMismatch: -32004, ResultsRefused: -32005, Cancelled: -32800 } as const;
+/** JSON-RPC error codes of the worker: the table lives in ./errors (what each means, the host's actions). */
+export { ErrorCodes } from './errors';
 
 /** host → worker: free the model and exit 0 after answering. */
 export const Shutdown = request<void, void>('refusalLens/shutdown');
@@ -297,21 +297,6 @@ export function sendRequest<P, R>(conn: MessageConnection, type: RpcRequest<P, R
     : token
       ? conn.sendRequest<R>(type.method, params, token)
       : conn.sendRequest<R>(type.method, params);
-}
-
-export function onRequest<P, R>(
-  conn: MessageConnection,
-  type: RpcRequest<P, R>,
-  handler: (params: P, token: CancellationToken) => Promise<R> | R,
-): Disposable {
-  // vscode-jsonrpc passes the params (when the request has any) and then the token, always last.
-  return conn.onRequest<unknown, unknown>(type.method, (...args: unknown[]): Promise<unknown> => {
-    const token = args[args.length - 1] as CancellationToken;
-    const params = args.length > 1 ? args[0] : undefined;
-    // Handlers echo, log and pass on params (JSON.stringify recurses): measure them first.
-    if (valueTooDeep(params)) return Promise.reject(new Error(`${type.method}: the request's params are ${tooDeepMessage()}`));
-    return Promise.resolve().then(() => handler(params as P, token));
-  });
 }
 
 export function sendNotification<P>(conn: MessageConnection, type: RpcNotification<P>, params: P): Promise<void> {

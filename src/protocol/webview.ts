@@ -5,6 +5,7 @@
 // message it receives: the webview is a browser page and its messages are untrusted input.
 // No runtime dependencies: this file is bundled into the webview.
 
+import { ERROR_ACTIONS, type ErrorAction } from './errors';
 import type { AxisSummary, ModelSummary, TokenEvent, TraceResult } from './types';
 import { isPositions, type Intervention, type Positions } from './interventions';
 
@@ -57,14 +58,6 @@ export interface BusyMessage {
   message?: string;
 }
 
-/** host → webview: progress of the current work; `fraction` in [0, 1] when known. */
-export const Progress = 'progress' as const;
-export interface ProgressMessage {
-  type: typeof Progress;
-  message: string;
-  fraction?: number;
-}
-
 /**
  * host → webview: the streaming run ended without a result (cancelled, or failed; an
  * `ErrorShown` with the reason follows a failure). Ends busy; the tokens streamed so far stay on
@@ -77,12 +70,17 @@ export interface RunStoppedMessage {
   reason: RunStopReason;
 }
 
-/** host → webview: a request failed; shows the message (a streaming run is ended by `RunStopped`, not by this). */
+/**
+ * host → webview: a request failed; shows the message, and a button per action (the page
+ * answers `ErrorActionPicked`). A streaming run is ended by `RunStopped`, not by this. The
+ * banner is the error's one place: the host shows no notification for it.
+ */
 export const ErrorShown = 'error' as const;
 export interface ErrorMessage {
   type: typeof ErrorShown;
   message: string;
   detail?: string;
+  actions?: ErrorAction[];
 }
 
 export type HostToWebviewMessage =
@@ -92,7 +90,6 @@ export type HostToWebviewMessage =
   | SetInterventionsMessage
   | BusyMessage
   | RunStoppedMessage
-  | ProgressMessage
   | ErrorMessage;
 
 // ───────────────────────────── webview → host ─────────────────────────────
@@ -153,11 +150,11 @@ export interface ExportMessage {
   suggestedName?: string;
 }
 
-/** webview → host: the user chose token `token` (index into `run.tokens`) for the layer profile. */
-export const SelectToken = 'selectToken' as const;
-export interface SelectTokenMessage {
-  type: typeof SelectToken;
-  token: number;
+/** webview → host: the user pressed an action of the error banner (Open Settings, Select Model…). */
+export const ErrorActionPicked = 'errorAction' as const;
+export interface ErrorActionPickedMessage {
+  type: typeof ErrorActionPicked;
+  action: ErrorAction;
 }
 
 export type WebviewToHostMessage =
@@ -168,7 +165,7 @@ export type WebviewToHostMessage =
   | RemoveInterventionMessage
   | ClearInterventionsMessage
   | ExportMessage
-  | SelectTokenMessage;
+  | ErrorActionPickedMessage;
 
 // ───────────────────────────── validation ─────────────────────────────
 
@@ -179,7 +176,6 @@ export const LIMITS = {
   maxLayerIndex: 100_000,
   maxAxes: 64,
   maxIndex: 100_000,
-  maxTokenIndex: 10_000_000,
   maxCoefficient: 1e6,
   /** A PNG of a large view as a data URL; the host writes it to disk. */
   maxExportLength: 64 * 1024 * 1024,
@@ -275,8 +271,8 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
         isExportData(x.format, x.data) &&
         (x.suggestedName === undefined || isFileName(x.suggestedName))
       );
-    case SelectToken:
-      return onlyKeys(x, ['type', 'token']) && isIndex(x.token, LIMITS.maxTokenIndex);
+    case ErrorActionPicked:
+      return onlyKeys(x, ['type', 'action']) && typeof x.action === 'string' && (ERROR_ACTIONS as readonly string[]).includes(x.action);
     default:
       return false;
   }

@@ -5,15 +5,13 @@
 import { interventionAxes } from '../protocol/interventions';
 import { ANNOTATE_POSITIONS, DEFAULT_ANNOTATE_POSITIONS, isAnnotatePosition } from '../protocol/annotate';
 import * as path from 'node:path';
-import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
+import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import {
   Ablate,
   Annotate,
   AnnotateRow,
   CheckConditions,
-  ErrorCodes,
   ExperimentProgress,
-  onRequest,
   sendNotification,
   type AblateParams,
   type AblateResult,
@@ -22,6 +20,7 @@ import {
   type CheckConditionsResult,
   type ConditionIssue,
 } from '../protocol/rpc';
+import { handle, rpcError } from './errors';
 import type { Logger } from './log';
 
 type Experiments = typeof import('../engine/experiments/index.js');
@@ -48,8 +47,8 @@ function load(): Promise<[Experiments, ResultsFile]> {
   return experiments;
 }
 
-function bad(message: string): ResponseError<void> {
-  return new ResponseError(ErrorCodes.BadRequest, message);
+function bad(message: string) {
+  return rpcError('BadRequest', message);
 }
 
 function absolute(value: unknown, what: string): string {
@@ -63,10 +62,10 @@ function issuesOf(e: unknown): ConditionIssue[] | undefined {
   return issues.map((i: ConditionIssue) => ({ file: i.file, line: i.line, column: i.column, field: i.field, message: i.message }));
 }
 
-function conditionError(issues: ConditionIssue[]): ResponseError<{ issues: ConditionIssue[] }> {
+function conditionError(issues: ConditionIssue[]) {
   const first = issues[0];
   const where = first ? ` First: ${path.basename(first.file)}:${first.line}${first.field ? ` ${first.field}` : ''}: ${first.message}` : '';
-  return new ResponseError(ErrorCodes.ConditionFile, `the condition file has ${issues.length} problem${issues.length === 1 ? '' : 's'}.${where}`, { issues });
+  return rpcError('ConditionFile', `the condition file has ${issues.length} problem${issues.length === 1 ? '' : 's'}.${where}`, { issues });
 }
 
 export function registerExperiments(host: ExperimentHost): void {
@@ -74,9 +73,9 @@ export function registerExperiments(host: ExperimentHost): void {
   const progress = (runId: string) => (p: { phase: string; done: number; total: number; etaMs?: number }) =>
     void sendNotification(conn, ExperimentProgress, { runId, phase: p.phase, done: p.done, total: p.total, ...(p.etaMs !== undefined ? { etaMs: p.etaMs } : {}) });
 
-  onRequest(conn, Annotate, (p, token) => host.serial(token, (signal) => annotate(host, p, signal, progress(p?.runId))));
-  onRequest(conn, Ablate, (p, token) => host.serial(token, (signal) => ablate(host, p, signal, progress(p?.runId))));
-  onRequest(conn, CheckConditions, async (p): Promise<CheckConditionsResult> => {
+  handle(conn, Annotate, (p, token) => host.serial(token, (signal) => annotate(host, p, signal, progress(p?.runId))));
+  handle(conn, Ablate, (p, token) => host.serial(token, (signal) => ablate(host, p, signal, progress(p?.runId))));
+  handle(conn, CheckConditions, async (p): Promise<CheckConditionsResult> => {
     const file = absolute(p?.file, 'checkConditions: file');
     const [E] = await load();
     try {
@@ -138,8 +137,8 @@ async function annotate(host: ExperimentHost, p: AnnotateParams, signal: AbortSi
     });
   } catch (e) {
     if (e instanceof R.ResultsFileError) {
-      if (e.problem === 'mismatch') throw new ResponseError(ErrorCodes.ResultsMismatch, e.message);
-      throw new ResponseError(ErrorCodes.ResultsRefused, e.message, { problem: e.problem });
+      if (e.problem === 'mismatch') throw rpcError('ResultsMismatch', e.message);
+      throw rpcError('ResultsRefused', e.message, { problem: e.problem });
     }
     throw e;
   }

@@ -13,7 +13,6 @@ import {
   Shutdown,
   Trace,
   TraceToken,
-  onRequest,
   sendNotification,
   type AxisFile,
   type LoadModelParams,
@@ -22,6 +21,8 @@ import {
 import { interventionAxes } from '../protocol/interventions';
 import { type AxisSummary, type ModelSummary, type TokenEvent, type TraceResult } from '../protocol/types';
 import { describeDevice, isDeviceSetting, DEVICES } from '../protocol/device';
+import { ErrorCodes } from '../protocol/errors';
+import { errorText, handle, rpcError, toResponseError } from './errors';
 import { registerExperiments } from './experiments';
 import type { Logger } from './log';
 
@@ -37,18 +38,6 @@ interface LoadedAxis {
   summary: AxisSummary;
 }
 
-/** Error codes the host can tell apart (JSON-RPC server error range). */
-export const ErrorCodes = { NoModel: -32001, BadRequest: -32002, Cancelled: -32800 } as const;
-
-export class WorkerError extends Error {
-  constructor(
-    message: string,
-    readonly code: number,
-  ) {
-    super(message);
-  }
-}
-
 export class WorkerService {
   private engine: Engine | undefined;
   private model: LensModel | undefined;
@@ -56,6 +45,8 @@ export class WorkerService {
   private loadOptions: LoadOptions = {};
   private readonly axes = new Map<string, LoadedAxis>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** The folder whose load failed last (cleared by a successful load), for the "no model" message. */
+  private lastLoadFailure: string | undefined;
 
   constructor(
     private readonly conn: MessageConnection,
@@ -64,11 +55,12 @@ export class WorkerService {
   ) {}
 
   register(): void {
-    onRequest(this.conn, Hello, () => ({ protocolVersion: PROTOCOL_VERSION, pid: process.pid, node: process.version }));
-    onRequest(this.conn, LoadModel, (p, token) => this.serial(token, (signal) => this.loadModel(p, signal)));
-    onRequest(this.conn, LoadAxes, (p, token) => this.serial(token, () => this.loadAxes(p.files, p.replace !== false)));
-    onRequest(this.conn, Encode, (p, token) => this.serial(token, async () => this.requireModel().encode(p.prompt)));
-    onRequest(this.conn, Trace, (p, token) => this.serial(token, (signal) => this.trace(p, signal)));
+    handle(this.conn, Hello, () => ({ protocolVersion: PROTOCOL_VERSION, pid: process.pid, node: process.version }));
+    // loadModel and loadAxes name the folder or file themselves; what else escapes (the engine not loading) is the engine's.
+    handle(this.conn, LoadModel, (p, token) => this.serial(token, (signal) => this.loadModel(p, signal)));
+    handle(this.conn, LoadAxes, (p, token) => this.serial(token, () => this.loadAxes(p?.files, p?.replace !== false)));
+    handle(this.conn, Encode, (p, token) => this.serial(token, async () => this.requireModel().encode(p?.prompt)), 'BadRequest');
+    handle(this.conn, Trace, (p, token) => this.serial(token, (signal) => this.trace(p, signal)));
     registerExperiments({
       conn: this.conn,
       log: this.log,
@@ -76,7 +68,7 @@ export class WorkerService {
       model: () => this.requireModel(),
       axes: () => new Map([...this.axes].map(([n, a]) => [n, a.direction])),
     });
-    onRequest(this.conn, Shutdown, () => {
+    handle(this.conn, Shutdown, () => {
       this.log.info('shutdown requested');
       // Answer first, then leave: the host waits for the answer, not for the exit.
       setTimeout(() => this.exit(0), 20);
@@ -86,9 +78,9 @@ export class WorkerService {
   /** Runs `work` after every earlier request; a cancellation before or during it aborts it. */
   private serial<R>(token: CancellationToken, work: (signal: AbortSignal) => Promise<R>): Promise<R> {
     const abort = new AbortController();
-    const sub = token.onCancellationRequested(() => abort.abort(new WorkerError('cancelled', ErrorCodes.Cancelled)));
+    const sub = token.onCancellationRequested(() => abort.abort(rpcError('Cancelled', 'cancelled')));
     const run = this.queue.then(async () => {
-      if (abort.signal.aborted) throw new WorkerError('cancelled before it started', ErrorCodes.Cancelled);
+      if (abort.signal.aborted) throw rpcError('Cancelled', 'cancelled before it started');
       try {
         return await work(abort.signal);
       } catch (err) {
@@ -98,7 +90,7 @@ export class WorkerService {
     });
     this.queue = run.catch(() => undefined);
     return run.finally(() => sub.dispose()).catch((err: unknown) => {
-      if (abort.signal.aborted) throw new WorkerError('cancelled', ErrorCodes.Cancelled);
+      if (abort.signal.aborted) throw rpcError('Cancelled', 'cancelled');
       throw err;
     });
   }
@@ -113,16 +105,16 @@ export class WorkerService {
   }
 
   private requireModel(): LensModel {
-    if (!this.model) throw new WorkerError('no model loaded: send loadModel first', ErrorCodes.NoModel);
+    if (!this.model) throw rpcError('NoModel', this.lastLoadFailure ? `no model loaded: loading ${this.lastLoadFailure} did not succeed; load a model again` : 'no model loaded: send loadModel first');
     return this.model;
   }
 
   private async loadModel(p: LoadModelParams, signal?: AbortSignal): Promise<ModelSummary> {
     if (typeof p?.folder !== 'string' || !path.isAbsolute(p.folder)) {
-      throw new WorkerError(`loadModel: folder must be an absolute path, got ${JSON.stringify(p?.folder)}`, ErrorCodes.BadRequest);
+      throw rpcError('BadRequest', `loadModel: folder must be an absolute path, got ${JSON.stringify(p?.folder)}`);
     }
     const device = p.device ?? 'auto';
-    if (!isDeviceSetting(device)) throw new WorkerError(`loadModel: device must be one of ${DEVICES.join(', ')}, got ${JSON.stringify(p.device)}`, ErrorCodes.BadRequest);
+    if (!isDeviceSetting(device)) throw rpcError('BadRequest', `loadModel: device must be one of ${DEVICES.join(', ')}, got ${JSON.stringify(p.device)}`);
     const key = JSON.stringify([p.folder, p.dtype ?? '', p.threads ?? 0, device]);
     if (this.model && key === this.modelKey) return this.model.summary;
     const engine = await this.loadEngine();
@@ -135,7 +127,16 @@ export class WorkerService {
     if (p.cacheDir) opts.cacheDir = p.cacheDir;
     if (signal) opts.signal = signal;
     opts.onProgress = (x) => void sendNotification(this.conn, ModelBuildProgress, { folder: p.folder, ...x });
-    this.model = await engine.loadModel(p.folder, opts);
+    try {
+      this.model = await engine.loadModel(p.folder, opts);
+    } catch (err) {
+      // The previous model is gone (freed above): later requests say which load failed.
+      this.lastLoadFailure = p.folder;
+      const e = toResponseError(err, 'ModelFolder');
+      if (e.code === ErrorCodes.Cancelled) throw e;
+      throw rpcError('ModelFolder', `model folder ${p.folder}: ${plainEngineMessage(errorText(err), p.folder)}`, { folder: p.folder });
+    }
+    this.lastLoadFailure = undefined;
     this.loadOptions = opts;
     this.modelKey = key;
     const s = this.model.summary;
@@ -177,13 +178,13 @@ export class WorkerService {
   }
 
   private async loadAxes(files: AxisFile[], replace: boolean): Promise<AxisSummary[]> {
-    if (!Array.isArray(files)) throw new WorkerError('loadAxes: files must be an array', ErrorCodes.BadRequest);
+    if (!Array.isArray(files)) throw rpcError('BadRequest', 'loadAxes: files must be an array');
     const model = this.requireModel();
     const engine = await this.loadEngine();
     const loaded: LoadedAxis[] = [];
     for (const f of files) {
       if (typeof f?.path !== 'string' || !path.isAbsolute(f.path)) {
-        throw new WorkerError(`loadAxes: path must be absolute, got ${JSON.stringify(f?.path)}`, ErrorCodes.BadRequest);
+        throw rpcError('BadRequest', `loadAxes: path must be absolute, got ${JSON.stringify(f?.path)}`);
       }
       // Errors name the file: the host shows them as they are.
       let direction: Direction;
@@ -191,7 +192,7 @@ export class WorkerService {
         // One bounded read (regular files only; size from the header); it also hashes the bytes.
         direction = await engine.loadDirection(f.path, model);
       } catch (err) {
-        throw new WorkerError(`axis file ${f.path}: ${errorText(err)}`, ErrorCodes.BadRequest);
+        throw rpcError('AxisFile', `axis file ${f.path}: ${errorText(err)}`, { file: f.path });
       }
       const name = f.name ?? direction.name;
       // Extracted under another chat template: a warning beside the graph-hash one (docs/vectors.md).
@@ -212,13 +213,13 @@ export class WorkerService {
     const names = p.axes ?? [...this.axes.keys()];
     const axes = names.map((n) => {
       const a = this.axes.get(n);
-      if (!a) throw new WorkerError(`unknown axis "${n}"; loaded: ${[...this.axes.keys()].join(', ') || '(none)'}`, ErrorCodes.BadRequest);
+      if (!a) throw rpcError('BadRequest', `unknown axis "${n}"; loaded: ${[...this.axes.keys()].join(', ') || '(none)'}`);
       return a.direction;
     });
     for (const iv of p.interventions ?? []) {
       const used = interventionAxes(iv);
       for (const n of used) {
-        if (!this.axes.has(n)) throw new WorkerError(`intervention uses axis "${n}", which is not loaded`, ErrorCodes.BadRequest);
+        if (!this.axes.has(n)) throw rpcError('BadRequest', `intervention uses axis "${n}", which is not loaded`);
       }
     }
     // Interventions may use axes that are not read out: pass every loaded axis the engine may need.
@@ -242,6 +243,8 @@ export class WorkerService {
   }
 }
 
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** The engine's message without the folder it repeats at its start (the caller names it once). */
+function plainEngineMessage(message: string, folder: string): string {
+  for (const prefix of [`model folder ${folder}: `, `${folder}: `]) if (message.startsWith(prefix)) return message.slice(prefix.length);
+  return message;
 }

@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
+import type { TraceResult } from '../../src/protocol/types';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -147,4 +148,50 @@ export async function readHeatmap(view: FrameLocator, axis: string): Promise<Hea
   return cells.evaluateAll((els) =>
     els.map((e) => ({ layer: Number(e.getAttribute('data-layer')), token: Number(e.getAttribute('data-token')), value: Number(e.getAttribute('data-value')) })),
   );
+}
+
+/**
+ * Waits until every axis's heatmap shows exactly `expected`'s layers × tokens and values (to
+ * `tolerance`, relative above 1) and the label badge its label; fails early on an error the
+ * workbench shows, with a screenshot either way.
+ */
+export async function expectView(wb: Workbench, expected: TraceResult, what: string, timeout = 90_000, tolerance = 1e-3): Promise<void> {
+  const view = wb.inspector();
+  const L = expected.layers.length;
+  const T = expected.tokens.length;
+  const deadline = Date.now() + timeout;
+  let problem = 'nothing rendered';
+  while (Date.now() < deadline) {
+    problem = '';
+    for (let a = 0; a < expected.axes.length && !problem; a++) {
+      const axis = expected.axes[a]!.name;
+      const cells = await readHeatmap(view, axis).catch(() => []);
+      const layers = new Set(cells.map((c) => c.layer));
+      const tokens = new Set(cells.map((c) => c.token));
+      if (cells.length !== L * T || layers.size !== L || tokens.size !== T) {
+        problem = `${axis}: ${cells.length} cells over ${layers.size} layers × ${tokens.size} tokens, expected ${L} × ${T}`;
+        break;
+      }
+      for (const c of cells) {
+        const want = expected.projections[a]![expected.layers.indexOf(c.layer)]![c.token]!;
+        if (!(Math.abs(c.value - want) <= tolerance * Math.max(1, Math.abs(want)))) {
+          problem = `${axis} layer ${c.layer} token ${c.token}: shows ${c.value}, engine says ${want}`;
+          break;
+        }
+      }
+    }
+    if (!problem) {
+      const label = await view.locator('div.current span.badge').getAttribute('data-label', { timeout: 2000 }).catch(() => null);
+      if (label !== expected.label.label) problem = `label badge says ${label}, engine says ${expected.label.label}`;
+    }
+    if (!problem) return;
+    const shown = await wb.shownError();
+    if (shown) {
+      await wb.screenshot(`failed-${what}`).catch(() => undefined);
+      throw new Error(`${what}: the editor shows an error: ${shown}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await wb.screenshot(`failed-${what}`).catch(() => undefined);
+  throw new Error(`${what}: ${problem}`);
 }

@@ -225,8 +225,8 @@ test('inspector webview in headless Chromium', { timeout: 90_000 }, async (t) =>
     await t.test('clicking a column chooses the layer-profile token', async () => {
       assert.equal(await page.getAttribute('svg.profile', 'data-token'), String(PROMPT.length - 1), 'default: last prompt token');
       const tok = PROMPT.length + 2;
+      const postedBefore = (await posted(page)).length;
       await page.click(`svg.heatmap[data-axis="persona"] rect.cell[data-layer="4"][data-token="${tok}"]`);
-      assert.deepEqual(await lastPosted(page), { type: 'selectToken', token: tok });
       await page.waitForFunction((n) => document.querySelector('svg.profile')?.getAttribute('data-token') === String(n), tok);
       const dots = await page.$$eval('svg.profile g.panel[data-axis="refusal"] circle.dot-current', (cs) => cs.map((c) => Number(c.getAttribute('data-value'))));
       assert.deepEqual(dots, Array.from({ length: N_LAYERS }, (_, l) => intervenedValue(1, l, tok)));
@@ -234,14 +234,16 @@ test('inspector webview in headless Chromium', { timeout: 90_000 }, async (t) =>
       // Keyboard: in a focused heatmap ← → choose the token, ↑ ↓ move the readout's layer.
       await page.focus('svg.heatmap[data-axis="refusal"]');
       await page.keyboard.press('ArrowRight');
-      assert.deepEqual(await lastPosted(page), { type: 'selectToken', token: tok + 1 });
+      await page.waitForFunction((n) => document.querySelector('svg.profile')?.getAttribute('data-token') === String(n), tok + 1);
       await page.keyboard.press('ArrowDown');
       await page.waitForFunction(() => /layer 5 /.test(document.querySelector('.heatmap-block[data-axis="refusal"] .readout')?.textContent ?? ''));
       const readout = (await page.textContent('.heatmap-block[data-axis="refusal"] .readout')) ?? '';
       assert.ok(readout.includes(`#${tok + 1}`) && readout.includes(`value ${fmt(intervenedValue(1, 5, tok + 1))}`), readout);
       assert.equal(await page.getAttribute('svg.heatmap[data-axis="refusal"] rect.cursor', 'display'), null, 'the cursor shows while focused');
       await page.keyboard.press('ArrowLeft');
-      assert.deepEqual(await lastPosted(page), { type: 'selectToken', token: tok });
+      await page.waitForFunction((n) => document.querySelector('svg.profile')?.getAttribute('data-token') === String(n), tok);
+      // The page keeps the chosen token itself: nothing goes to the host for it.
+      assert.equal((await posted(page)).length, postedBefore);
     });
 
     await t.test('difference view shows run − baseline', async () => {
@@ -336,6 +338,13 @@ test('inspector webview in headless Chromium', { timeout: 90_000 }, async (t) =>
       assert.equal(await page.textContent('.response .current .badge'), 'cancelled: partial');
       assert.equal(await page.textContent('.response .current .response-text'), ' I');
       assert.equal(await page.getAttribute('svg.heatmap', 'data-cols'), '2');
+      await page.click('.error-dismiss');
+      // An error with actions shows one button each; a click asks the host to carry it out.
+      await send(page, { type: ErrorShown, message: 'model folder /x: no config.json', actions: ['openSettings', 'useBuiltinModel'] });
+      await page.waitForFunction(() => document.querySelectorAll('.error-actions .error-action').length === 2);
+      assert.deepEqual(await page.$$eval('.error-actions .error-action', (bs) => bs.map((b) => b.textContent)), ['Open Settings', 'Use the Built-in Model']);
+      await page.click('.error-actions .error-action:nth-child(2)');
+      assert.deepEqual(await lastPosted(page), { type: 'errorAction', action: 'useBuiltinModel' });
       await page.click('.error-dismiss');
       await send(page, showRunMessage());
       await page.waitForFunction((n) => document.querySelector('svg.heatmap')?.getAttribute('data-cols') === String(n), T);

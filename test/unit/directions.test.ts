@@ -276,3 +276,13 @@ test('generic container reader checks every entry', () => {
   bad.set(hb, 8);
   assert.throws(() => readSafetensors(bad, 'w2.st'), /w2\.st: tensor 'w': F32 shape \[3\] needs 12 bytes but data_offsets span 8/);
 });
+
+test('writeDirection makes the folder it writes into (`--out axes/x.safetensors` in a fresh folder)', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'rl-dir-mk-'));
+  const file = path.join(root, 'axes', 'deeper', 'refusal.safetensors');
+  const dir = makeDir(3, 8);
+  await writeDirection(file, dir);
+  const back = await readDirection(file);
+  assert.deepEqual(Array.from(back.vectors), Array.from(dir.vectors));
+  await rm(root, { recursive: true, force: true });
+});

@@ -21,7 +21,8 @@ const good: unknown[] = [
   { type: 'export', format: 'svg', data: '<svg width="1"></svg>' },
   { type: 'export', format: 'png', data: PNG, suggestedName: 'trace.png' },
   { type: 'export', format: 'json', data: '{"schema":"refusal-lens.trace/1"}' },
-  { type: 'selectToken', token: 14 },
+  { type: 'errorAction', action: 'openSettings' },
+  { type: 'errorAction', action: 'useBuiltinModel' },
 ];
 
 test('accepts every well-formed webview → host message', () => {
@@ -70,9 +71,10 @@ const bad: [string, unknown][] = [
   ['export: path in file name', { type: 'export', format: 'json', data: '{}', suggestedName: '../../etc/passwd' }],
   ['export: backslash in file name', { type: 'export', format: 'json', data: '{}', suggestedName: 'a\\b.json' }],
   ['export: too large', { type: 'export', format: 'json', data: 'x'.repeat(LIMITS.maxExportLength + 1) }],
-  ['select: negative token', { type: 'selectToken', token: -3 }],
-  ['select: NaN token', { type: 'selectToken', token: Number.NaN }],
-  ['select: fractional token', { type: 'selectToken', token: 1.25 }],
+  ['selectToken: no longer a message (the page keeps the token)', { type: 'selectToken', token: 3 }],
+  ['errorAction: unknown action', { type: 'errorAction', action: 'rm -rf' }],
+  ['errorAction: not a string', { type: 'errorAction', action: 1 }],
+  ['errorAction: extra field', { type: 'errorAction', action: 'showLog', setting: 'x' }],
 ];
 
 for (const [why, m] of bad) {

@@ -91,7 +91,8 @@ def main():
     ap.add_argument("--wd", type=float, default=0.05)
     ap.add_argument("--first-weight", type=float, default=4.0)
     ap.add_argument("--no-export", action="store_true")
-    ap.add_argument("--corpus", choices=["v1", "v2"], default="v1", help="v2: compose.py (compositional, held-out family in heldout_v2.py)")
+    ap.add_argument("--corpus", choices=["v1", "v2", "v3"], default="v3",
+                    help="v2: compose.py; v3: compose3.py (grammar; held-out families heldout_v2.py, heldout_v3.py)")
     a = ap.parse_args()
 
     t0 = time.time()
@@ -99,7 +100,10 @@ def main():
     torch.manual_seed(a.seed)
     random.seed(a.seed)
 
-    if a.corpus == "v2":
+    if a.corpus == "v3":
+        import compose3
+        tokenizer_texts, build_train = compose3.tokenizer_texts_v3, compose3.build_train_v3
+    elif a.corpus == "v2":
         import compose
         tokenizer_texts, build_train = compose.tokenizer_texts_v2, compose.build_train_v2
     else:

@@ -1,7 +1,7 @@
 // Reading and writing direction files on disk. Writes are atomic (temp file + rename) so a crash
 // or a concurrent reader never sees half a file.
 import { createHash, randomBytes } from 'node:crypto';
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { FileReadError, readBoundedFile } from '../io/read';
 import { LIMITS } from '../../protocol/limits';
@@ -57,6 +57,8 @@ export async function writeDirection(file: string, dir: Direction): Promise<stri
   const bytes = serializeDirection(dir);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
+    // `--out axes/persona.safetensors` in a fresh folder (the README's first command) makes axes/.
+    await mkdir(path.dirname(file), { recursive: true });
     await writeFile(tmp, bytes);
     await rename(tmp, file);
   } catch (e) {

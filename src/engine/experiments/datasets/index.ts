@@ -18,7 +18,9 @@ function readBytes(file: string, label: string, what: string): Buffer {
   try {
     return readBoundedFile(file, { what, maxBytes: LIMITS.datasetBytes });
   } catch (e) {
-    throw new Error(`${label}: cannot read ${what}: ${e instanceof FileReadError ? e.detail : (e as Error).message}`);
+    // Named a file error (with the file), so the worker answers with its file-error code.
+    const code = e instanceof FileReadError ? e.code : (e as NodeJS.ErrnoException).code;
+    throw Object.assign(new Error(`${label}: cannot read ${what}: ${e instanceof FileReadError ? e.detail : (e as Error).message}`), { name: 'FileReadError', file, ...(code ? { code } : {}) });
   }
 }
 
