@@ -6,11 +6,12 @@ import type { ProjectionSummary } from '../../engine/experiments/annotate';
 import type { Receipt } from '../../engine/experiments/receipt';
 import { describeIntervention } from '../../engine/experiments/receipt-render';
 import type { Label } from '../../protocol/types';
+import { LABEL_COLOURS } from '../../protocol/dataset';
 import { fmt } from './results';
 
 const LABELS: readonly Label[] = ['refusal', 'bypass', 'degenerate'];
-/** Label colours that read on light and dark themes. */
-export const LABEL_COLOURS: Record<Label, string> = { refusal: '#d9534f', bypass: '#3c9d5d', degenerate: '#9a8c3a' };
+/** One list of label colours for every view (src/protocol/dataset.ts). */
+export { LABEL_COLOURS } from '../../protocol/dataset';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
