@@ -110,6 +110,8 @@ export interface SummaryPageInput {
   /** Error rows: dataset rows the model could not run (not in the label shares). */
   errors?: number;
   running?: boolean;
+  /** A command link that opens the dataset view on these results. */
+  viewLink?: string;
 }
 
 /** The summary page's body: counts table, then box plots grouped by axis. */
@@ -119,6 +121,7 @@ export function summaryBody(s: SummaryPageInput): string {
   const out: string[] = [];
   out.push(`<h1>Annotation summary</h1>`);
   out.push(`<p class="muted"><code>${escapeHtml(s.dataset)}</code> → <code>${escapeHtml(s.results)}</code>${s.running ? ' · <strong>running…</strong>' : ''}</p>`);
+  if (s.viewLink) out.push(`<p><a id="open-dataset-view" href="${escapeHtml(s.viewLink)}">Open Dataset View</a> <span class="muted">to sort, filter, group, plot and click through the rows.</span></p>`);
   out.push('<table id="counts"><thead><tr><th>label</th><th>rows</th><th>share</th></tr></thead><tbody>');
   for (const l of LABELS) out.push(`<tr data-label="${l}"><td>${l}</td><td>${s.counts[l]}</td><td>${pct(s.counts[l])}</td></tr>`);
   if (s.errors) out.push(`<tr data-label="error"><td>error</td><td>${s.errors}</td><td class="muted">not run</td></tr>`);

@@ -42,7 +42,7 @@ export class SummaryPanels implements vscode.Disposable {
     let panel = this.panels.get(dataset);
     if (panel) panel.reveal(undefined, true);
     else {
-      panel = vscode.window.createWebviewPanel(SUMMARY_VIEW, `Summary: ${path.basename(dataset)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: false, localResourceRoots: [] });
+      panel = vscode.window.createWebviewPanel(SUMMARY_VIEW, `Summary: ${path.basename(dataset)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: false, enableCommandUris: ['refusalLens.openDatasetView'], localResourceRoots: [] });
       this.panels.set(dataset, panel);
       panel.onDidDispose(() => this.panels.delete(dataset));
     }
@@ -76,6 +76,7 @@ export class SummaryPanels implements vscode.Disposable {
       projections: s.projections,
       ...(pending !== undefined ? { pending } : {}),
       bad: res?.bad ?? 0,
+      viewLink: `command:refusalLens.openDatasetView?${encodeURIComponent(JSON.stringify([dataset]))}`,
       running: this.ctx.running.has(dataset) || (res?.file !== undefined && lockHolder(res.file) !== undefined),
     });
     panel.webview.html = page({ title: `Summary: ${path.basename(dataset)}`, body, cspSource: panel.webview.cspSource, nonce: randomBytes(16).toString('base64') });
