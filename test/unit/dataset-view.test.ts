@@ -18,7 +18,7 @@ import { cellValue, fieldTest, filterRows, groupRows, layerMeans, prepare, sortR
 import { initialView, reduce, restoreView, type DatasetState, type ViewSettings } from '../../webview/dataset/state';
 
 function row(id: string, label: RowLabel, score: number | undefined, persona: number, refusal: number, fields: DatasetViewRow['fields'] = {}, extra: Partial<DatasetViewRow> = {}): DatasetViewRow {
-  const proj = label === 'error' ? {} : { persona: { '0': { last_prompt: persona / 2 }, '5': { last_prompt: persona } }, refusal: { '0': { last_prompt: refusal / 2 }, '5': { last_prompt: refusal } } };
+  const proj: DatasetViewRow['proj'] = label === 'error' ? {} : { persona: { '0': { last_prompt: persona / 2 }, '5': { last_prompt: persona } }, refusal: { '0': { last_prompt: refusal / 2 }, '5': { last_prompt: refusal } } };
   return { id, line: Number(id.replace(/\D/g, '')) || 1, label, ...(score !== undefined ? { score } : {}), proj, fields, prompt: `prompt ${id}`, response: `response ${id}`, ...extra };
 }
 

@@ -211,27 +211,26 @@ export function groupRows(rows: readonly ViewRow[], key: string, view: ViewSetti
   return out.sort((p, q) => q.n - p.n || collator.compare(p.value, q.value));
 }
 
-/** Per label, the mean projection on `axis` at each of `layers` (undefined where no row has one). */
+/** Per label, the mean projection on `axis` at each of `layers` (undefined where no row has one). One pass over the rows. */
 export function layerMeans(rows: readonly ViewRow[], axis: string, position: string, layers: readonly string[]): Partial<Record<RowLabel, (number | undefined)[]>> {
+  const acc = new Map<RowLabel, { sums: Float64Array; ns: Uint32Array }>();
+  const L = layers.length;
+  for (const { a } of rows) {
+    const byLayer = a.proj[axis];
+    if (!byLayer) continue;
+    let e = acc.get(a.label);
+    for (let i = 0; i < L; i++) {
+      const v = byLayer[layers[i]!]?.[position];
+      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      if (!e) acc.set(a.label, (e = { sums: new Float64Array(L), ns: new Uint32Array(L) }));
+      e.sums[i]! += v;
+      e.ns[i]!++;
+    }
+  }
   const out: Partial<Record<RowLabel, (number | undefined)[]>> = {};
   for (const label of ROW_LABELS) {
-    const sums = layers.map(() => 0);
-    const ns = layers.map(() => 0);
-    let any = false;
-    for (const { a } of rows) {
-      if (a.label !== label) continue;
-      const byLayer = a.proj[axis];
-      if (!byLayer) continue;
-      layers.forEach((l, i) => {
-        const v = byLayer[l]?.[position];
-        if (typeof v === 'number' && Number.isFinite(v)) {
-          sums[i]! += v;
-          ns[i]!++;
-          any = true;
-        }
-      });
-    }
-    if (any) out[label] = sums.map((s, i) => (ns[i] ? s / ns[i]! : undefined));
+    const e = acc.get(label);
+    if (e) out[label] = Array.from(e.sums, (sum, i) => (e.ns[i] ? sum / e.ns[i]! : undefined));
   }
   return out;
 }
