@@ -40,7 +40,7 @@ const STUB = `(() => {
 const GEN = `(() => {
   const N = ${N}, LAYERS = ${JSON.stringify(LAYERS)};
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
   const kinds = ['harmful', 'benign', 'borderline'];
   const personas = ['default', 'compliant', 'pirate', 'lawyer'];
   const rows = [];
@@ -71,7 +71,8 @@ const GEN = `(() => {
 })()`;
 
 function message(): DatasetDataMessage {
-  return runInNewContext(GEN) as DatasetDataMessage;
+  // Through JSON: objects made in another V8 context have other prototypes, which deepStrictEqual compares.
+  return JSON.parse(JSON.stringify(runInNewContext(GEN))) as DatasetDataMessage;
 }
 
 async function serve(dir: string): Promise<{ url: string; close: () => void }> {
@@ -83,6 +84,7 @@ async function serve(dir: string): Promise<{ url: string; close: () => void }> {
       '/dataset.css': ['text/css', readFileSync(path.join(REPO, 'media/webview/dataset.css'))],
       '/': ['text/html', template.replaceAll('{{cspSource}}', origin).replaceAll('{{nonce}}', randomBytes(16).toString('base64')).replaceAll('{{styleUri}}', `${origin}/dataset.css`).replaceAll('{{scriptUri}}', `${origin}/dataset.js`)],
     };
+    if (req.url === '/favicon.ico') return void res.writeHead(204).end();
     const f = files[req.url ?? ''];
     res.writeHead(f ? 200 : 404, { 'content-type': f ? f[0] : 'text/plain' }).end(f ? f[1] : 'not found');
   });
@@ -252,8 +254,8 @@ test('dataset view at 10,000 rows in headless Chromium', { timeout: 400_000 }, a
       await page.screenshot({ path: path.join(ARTIFACTS, 'dark.png'), fullPage: false });
     });
 
-    assert.deepEqual(problems, [], 'no console errors or CSP violations');
     console.log(`dataset view, ${N} rows: ${JSON.stringify(figures)}`);
+    assert.deepEqual(problems, [], 'no console errors or CSP violations');
   } finally {
     await context.close();
     server.close();

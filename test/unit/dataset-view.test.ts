@@ -12,6 +12,7 @@ import { wilson } from '../../src/engine/experiments/stats';
 import { parseJsonl } from '../../src/engine/prompts/index';
 import { DatasetData, isDatasetViewMessage, type DatasetDataMessage, type DatasetViewRow, type RowLabel } from '../../src/protocol/dataset';
 import { dataMessage, datasetForResults, joinRows, rowsToCsv, rowsToJsonl, shapeOf } from '../../src/extension/experiments/datasetData';
+import { summaryBody } from '../../src/extension/experiments/render';
 import { inlineText, parseResults } from '../../src/extension/experiments/results';
 import { deriver } from '../../webview/dataset/derive';
 import { cellValue, fieldTest, filterRows, groupRows, layerMeans, prepare, sortRows, transitions } from '../../webview/dataset/model';
@@ -247,4 +248,12 @@ test('page → host messages are checked', () => {
   assert.ok(!isDatasetViewMessage({ type: 'datasetExportChart', format: 'svg', data: '<svg></svg>', suggestedName: '../c.svg' }));
   assert.ok(!isDatasetViewMessage({ type: 'datasetExportChart', format: 'png', data: 'data:image/png;base64,@@', suggestedName: 'c.png' }));
   assert.ok(!isDatasetViewMessage({ type: DatasetData }), 'host → page messages are not accepted from the page');
+});
+
+test('the summary page links to the dataset view', () => {
+  const base = { dataset: 'd.jsonl', results: 'd.results.jsonl', counts: { refusal: 1, bypass: 0, degenerate: 0 }, projections: [] };
+  const link = `command:refusalLens.openDatasetView?${encodeURIComponent(JSON.stringify(['/w/d "x".jsonl']))}`;
+  const html = summaryBody({ ...base, viewLink: link });
+  assert.ok(html.includes(`<a id="open-dataset-view" href="${link.replace(/&/g, '&amp;')}">Open Dataset View</a>`), html);
+  assert.ok(!summaryBody(base).includes('open-dataset-view'));
 });
