@@ -89,8 +89,11 @@ function skeleton(root: HTMLElement, h: DatasetHandlers): void {
     button('Charts as SVG…', 'ds-export-svg secondary', () => h.exportCharts('svg')),
     button('Charts as PNG…', 'ds-export-png secondary', () => h.exportCharts('png')),
   );
-  const charts = el('section', { class: 'ds-charts', 'aria-label': 'Charts' });
-  charts.append(el('div', { class: 'ds-scatter' }), el('div', { class: 'ds-means' }), el('div', { class: 'ds-transitions' }));
+  // Charts fold away (a narrow panel stacks them above the rows); compare mode leads with the transitions.
+  const charts = el('details', { class: 'ds-charts-box', open: '' });
+  charts.append(el('summary', {}, 'Charts'));
+  const chartBody = charts.appendChild(el('section', { class: 'ds-charts', 'aria-label': 'Charts' }));
+  chartBody.append(el('div', { class: 'ds-transitions' }), el('div', { class: 'ds-scatter' }), el('div', { class: 'ds-means' }));
   app.append(header, controls, status, charts, el('section', { class: 'ds-groups', 'aria-label': 'Groups' }), el('section', { class: 'ds-rows', 'aria-label': 'Rows' }));
   app.append(el('p', { class: 'ds-empty muted' }, 'Loading the results…'));
   root.appendChild(app);

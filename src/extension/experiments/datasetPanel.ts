@@ -27,6 +27,8 @@ interface Open {
   a: Side;
   b?: Side;
   ready: boolean;
+  /** Size and mtime of the files last sent: the store fires for any .jsonl change, a resend only follows these. */
+  stamp?: string;
   /** What the page was last sent, for inspect and export. */
   rows?: { a: DatasetViewRow[]; b?: DatasetViewRow[]; datasetRows?: DatasetRow[] };
 }
@@ -40,7 +42,7 @@ export class DatasetViews implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
   ) {
     this.sub = ctx.store.onDidChange(() => {
-      for (const o of this.open.values()) if (o.ready) void this.send(o);
+      for (const o of this.open.values()) if (o.ready && o.stamp !== stampOf(o)) void this.send(o);
     });
   }
 
@@ -150,7 +152,7 @@ export class DatasetViews implements vscode.Disposable {
     }
   }
 
-  private async load(side: Side, notes: string[]): Promise<{ rows: DatasetViewRow[]; datasetRows?: DatasetRow[] }> {
+  private async load(side: Side, notes: string[], withDataset = true): Promise<{ rows: DatasetViewRow[]; datasetRows?: DatasetRow[] }> {
     const rel = (p: string) => vscode.workspace.asRelativePath(p, false);
     let results: ReturnType<typeof parseResults>;
     try {
@@ -168,14 +170,16 @@ export class DatasetViews implements vscode.Disposable {
       } catch (e) {
         notes.push(`dataset ${rel(side.dataset)} unreadable (${errorText(e)}): prompts and fields not shown`);
       }
-    } else notes.push(`no dataset found beside ${rel(side.results)}: prompts and fields not shown`);
+    } else if (withDataset) notes.push(`no dataset found beside ${rel(side.results)}: prompts and fields not shown`);
     return { rows: joinRows(results.rows, datasetRows), ...(datasetRows ? { datasetRows } : {}) };
   }
 
   private async send(o: Open): Promise<void> {
+    o.stamp = stampOf(o);
     const notes: string[] = [];
     const a = await this.load(o.a, notes);
-    const b = o.b ? await this.load(o.b, notes) : undefined;
+    // The second file's rows join the first's by id: its prompts and fields would add nothing.
+    const b = o.b ? await this.load({ results: o.b.results }, notes, false) : undefined;
     o.rows = { a: a.rows, ...(b ? { b: b.rows } : {}), ...(a.datasetRows ? { datasetRows: a.datasetRows } : {}) };
     const rel = (p: string) => vscode.workspace.asRelativePath(p, false);
     const msg: DatasetDataMessage = dataMessage({
@@ -240,6 +244,20 @@ export class DatasetViews implements vscode.Disposable {
     }
     return template.replace(/\{\{(\w+)\}\}/g, (all, key: string) => (key in fill ? fill[key]!.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`) : all));
   }
+}
+
+function stampOf(o: Open): string {
+  return [o.a.results, o.a.dataset, o.b?.results]
+    .map((f) => {
+      if (!f) return '';
+      try {
+        const st = statSync(f);
+        return `${st.size}:${st.mtimeMs}`;
+      } catch {
+        return 'gone';
+      }
+    })
+    .join('|');
 }
 
 function exists(p: string): boolean {
