@@ -199,13 +199,23 @@ export function render(state: DatasetState, d: Derived | undefined, root: HTMLEl
   count.textContent = `${d.rows.length} of ${d.all} rows${view.brush ? ' (brushed on the scatter)' : ''}${view.sort ? ` · sorted by ${d.columns.find((c) => c.key === view.sort!.key)?.title ?? view.sort.key} ${view.sort.dir === 1 ? '▲' : '▼'}` : ''}`;
   count.dataset.shown = String(d.rows.length);
   count.dataset.total = String(d.all);
-  if (data.axes.length >= 1) {
+  // The charts redraw only when what they show changed (a sort or a scroll leaves them as they are).
+  const chartKey = [d.points, d.means, view.x, view.y, view.layer, view.position, view.brush?.x0, view.brush?.x1, view.brush?.y0, view.brush?.y1];
+  const chartsHost = app.querySelector('.ds-charts') as HTMLElement & { __key?: unknown[] };
+  const chartsChanged = !chartsHost.__key || chartsHost.__key.length !== chartKey.length || chartsHost.__key.some((k, i) => k !== chartKey[i]);
+  chartsHost.__key = chartKey;
+  if (chartsChanged && data.axes.length >= 1) {
     renderScatter(app.querySelector('.ds-scatter')!, d.points, { x: view.x, y: view.y, layer: view.layer, position: view.position, ...(view.brush ? { brush: view.brush } : {}), onBrush: h.brush });
     const means = app.querySelector<HTMLElement>('.ds-means')!;
     for (const svg of means.querySelectorAll('svg.means')) if (!data.axes.includes(svg.getAttribute('data-axis') ?? '')) svg.remove();
     for (const axis of data.axes) renderMeans(means, axis, view.position, data.layers, d.means[axis] ?? {});
   }
-  transitionTable(app.querySelector('.ds-transitions')!, data, d);
-  groupTable(app.querySelector('.ds-groups')!, d, view, h);
+  const once = (host: HTMLElement & { __key?: unknown[] }, key: unknown[], draw: () => void) => {
+    if (host.__key && host.__key.length === key.length && host.__key.every((k, i) => k === key[i])) return;
+    host.__key = key;
+    draw();
+  };
+  once(app.querySelector('.ds-transitions')!, [data, d.transitions], () => transitionTable(app.querySelector('.ds-transitions')!, data, d));
+  once(app.querySelector('.ds-groups')!, [d.groups, view.groupBy], () => groupTable(app.querySelector('.ds-groups')!, d, view, h));
   renderTable(app.querySelector('.ds-rows')!, d.rows, d.columns, view, h);
 }
