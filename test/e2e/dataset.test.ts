@@ -92,7 +92,7 @@ describe('the dataset view in VS Code (code-server + Chromium)', { timeout: 15 *
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     rmSync(ARTIFACTS, { recursive: true, force: true });
     wb = new Workbench(page, ARTIFACTS);
-    await page.goto(server.url);
+    await page.goto(server.url, { timeout: 180_000 }); // the shared machine can take a while to serve the workbench
     await wb.waitForWorkbench();
   });
 
