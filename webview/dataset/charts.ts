@@ -10,9 +10,9 @@ import { LABEL_COLOURS, ROW_LABELS, type RowLabel } from '../../src/protocol/dat
 import type { Point } from './model';
 import type { Brush } from './state';
 
-const W = 380;
+const W = 450;
 const H = 300;
-const M = { top: 24, right: 12, bottom: 34, left: 46 };
+const M = { top: 24, right: 84, bottom: 34, left: 46 }; // the legend sits in the right margin
 
 function extent(values: number[]): [number, number] {
   let lo = Infinity;
@@ -79,6 +79,19 @@ export function renderScatter(host: HTMLElement, pts: Point[], o: { x: string; y
     if (!a) byLabel.set(p.label, (a = []));
     a.push(`M${x(p.x).toFixed(1)} ${y(p.y).toFixed(1)}h0`);
   }
+  // A legend of the labels on the plot (the exported picture has no toggles to explain the colours).
+  const present = ROW_LABELS.filter((l) => byLabel.has(l));
+  s.selectAll<SVGGElement, RowLabel>('g.legend-item')
+    .data(present, (l) => l)
+    .join((e) => {
+      const g = e.append('g').attr('class', 'legend-item');
+      g.append('circle').attr('r', 4);
+      g.append('text').attr('x', 7).attr('dy', '0.32em');
+      return g;
+    })
+    .attr('transform', (_, i) => `translate(${W - M.right + 12},${M.top + 6 + i * 14})`)
+    .call((g) => g.select('circle').attr('fill', (l) => LABEL_COLOURS[l]))
+    .call((g) => g.select('text').text((l) => l));
   s.selectAll<SVGPathElement, unknown>('g.points path').each(function () {
     const l = this.getAttribute('data-label') as RowLabel;
     const d = byLabel.get(l);
