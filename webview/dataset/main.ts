@@ -66,7 +66,7 @@ window.addEventListener('message', (ev: MessageEvent) => {
     draw();
   }
 });
-// Tests call this to time a draw after an action, in the page.
+// The browser test times a draw after an action with this (reduce + draw, synchronously); it only does what a click would.
 (window as unknown as { __datasetAct?: (a: DatasetAction) => number }).__datasetAct = (a) => {
   state = reduce(state, a);
   return draw();
