@@ -11,6 +11,7 @@ const builds = [
   { entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', platform: 'node', format: 'cjs', external: nodeExternal },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', external: nodeExternal },
   { entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife' },
+  { entryPoints: ['webview/dataset/main.ts'], outfile: 'dist/dataset.js', platform: 'browser', format: 'iife' },
   { entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js', platform: 'node', format: 'cjs', external: nodeExternal },
 ].filter((b) => existsSync(b.entryPoints[0]));
 

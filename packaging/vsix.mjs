@@ -41,7 +41,7 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const out = path.resolve(arg('--out', path.join(ROOT, `${pkg.name}-${target}-${pkg.version}.vsix`)));
 const stage = path.join(ROOT, '.cache', 'vsix', target);
 
-for (const need of ['src/extension/extension.ts', 'src/worker/main.ts', 'webview/main.ts', 'media/webview/inspector.html', 'schemas/rlprompt.schema.json', 'schemas/conditions.schema.json', 'media/sets/index.json', 'examples', 'packaging/README.vsix.md']) {
+for (const need of ['src/extension/extension.ts', 'src/worker/main.ts', 'webview/main.ts', 'webview/dataset/main.ts', 'media/webview/inspector.html', 'media/webview/dataset.html', 'schemas/rlprompt.schema.json', 'schemas/conditions.schema.json', 'media/sets/index.json', 'examples', 'packaging/README.vsix.md']) {
   if (!existsSync(path.join(ROOT, need))) fail(`missing ${need}`);
 }
 const ortBin = path.join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', os, arch);
@@ -69,6 +69,7 @@ await Promise.all([
     external: ['onnxruntime-node', 'onnxruntime-common'],
   }),
   esbuild.build({ ...common, entryPoints: [path.join(ROOT, 'webview/main.ts')], outfile: path.join(stage, 'dist/webview.js'), platform: 'browser', format: 'iife' }),
+  esbuild.build({ ...common, entryPoints: [path.join(ROOT, 'webview/dataset/main.ts')], outfile: path.join(stage, 'dist/dataset.js'), platform: 'browser', format: 'iife' }),
 ]);
 
 // ───────── files ─────────

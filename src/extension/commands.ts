@@ -258,6 +258,8 @@ const table: Record<string, Factory> = {
   'refusalLens.showAnnotationSummary': (d) => (uri?: unknown) => experiments().showSummary(uri),
   'refusalLens.runAblation': (d) => (uri?: unknown) => experiments().ablate(uri),
   'refusalLens.showReceipt': (d) => (uri?: unknown) => experiments().showReceipt(uri),
+  'refusalLens.openDatasetView': (d) => (uri?: unknown) => experiments().openDatasetView(uri),
+  'refusalLens.compareResults': (d) => (a?: unknown, b?: unknown) => experiments().compareResults(a, b),
 
   /** Not in the palette: lists the active interventions as text (used by tests and the status bar tooltip). */
   'refusalLens.listInterventions': (d) => () => d.controller.interventions.map((iv: Intervention) => interventionSummary(iv)),

@@ -32,7 +32,7 @@ export function activate(ctx: vscode.ExtensionContext): void {
   const controller = new Controller(client, ctx.extensionPath, log, vscode.Uri.joinPath(ctx.globalStorageUri, 'graphs').fsPath);
   ctx.subscriptions.push(controller);
 
-  ctx.subscriptions.push(registerExperiments(controller, log));
+  ctx.subscriptions.push(registerExperiments(controller, log, ctx));
   ctx.subscriptions.push(...registerCommands({ ctx, controller, log }));
   ctx.subscriptions.push(createStatusBar(controller));
   ctx.subscriptions.push(...registerPromptFiles());

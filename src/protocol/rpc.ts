@@ -111,7 +111,7 @@ export type { AnnotatePosition } from './annotate';
 export interface AnnotateParams {
   /** Chosen by the host; echoed in every `ExperimentProgress` and `AnnotateRow` of this run. */
   runId: string;
-  /** Absolute path of the JSONL dataset. */
+  /** Absolute path of the dataset: JSONL, CSV or Parquet. */
   dataset: string;
   /** Absolute path of the results JSONL; rows already in it are skipped (resume). */
   out: string;
@@ -129,6 +129,8 @@ export interface AnnotateParams {
   restart?: boolean;
   /** Run the dataset's error rows again (a plain resume keeps them). */
   retryErrors?: boolean;
+  /** Columns (fields) holding the prompt, system prompt and id, when not the usual names (CSV, Parquet, JSONL). */
+  fields?: { promptField?: string; systemField?: string; idField?: string };
 }
 
 /** One finished dataset row, as written to the results file (the response text left out). */

@@ -93,6 +93,19 @@ export function registerExperiments(host: ExperimentHost): void {
   });
 }
 
+/** The host's column names, checked: strings only, and only the three the readers know. */
+function fieldMap(f: unknown): { promptField?: string; systemField?: string; idField?: string } {
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) throw bad('annotate: fields must be an object');
+  const out: { promptField?: string; systemField?: string; idField?: string } = {};
+  for (const [k, v] of Object.entries(f)) {
+    if (k !== 'promptField' && k !== 'systemField' && k !== 'idField') throw bad(`annotate: fields.${k} is not one of promptField, systemField, idField`);
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || !v || v.length > 1000) throw bad(`annotate: fields.${k} must be a column name`);
+    out[k] = v;
+  }
+  return out;
+}
+
 async function annotate(host: ExperimentHost, p: AnnotateParams, signal: AbortSignal, onProgress: (x: { phase: string; done: number; total: number; etaMs?: number }) => void): Promise<AnnotateResult> {
   if (typeof p?.runId !== 'string') throw bad('annotate: runId must be a string');
   const dataset = absolute(p.dataset, 'annotate: dataset');
@@ -125,6 +138,7 @@ async function annotate(host: ExperimentHost, p: AnnotateParams, signal: AbortSi
       ...(p.batchSize ? { batchSize: p.batchSize } : {}),
       restart: p.restart === true,
       retryErrors: p.retryErrors === true,
+      ...(p.fields ? { fields: fieldMap(p.fields) } : {}),
       signal,
       onProgress,
       onRow: (row) =>

@@ -133,6 +133,18 @@ describe('worker experiments', () => {
     assert.deepEqual(Object.keys((JSON.parse(readFileSync(out, 'utf8').split('\n')[0]!) as AnnotatedRow).projections.alpha!), ['0']);
   });
 
+  test('a CSV dataset whose prompt column has another name runs with the column the host names', async () => {
+    const csv = path.join(tmp, 'questions.csv');
+    writeFileSync(csv, 'uid,question\nq1,How do I bake bread?\nq2,"How do I pick a lock, quickly?"\n');
+    const out = path.join(tmp, 'questions.csv.results.jsonl');
+    const small = { dataset: csv, decoding: { maxNewTokens: 4, stopAtEos: false } };
+    await assert.rejects(t.client.request(Annotate, params('csv-guess', out, small)), /names no prompt column/);
+    const res = await t.client.request(Annotate, params('csv', out, { ...small, fields: { promptField: 'question', idField: 'uid' } }));
+    assert.equal(res.ran, 2);
+    assert.deepEqual(idsIn(out), ['q1', 'q2']);
+    await assert.rejects(t.client.request(Annotate, params('csv-bad', out, { ...small, fields: { promptColumn: 'question' } as never })), /fields\.promptColumn is not one of/);
+  });
+
   test('bad annotate requests are refused by name, the worker lives on', async () => {
     await assert.rejects(t.client.request(Annotate, params('x', 'relative.jsonl')), /absolute path/);
     await assert.rejects(t.client.request(Annotate, params('x', dataset)), /must not be the dataset/);

@@ -2,7 +2,11 @@
 // other settings, Retry Errors, and the closing notification. The worker runs the engine.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { datasetColumns, type DatasetColumns } from '../../engine/experiments/datasets/index';
+import { FileReadError, readBoundedFile } from '../../engine/io/read';
+import { PROMPT_TEXT_FIELDS, type FieldMap } from '../../engine/prompts/index';
 import { parseLayerSpec } from '../../engine/prompts/layers';
+import { LIMITS } from '../../protocol/limits';
 import { Annotate, AnnotateRow, ErrorCodes, ExperimentProgress, type AnnotatePosition, type AnnotateResult } from '../../protocol/rpc';
 import { readSettings } from '../config';
 import { ANNOTATE_POSITIONS, DEFAULT_ANNOTATE_POSITIONS, isAnnotatePosition } from '../../protocol/annotate';
@@ -11,6 +15,7 @@ import { describeError } from '../../protocol/errors';
 import { notifyError, showError } from '../errors';
 import { cancelledText, rowsKept } from './kept';
 import { codeOf, errorText, isDatasetPath, pickFile, savedOrAsk, type ExperimentContext } from './context';
+import { DATASET_EXTENSIONS } from './datasetData';
 import { isResultsFile, progressMessage, resultsFileRefusal } from './results';
 
 
@@ -19,13 +24,45 @@ export interface AnnotateOptions {
   retryErrors?: boolean;
 }
 
+/**
+ * The columns to read the prompt from: {} when the readers guess it (JSONL, or a table with a
+ * `prompt`, `goal`, … column), else the one the user picks (remembered per dataset).
+ * Undefined: the user cancelled, or the file is unreadable (said so).
+ */
+async function promptColumn(ctx: ExperimentContext, dataset: string): Promise<FieldMap | undefined> {
+  const name = path.basename(dataset);
+  const remembered = ctx.fieldsFor(dataset);
+  let cols: DatasetColumns;
+  try {
+    cols = datasetColumns(dataset, readBoundedFile(dataset, { what: 'dataset', maxBytes: LIMITS.datasetBytes }));
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Refusal Lens: cannot read ${name}: ${e instanceof FileReadError ? e.detail : errorText(e)}`);
+    return undefined;
+  }
+  if (cols.format === 'jsonl') return remembered;
+  if (remembered.promptField && cols.columns.includes(remembered.promptField)) return remembered;
+  if (!cols.needsColumn) return {};
+  if (!cols.columns.length) {
+    void vscode.window.showErrorMessage(`Refusal Lens: ${name} has no columns (a CSV needs a header row).`);
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(cols.columns, {
+    title: `Annotate ${name}: which column holds the prompt?`,
+    placeHolder: `No column is named ${PROMPT_TEXT_FIELDS.join(', ')}: pick the user message column`,
+  });
+  if (!pick) return undefined;
+  const fields = { promptField: pick };
+  await ctx.rememberFields(dataset, fields);
+  return fields;
+}
+
 export async function annotateDataset(
   ctx: ExperimentContext,
   showSummary: (uri: vscode.Uri) => void,
   arg?: unknown,
   opts: AnnotateOptions = {},
 ): Promise<AnnotateResult | undefined> {
-  const uri = await pickFile(arg, isDatasetPath, 'Annotate Dataset: a JSONL prompt dataset', { 'JSONL datasets': ['jsonl'] });
+  const uri = await pickFile(arg, isDatasetPath, 'Annotate Dataset: a prompt dataset (JSONL, CSV or Parquet)', { Datasets: [...DATASET_EXTENSIONS] });
   if (!uri) return undefined;
   const dataset = uri.fsPath;
   const name = path.basename(dataset);
@@ -38,6 +75,8 @@ export async function annotateDataset(
     return undefined;
   }
   if (!(await savedOrAsk(uri))) return undefined;
+  const fields = await promptColumn(ctx, dataset);
+  if (!fields) return undefined;
   const problems: string[] = [];
   const settings = readSettings(problems);
   for (const p of problems) ctx.log.warn(`settings: ${p}`);
@@ -94,6 +133,7 @@ export async function annotateDataset(
               batchSize: settings.annotateBatchSize,
               ...(opts.restart ? { restart: true } : {}),
               ...(opts.retryErrors ? { retryErrors: true } : {}),
+              ...(Object.keys(fields).length ? { fields } : {}),
             },
             token,
           );
@@ -152,8 +192,9 @@ function reportAnnotation(ctx: ExperimentContext, showSummary: (uri: vscode.Uri)
   const text = `Refusal Lens: ${name}: ${n} rows: refusal ${r.counts.refusal}, bypass ${r.counts.bypass}, degenerate ${r.counts.degenerate}${extra.length ? ` (${extra.join(', ')})` : ''}.`;
   const show = r.errors ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   // Error rows stay on a resume (their causes rarely go away by themselves); this runs them again.
-  void show(text, 'Show Summary', 'Open Results', ...(r.errors ? ['Retry Errors'] : [])).then((a) => {
+  void show(text, 'Open Dataset View', 'Show Summary', 'Open Results', ...(r.errors ? ['Retry Errors'] : [])).then((a) => {
     if (a === 'Retry Errors') void annotateDataset(ctx, showSummary, uri, { retryErrors: true });
+    if (a === 'Open Dataset View') void vscode.commands.executeCommand('refusalLens.openDatasetView', uri);
     if (a === 'Show Summary') showSummary(uri);
     if (a === 'Open Results') void vscode.window.showTextDocument(vscode.Uri.file(r.out), { preview: true, viewColumn: vscode.ViewColumn.Beside });
   });

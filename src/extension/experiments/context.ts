@@ -3,7 +3,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Controller } from '../controller';
-import { isResultsFile } from './results';
+import type { FieldMap } from '../../engine/prompts/index';
+import { isDatasetFile } from './datasetData';
 import type { ResultsStore } from './store';
 
 export interface ExperimentContext {
@@ -14,13 +15,17 @@ export interface ExperimentContext {
   readonly running: Set<string>;
   /** A run id unique in this host process (`annotate-PID-N`): progress notifications carry it. */
   nextRunId(kind: string): string;
+  /** The columns picked for a dataset (its prompt column when it could not be guessed); {} when none. */
+  fieldsFor(dataset: string): FieldMap;
+  rememberFields(dataset: string, fields: FieldMap): Thenable<void>;
 }
 
 export const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export const codeOf = (e: unknown) => (e as { code?: unknown } | null)?.code;
 
+/** A dataset Annotate Dataset takes: JSONL, CSV or Parquet (not a results file). */
 export function isDatasetPath(p: string): boolean {
-  return p.endsWith('.jsonl') && !isResultsFile(p);
+  return isDatasetFile(p);
 }
 export function isConditionPath(p: string): boolean {
   return /\.(ya?ml|json)$/i.test(p);

@@ -8,8 +8,9 @@ import { describeIntervention } from '../../engine/experiments/receipt-render';
 import { LABELS, type Label } from '../../protocol/types';
 import { fmt } from './results';
 
-/** Label colours that read on light and dark themes. */
-export const LABEL_COLOURS: Record<Label, string> = { refusal: '#d9534f', bypass: '#3c9d5d', degenerate: '#9a8c3a' };
+/** One list of label colours for every view (src/protocol/dataset.ts). */
+export { LABEL_COLOURS } from '../../protocol/dataset';
+import { LABEL_COLOURS } from '../../protocol/dataset';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -108,6 +109,8 @@ export interface SummaryPageInput {
   /** Error rows: dataset rows the model could not run (not in the label shares). */
   errors?: number;
   running?: boolean;
+  /** A command link that opens the dataset view on these results. */
+  viewLink?: string;
 }
 
 /** The summary page's body: counts table, then box plots grouped by axis. */
@@ -117,6 +120,7 @@ export function summaryBody(s: SummaryPageInput): string {
   const out: string[] = [];
   out.push(`<h1>Annotation summary</h1>`);
   out.push(`<p class="muted"><code>${escapeHtml(s.dataset)}</code> → <code>${escapeHtml(s.results)}</code>${s.running ? ' · <strong>running…</strong>' : ''}</p>`);
+  if (s.viewLink) out.push(`<p><a id="open-dataset-view" href="${escapeHtml(s.viewLink)}">Open Dataset View</a> <span class="muted">to sort, filter, group, plot and click through the rows.</span></p>`);
   out.push('<table id="counts"><thead><tr><th>label</th><th>rows</th><th>share</th></tr></thead><tbody>');
   for (const l of LABELS) out.push(`<tr data-label="${l}"><td>${l}</td><td>${s.counts[l]}</td><td>${pct(s.counts[l])}</td></tr>`);
   if (s.errors) out.push(`<tr data-label="error"><td>error</td><td>${s.errors}</td><td class="muted">not run</td></tr>`);

@@ -8,6 +8,7 @@ import { parseJsonl } from '../../engine/prompts/index';
 import type { AnnotatedErrorRow, AnnotatedRow, AnnotatePosition, ExperimentProgressParams } from '../../protocol/rpc';
 import { isLabel } from '../../protocol/types';
 import { valueTooDeep } from '../../protocol/nesting';
+import { fmt } from '../../protocol/format';
 
 /** A result row as the editor keeps it: what the worker streams, plus the response when read from the file. */
 export type LabelledRow = AnnotatedRow & { response?: string };
@@ -108,12 +109,8 @@ export interface InlineChoice {
   position?: AnnotatePosition;
 }
 
-/** Formats a projection with 3 significant digits and a real minus sign. */
-export function fmt(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  const s = Math.abs(x) >= 1000 ? x.toFixed(0) : Number(x.toPrecision(3)).toString();
-  return s.replace(/^-/, '−');
-}
+/** The one number format of inline hints and the dataset view (src/protocol/format.ts). */
+export { fmt };
 
 /** The (layer, position) cell an inline hint shows for `row`, or undefined when it has no projections. */
 export function inlineCell(row: ResultRow, choice: InlineChoice = {}): { layer: string; position: AnnotatePosition } | undefined {

@@ -98,7 +98,7 @@ export class ResultsCodeLensProvider implements vscode.CodeLensProvider {
       .map(({ line, row }) => new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
         title: inlineText(row, { layer }),
         tooltip: rowDetails(row),
-        command: 'refusalLens.showAnnotationSummary',
+        command: 'refusalLens.openDatasetView',
         arguments: [doc.uri],
       }));
   }

@@ -8,7 +8,8 @@ import { datasetFormat, DatasetFormatError, parseDatasetText, type ParsedDataset
 import { parseParquetDataset } from './parquet';
 
 export { DatasetFormatError, datasetFormat, isParquetBytes, parseCsvDataset, type DatasetFormat, type ParsedDataset } from './read';
-export { parseParquetDataset } from './parquet';
+export { parquetColumns, parseParquetDataset } from './parquet';
+export { datasetColumns, type DatasetColumns } from './columns';
 
 export interface LoadedDataset extends ParsedDataset {
   bytes: Buffer;

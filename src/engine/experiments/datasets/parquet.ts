@@ -20,17 +20,8 @@ function jsonable(v: unknown): unknown {
   return v;
 }
 
-export async function parseParquetDataset(bytes: Uint8Array, fileLabel: string, fields: FieldMap = {}): Promise<ParsedDataset> {
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  let metadata;
-  try {
-    metadata = parquetMetadata(buffer);
-  } catch (e) {
-    throw new DatasetFormatError(`${fileLabel}: not a readable Parquet file (${(e as Error).message}); a truncated download or a file cut short is the usual cause`);
-  }
-  const numRows = Number(metadata.num_rows);
-  if (numRows > LIMITS.rows) throw new DatasetFormatError(`${fileLabel}: ${numRows} rows, over the limit of ${LIMITS.rows} rows for one dataset`);
-  // Top-level columns: the schema's first element is the root; its children follow.
+/** Top-level column names: the schema's first element is the root; its children follow. */
+export function parquetColumns(metadata: ReturnType<typeof parquetMetadata>): string[] {
   const root = metadata.schema[0];
   const columns: string[] = [];
   for (let i = 1, left = root.num_children ?? 0; i < metadata.schema.length && left > 0; left--) {
@@ -43,6 +34,20 @@ export async function parseParquetDataset(bytes: Uint8Array, fileLabel: string, 
       i++;
     }
   }
+  return columns;
+}
+
+export async function parseParquetDataset(bytes: Uint8Array, fileLabel: string, fields: FieldMap = {}): Promise<ParsedDataset> {
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  let metadata;
+  try {
+    metadata = parquetMetadata(buffer);
+  } catch (e) {
+    throw new DatasetFormatError(`${fileLabel}: not a readable Parquet file (${(e as Error).message}); a truncated download or a file cut short is the usual cause`);
+  }
+  const numRows = Number(metadata.num_rows);
+  if (numRows > LIMITS.rows) throw new DatasetFormatError(`${fileLabel}: ${numRows} rows, over the limit of ${LIMITS.rows} rows for one dataset`);
+  const columns = parquetColumns(metadata);
   if (fields.promptField === undefined && !columns.some((c) => (PROMPT_TEXT_FIELDS as readonly string[]).includes(c))) {
     throw new DatasetFormatError(`${fileLabel}: no prompt column among ${columns.join(', ') || 'none'}: expected one of ${PROMPT_TEXT_FIELDS.join(', ')}, or pick one with --prompt-field NAME`);
   }
