@@ -3,6 +3,7 @@
 
 import { capText, type Intervention, type TokenInfo } from '../src/protocol/types';
 import { AddProjectOut, AddSteer, type AddProjectOutMessage, type AddSteerMessage } from '../src/protocol/webview';
+import { NORM_SUFFIX } from '../src/protocol/reference';
 import type { FormState } from './state';
 
 /** Make whitespace visible: a token that is a space or a newline must not look like nothing. */
@@ -41,7 +42,7 @@ export function interventionText(iv: Intervention): string {
   const pos = iv.positions && iv.positions !== 'all' ? ` (${iv.positions})` : '';
   if (iv.kind === 'steer') {
     const c = iv.coefficient;
-    return `steer ${iv.axis} ${c >= 0 ? '+' : '−'}${Math.abs(c)} @ ${where}${pos}`;
+    return `steer ${iv.axis} ${c >= 0 ? '+' : '−'}${Math.abs(c)}${iv.unit === 'norm' ? NORM_SUFFIX : ''} @ ${where}${pos}`;
   }
   if (iv.kind === 'cap') return `${capText(iv)} @ ${where}${pos}`;
   return `project out ${iv.axes.join(' + ')} @ ${where}${pos}`;

@@ -1,13 +1,18 @@
 // Command-line forms of interventions:
 //   --steer AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]       e.g. persona:4:2-5   refusal:-1.5:6,7:generated
+//     COEF with the suffix n is in units of the layer's mean residual norm on the reference set
+//     (persona:0.3n:2-4 adds 0.3 × that norm along the axis' direction)
 //   --project-out AXIS[,AXIS…]:LAYERS[:POSITIONS][@SOURCE] e.g. persona:3-5  persona,refusal:all
 //   --cap AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE]          e.g. persona::0:4-5 (cap from above at 0)  persona:-2:2:3
-//     an empty LO or HI is open on that side; at least one is given
+//     an empty LO or HI is open on that side; at least one is given; a bound is a number or a
+//     percentile of the axis' projections on the reference set at each layer (persona::p75:2-4)
 // LAYERS uses the prompt-file layer syntax ("4-7", "4,6,8-10") or "all".
 import { capText, type Intervention, type Positions } from '../protocol/types';
 import { formatLayerSpec, parseLayerSpec } from '../engine/prompts/index';
+import { boundOrder } from '../engine/prompts/interventions';
 import { UsageError } from './args';
 import { LIMITS } from '../protocol/limits';
+import { coefficientText, NORM_SUFFIX, parsePercentile, type CapBound } from '../protocol/reference';
 
 const POSITIONS: Positions[] = ['all', 'prompt', 'generated'];
 
@@ -41,12 +46,16 @@ export function parseSteer(spec: string, nLayers: number): Intervention {
   if (parts.length < 3 || parts.length > 4) throw new UsageError(`--steer '${spec}': expected AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]`);
   if (parts[0].trim() === '') throw new UsageError(`--steer '${spec}': no axis named before the first ':'`);
   if (parts[1].trim() === '') throw new UsageError(`--steer '${spec}': the coefficient is empty`);
-  const coefficient = Number(parts[1]);
-  if (!Number.isFinite(coefficient)) throw new UsageError(`--steer '${spec}': coefficient '${parts[1]}' is not a number`);
+  const coef = parts[1].trim();
+  const norm = coef.endsWith(NORM_SUFFIX);
+  const coefficient = Number(norm ? coef.slice(0, -NORM_SUFFIX.length) : coef);
+  if (!Number.isFinite(coefficient) || (norm && coef.length === 1)) {
+    throw new UsageError(`--steer '${spec}': coefficient '${parts[1]}' is not a number (or a number with the suffix ${NORM_SUFFIX}: a multiple of the mean residual norm, e.g. 0.3${NORM_SUFFIX})`);
+  }
   if (Math.abs(coefficient) > LIMITS.steerCoefficient) {
     throw new UsageError(`--steer '${spec}': coefficient ${coefficient} is outside ±${LIMITS.steerCoefficient} (the residual stream would overflow)`);
   }
-  const out: Intervention = { kind: 'steer', axis: parts[0], coefficient, layers: layers(parts[2], nLayers, spec) };
+  const out: Intervention = { kind: 'steer', axis: parts[0], coefficient, ...(norm ? { unit: 'norm' as const } : {}), layers: layers(parts[2], nLayers, spec) };
   const pos = positions(parts[3], spec);
   if (pos) out.positions = pos;
   if (sourceLayer !== undefined) out.sourceLayer = sourceLayer;
@@ -71,16 +80,21 @@ export function parseCap(spec: string, nLayers: number): Intervention {
   const parts = body.split(':');
   if (parts.length < 4 || parts.length > 5) throw new UsageError(`--cap '${spec}': expected AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE] (an empty LO or HI is open, e.g. persona::0:4-5)`);
   if (parts[0].trim() === '') throw new UsageError(`--cap '${spec}': no axis named before the first ':'`);
-  const bound = (s: string, which: string): number | undefined => {
-    if (s.trim() === '') return undefined;
-    const x = Number(s);
-    if (!Number.isFinite(x)) throw new UsageError(`--cap '${spec}': ${which} bound '${s}' is not a number${/^p\d/.test(s.trim()) ? ' (percentile bounds are not supported yet)' : ''}`);
+  const bound = (s: string, which: string): CapBound | undefined => {
+    const t = s.trim();
+    if (t === '') return undefined;
+    if (t.startsWith('p')) {
+      if (parsePercentile(t) === undefined) throw new UsageError(`--cap '${spec}': ${which} bound '${s}' is not a percentile p0…p100 (e.g. p25)`);
+      return t as CapBound;
+    }
+    const x = Number(t);
+    if (!Number.isFinite(x)) throw new UsageError(`--cap '${spec}': ${which} bound '${s}' is not a number or a percentile (e.g. p25)`);
     return x;
   };
   const lo = bound(parts[1], 'lower');
   const hi = bound(parts[2], 'upper');
   if (lo === undefined && hi === undefined) throw new UsageError(`--cap '${spec}': give a lower bound, an upper bound or both`);
-  if (lo !== undefined && hi !== undefined && lo > hi) throw new UsageError(`--cap '${spec}': lower bound ${lo} is above upper bound ${hi}`);
+  if (lo !== undefined && hi !== undefined && typeof lo === typeof hi && boundOrder(lo) > boundOrder(hi)) throw new UsageError(`--cap '${spec}': lower bound ${lo} is above upper bound ${hi}`);
   const out: Intervention = { kind: 'cap', axis: parts[0], ...(lo !== undefined ? { lo } : {}), ...(hi !== undefined ? { hi } : {}), layers: layers(parts[3], nLayers, spec) };
   const pos = positions(parts[4], spec);
   if (pos) out.positions = pos;
@@ -95,6 +109,6 @@ export function describeIntervention(iv: Intervention): string {
   const src = iv.sourceLayer !== undefined ? ` from L${iv.sourceLayer}` : '';
   if (iv.kind === 'cap') return `${capText(iv)} @ L${ls}${src}${pos}`;
   return iv.kind === 'steer'
-    ? `steer ${iv.axis} ${iv.coefficient >= 0 ? '+' : ''}${iv.coefficient} @ L${ls}${src}${pos}`
+    ? `steer ${iv.axis} ${coefficientText(iv.coefficient, iv.unit)} @ L${ls}${src}${pos}`
     : `project out ${iv.axes.join('+')} @ L${ls}${src}${pos}`;
 }

@@ -5,7 +5,7 @@ import type {
   AxisSummary, DecodingOptions, Intervention, ModelSummary, PromptInput, TokenEvent, TokenInfo, TraceResult,
 } from '../protocol/types.js';
 import type { Direction } from './directions/index.js';
-import { generateLoop, type LoopResult } from './generate/loop.js';
+import { generateLoop, type LoopResult, type NormSums } from './generate/loop.js';
 import { interventionFeeds, readoutFeeds, validateInterventions, ZeroFeeds, type AxisVectors } from './generate/feeds.js';
 import { checkDecoding } from './generate/sampling.js';
 import { checkContext, checkFinite, checkPromptSize, checkTokenIds } from './generate/validate.js';
@@ -14,6 +14,10 @@ import { calibrateReference, forcedLogProbs, vocabWord, type LikelihoodContext }
 import type { GraphIO } from './model/graph.js';
 import type { LoadedModel } from './model/load.js';
 import type { Feeds } from './runtime.js';
+import { DEFAULT_REFERENCE_SET, NORM_WARNING_FACTOR, type NormCheck, type ReferenceRecord } from '../protocol/reference.js';
+import { referenceStats, type ReferenceAxis, type ReferenceSet, type ReferenceStats } from './directions/reference.js';
+import { isRelative, normWarning, percentileAxes, referenceRecord, resolveInterventions } from './directions/resolve.js';
+import { readPromptSet, rowPrompt } from './experiments/dataset.js';
 
 export interface TraceRequest {
   prompt: PromptInput;
@@ -21,6 +25,22 @@ export interface TraceRequest {
   axes: Direction[];
   interventions: Intervention[];
   decoding: DecodingOptions;
+  /**
+   * The reference set for norm coefficients, percentile cap bounds and the norm warning:
+   * builtin:NAME or a prompt-set file (default DEFAULT_REFERENCE_SET). Measured once, cached.
+   */
+  reference?: string;
+}
+
+/** A request after its model-relative interventions were resolved against the reference set. */
+interface Prepared {
+  req: TraceRequest;
+  /** What the graph runs: raw coefficients and numeric bounds. */
+  run: Intervention[];
+  resolved: boolean;
+  reference?: ReferenceRecord;
+  /** Why the norm check cannot run (the reference set could not be measured). */
+  skipped?: string;
 }
 
 export interface TraceOptions {
@@ -49,6 +69,7 @@ export class LensModel {
   private refusalIds = new Map<readonly string[], number[]>();
   private words = new Map<string, boolean>();
   private reference?: number;
+  private sets = new Map<string, Promise<ReferenceSet>>();
 
   constructor(readonly loaded: LoadedModel) {
     const c = loaded.config;
@@ -90,7 +111,56 @@ export class LensModel {
    * come back in request order.
    */
   traceBatch(reqs: TraceRequest[], opts: BatchOptions = {}): Promise<TraceResult[]> {
-    return this.serial(() => this.traceBatchNow(reqs, opts));
+    // The reference set is measured through residuals(), which queues on `serial` itself.
+    return this.prepare(reqs, opts.signal).then((prepared) => this.serial(() => this.traceBatchNow(prepared, opts)));
+  }
+
+  /**
+   * Per-layer statistics of this model on a reference set (default DEFAULT_REFERENCE_SET): mean
+   * and largest residual norm, and the projection distribution of each of `axes`. Cached on disk.
+   */
+  async referenceStats(spec: string = DEFAULT_REFERENCE_SET, axes: readonly ReferenceAxis[] = [], signal?: AbortSignal): Promise<ReferenceStats> {
+    return referenceStats(this, await this.referenceSet(spec), axes, signal ? { signal } : {});
+  }
+
+  private async referenceSet(spec: string): Promise<ReferenceSet> {
+    let p = this.sets.get(spec);
+    if (!p) {
+      p = readPromptSet(spec).then((set) => {
+        if (!set.rows.length) throw new Error(`reference set ${spec} has no readable rows`);
+        return { display: set.display, sha256: set.sha256, prompts: set.rows.map(rowPrompt) };
+      });
+      p.catch(() => this.sets.delete(spec));
+      this.sets.set(spec, p);
+    }
+    return p;
+  }
+
+  /** Resolves model-relative interventions and fetches what the norm check compares against. */
+  private async prepare(reqs: TraceRequest[], signal?: AbortSignal): Promise<Prepared[]> {
+    const out: Prepared[] = [];
+    for (const [i, req] of reqs.entries()) {
+      const ivs = req?.interventions ?? [];
+      if (!req || typeof req !== 'object' || ivs.length === 0) {
+        out.push({ req, run: ivs, resolved: false });
+        continue;
+      }
+      const relative = ivs.some(isRelative);
+      const spec = req.reference ?? DEFAULT_REFERENCE_SET;
+      let stats: ReferenceStats;
+      try {
+        stats = await this.referenceStats(spec, relative ? percentileAxes(ivs, req.axes ?? []) : [], signal);
+      } catch (e) {
+        if ((e as Error).name === 'AbortError') throw e;
+        const why = `reference set ${spec}: ${(e as Error).message}`;
+        if (relative) throw new Error(`${reqs.length > 1 ? `requests[${i}]` : 'request'}: norm coefficients and percentile bounds need the ${why}`);
+        out.push({ req, run: ivs, resolved: false, skipped: why });
+        continue;
+      }
+      const r = relative ? resolveInterventions(ivs, req.axes ?? [], stats) : { interventions: ivs, percentiles: [] };
+      out.push({ req, run: r.interventions, resolved: relative, reference: referenceRecord(stats, r.percentiles) });
+    }
+    return out;
   }
 
   /** Post-intervention block outputs of the prompt: [layer] -> [seq * d_model]. */
@@ -221,9 +291,11 @@ export class LensModel {
     return { loaded: this.loaded, padId: this.padId(), feeds: this.phaseFeeds([], [], []) };
   }
 
-  private async traceBatchNow(reqs: TraceRequest[], opts: BatchOptions): Promise<TraceResult[]> {
+  private async traceBatchNow(prepared: Prepared[], opts: BatchOptions): Promise<TraceResult[]> {
     const c = this.loaded.config;
     const t0 = performance.now();
+    // From here on a request's interventions are the resolved ones the graph runs.
+    const reqs = prepared.map((p) => (p.req && typeof p.req === 'object' ? { ...p.req, interventions: p.run } : p.req));
     const encoded = reqs.map((r, i) => {
       const where = reqs.length > 1 ? `requests[${i}]` : 'request';
       if (!r || typeof r !== 'object') throw new Error(`${where}: not a trace request`);
@@ -247,9 +319,12 @@ export class LensModel {
       else groups.set(key, [i]);
     });
     const results = new Array<TraceResult>(reqs.length);
+    // Residual norms are read back only where the hooked session's outputs live in host memory.
+    const onCpu = (this.summary.device?.device ?? 'cpu') === 'cpu';
     for (const members of groups.values()) {
       const first = reqs[members[0]!]!;
       const axes = first.axes ?? [];
+      const measureNorms = onCpu && (first.interventions ?? []).length > 0;
       const res = await generateLoop(
         members.map((i) => ({ ids: encoded[i]!, decoding: reqs[i]!.decoding })),
         {
@@ -258,6 +333,7 @@ export class LensModel {
           padId: this.padId(),
           hookFeeds: this.phaseFeeds(first.interventions ?? [], axes, axes),
           nAxes: axes.length,
+          measureNorms,
           ...(opts.signal ? { signal: opts.signal } : {}),
           ...(opts.onToken
             ? {
@@ -273,7 +349,7 @@ export class LensModel {
       const logProbs = check ? await this.logProbsNow(members.map((i, row) => ({ prompt: encoded[i]!, response: res.rows[row]!.generated }))) : [];
       members.forEach((i, row) => {
         const ev = check ? { logProbs: logProbs[row]!, reference: reference! } : {};
-        results[i] = this.result(reqs[i]!, encoded[i]!, res, row, tokenizeMs, t0, opts.label, ev);
+        results[i] = withReference(this.result(prepared[i]!.req, encoded[i]!, res, row, tokenizeMs, t0, opts.label, ev), prepared[i]!, res.rows[row]!.norms, onCpu ? undefined : this.summary.device?.device);
       });
     }
     return results;
@@ -345,6 +421,30 @@ export class LensModel {
     return p;
   }
 }
+
+/** The reference record, resolved interventions, norm check and warning of one run. */
+function withReference(t: TraceResult, p: Prepared, norms: NormSums | undefined, device: string | undefined): TraceResult {
+  if (!(p.req.interventions ?? []).length) return t;
+  const check: NormCheck = p.skipped
+    ? { skipped: p.skipped }
+    : norms
+      ? {
+          factor: NORM_WARNING_FACTOR,
+          promptMean: norms.prompt.map((x) => round6(x / Math.max(norms.promptTokens, 1))),
+          ...(norms.generatedTokens ? { generatedMean: norms.generated.map((x) => round6(x / norms.generatedTokens)) } : {}),
+        }
+      : { skipped: `residual norms are not read back from ${device ?? 'this device'}` };
+  const warning = p.reference ? normWarning(check, p.reference) : undefined;
+  return {
+    ...t,
+    ...(p.resolved ? { resolvedInterventions: p.run } : {}),
+    ...(p.reference ? { reference: p.reference } : {}),
+    normCheck: check,
+    ...(warning ? { warnings: [warning] } : {}),
+  };
+}
+
+const round6 = (x: number) => Number(x.toPrecision(6));
 
 /** Requests with equal keys can share one batch: same axes (by identity of content) and interventions. */
 function groupKey(r: TraceRequest): string {

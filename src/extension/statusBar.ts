@@ -3,11 +3,12 @@
 import * as vscode from 'vscode';
 import { capText, type Intervention } from '../protocol/types';
 import { describeDevice } from '../protocol/device';
+import { coefficientText } from '../protocol/reference';
 import type { Controller } from './controller';
 
 export function interventionSummary(iv: Intervention): string {
   const layers = layerRange(iv.layers);
-  if (iv.kind === 'steer') return `steer ${iv.axis} ${iv.coefficient >= 0 ? '+' : ''}${iv.coefficient} @ ${layers}`;
+  if (iv.kind === 'steer') return `steer ${iv.axis} ${coefficientText(iv.coefficient, iv.unit)} @ ${layers}`;
   if (iv.kind === 'cap') return `${capText(iv)} @ ${layers}`;
   return `project out ${iv.axes.join('+')} @ ${layers}`;
 }

@@ -5,16 +5,23 @@
 // TransformerLens `blocks.l.hook_resid_post`, Hugging Face `hidden_states[l+1]`
 // (except that HF applies the final norm to its last entry; we never do).
 import type { DeviceReport } from './device';
+import type { CapBound, CoefficientUnit, NormCheck, ReferenceRecord } from './reference';
 
 /** Which token positions an intervention touches. */
 export type Positions = 'all' | 'prompt' | 'generated';
 
-/** r ← r + coefficient · v_l  (raw stored vector, so coefficient 1 adds one difference of means). */
+/**
+ * r ← r + coefficient · v_l  (raw stored vector, so coefficient 1 adds one difference of means).
+ * With unit 'norm': r ← r + coefficient · N_l · v̂_l, N_l the mean residual norm at layer l on the
+ * reference set (src/protocol/reference.ts); the engine resolves it to raw coefficients per layer.
+ */
 export interface SteerIntervention {
   kind: 'steer';
   /** Name of a loaded axis. */
   axis: string;
   coefficient: number;
+  /** Absent: 'raw'. */
+  unit?: CoefficientUnit;
   /** 0-based layers where the vector is added. */
   layers: number[];
   /** Take v from this layer for every target layer (default: v_l at layer l). */
@@ -39,8 +46,9 @@ export interface ProjectOutIntervention {
 export interface CapIntervention {
   kind: 'cap';
   axis: string;
-  lo?: number;
-  hi?: number;
+  /** A number, or a percentile `p25` of the axis' projections on the reference set at each layer. */
+  lo?: CapBound;
+  hi?: CapBound;
   layers: number[];
   sourceLayer?: number;
   positions?: Positions;
@@ -170,6 +178,17 @@ export interface TraceResult {
   response: string;
   label: LabelResult;
   interventions: Intervention[];
+  /**
+   * The interventions as run, when any was written in model-relative form (a `norm` coefficient,
+   * a percentile bound): raw coefficients and numeric bounds, one entry per layer.
+   */
+  resolvedInterventions?: Intervention[];
+  /** The reference set the run was measured against (present when it had interventions). */
+  reference?: ReferenceRecord;
+  /** The residual-norm check of a run with interventions. */
+  normCheck?: NormCheck;
+  /** Findings about the run, e.g. an intervention that pushed the residual norm far beyond its usual range. */
+  warnings?: string[];
   decoding: DecodingOptions;
   timings: Timings;
 }

@@ -6,6 +6,7 @@
 // No runtime dependencies: this file is bundled into the webview.
 
 import type { AxisSummary, Intervention, ModelSummary, Positions, TokenEvent, TraceResult } from './types';
+import { COEFFICIENT_UNITS, type CoefficientUnit } from './reference';
 
 // ───────────────────────────── host → webview ─────────────────────────────
 
@@ -114,6 +115,8 @@ export interface AddSteerMessage {
   type: typeof AddSteer;
   axis: string;
   coefficient: number;
+  /** 'norm': coefficient × the layer's mean residual norm on the reference set (protocol/reference.ts); absent: raw. */
+  unit?: CoefficientUnit;
   /** 0-based; the host also checks them against the model's layer count. */
   layers: number[];
   positions?: Positions;
@@ -246,8 +249,9 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
       return onlyKeys(x, ['type']);
     case AddSteer:
       return (
-        onlyKeys(x, ['type', 'axis', 'coefficient', 'layers', 'positions']) &&
+        onlyKeys(x, ['type', 'axis', 'coefficient', 'unit', 'layers', 'positions']) &&
         isName(x.axis) &&
+        (x.unit === undefined || (COEFFICIENT_UNITS as readonly unknown[]).includes(x.unit)) &&
         typeof x.coefficient === 'number' &&
         Number.isFinite(x.coefficient) &&
         Math.abs(x.coefficient) <= LIMITS.maxCoefficient &&

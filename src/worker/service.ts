@@ -224,7 +224,7 @@ export class WorkerService {
     const extra = [...this.axes.values()].map((a) => a.direction).filter((d) => !names.includes(d.name));
     const t0 = Date.now();
     const result = await model.trace(
-      { prompt: p.prompt, axes: [...axes, ...extra], interventions: p.interventions ?? [], decoding: p.decoding },
+      { prompt: p.prompt, axes: [...axes, ...extra], interventions: p.interventions ?? [], decoding: p.decoding, ...(p.reference ? { reference: p.reference } : {}) },
       {
         signal,
         onToken: (event: TokenEvent) => {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, list, num, str, UsageError } from '../args';
 import { RANDOM_CONTROL_OPTION, withRandomControls } from '../random-control';
+import { REFERENCE_OPTION, referenceFromArgs } from '../reference';
 import { MODEL_OPTIONS, PROMPT_OPTIONS, STRICT_OPTION, Warnings, openAxes, openModel, promptFromArgs, readPromptFile } from '../load';
 import { parseCap, parseProjectOut, parseSteer, describeIntervention } from '../interventions';
 import { renderAxis, profileLine } from '../heatmap';
@@ -18,10 +19,11 @@ export const traceCommand: Command = {
   options: [
     ...MODEL_OPTIONS,
     ...PROMPT_OPTIONS,
-    { name: 'steer', kind: 'list', description: 'AXIS:COEF:LAYERS[:POSITIONS][@SOURCE], e.g. persona:4:2-5' },
+    { name: 'steer', kind: 'list', description: 'AXIS:COEF:LAYERS[:POSITIONS][@SOURCE], e.g. persona:4:2-5; COEF 0.3n = 0.3 × the mean residual norm' },
     { name: 'project-out', kind: 'list', description: 'AXIS[,AXIS]:LAYERS[:POSITIONS][@SOURCE], e.g. persona:3-5' },
-    { name: 'cap', kind: 'list', description: 'AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE], e.g. persona::0:4-5 (empty LO or HI = open)' },
+    { name: 'cap', kind: 'list', description: 'AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE], e.g. persona::0:4-5 (empty LO or HI = open; p75 = a percentile on the reference set)' },
     RANDOM_CONTROL_OPTION,
+    REFERENCE_OPTION,
     { name: 'max-new-tokens', kind: 'number', short: 'n', description: 'tokens to generate' },
     { name: 'temperature', kind: 'number', description: 'sampling temperature (0 = greedy)' },
     { name: 'seed', kind: 'number', description: 'sampling seed' },
@@ -57,7 +59,10 @@ export const traceCommand: Command = {
       if (temp !== undefined) decoding.temperature = temp;
       const seed = num(args, 'seed');
       if (seed !== undefined) decoding.seed = seed;
-      const result = await model.trace({ prompt: prompt.input, axes, interventions, decoding }, { signal: io.signal });
+      const reference = referenceFromArgs(args, fromFile?.reference !== undefined && prompt.file ? { name: fromFile.reference, dir: path.dirname(prompt.file.path) } : undefined);
+      const result = await model.trace({ prompt: prompt.input, axes, interventions, decoding, ...(reference ? { reference } : {}) }, { signal: io.signal });
+      // The text view shows warnings in place; with --json they go to stderr too, where a person sees them.
+      if (bool(args, 'json')) for (const w of result.warnings ?? []) io.err(`warning: ${w}\n`);
       if (bool(args, 'json')) io.out(JSON.stringify(result) + '\n');
       else io.out(summarize(result, io.color && !bool(args, 'no-color')) + '\n');
       return 0;
@@ -74,6 +79,8 @@ export function summarize(t: TraceResult, color: boolean): string {
   lines.push(`model     ${m.name} (${m.modelType}, ${m.layers} layers, d_model ${m.dModel}, ${m.dtype})`);
   lines.push(`tokens    ${t.tokens.filter((x) => !x.generated).length} prompt + ${t.tokens.filter((x) => x.generated).length} generated`);
   lines.push(`interv.   ${t.interventions.length ? t.interventions.map(describeIntervention).join('; ') : 'none'}`);
+  if (t.resolvedInterventions) lines.push(`resolved  ${t.resolvedInterventions.map((iv) => describeIntervention(rounded(iv))).join('; ')}  (on ${t.reference?.set ?? 'the reference set'})`);
+  for (const w of t.warnings ?? []) lines.push(`warning   ${w}`);
   lines.push(`label     ${t.label.label.toUpperCase()}  refusal score ${t.label.refusalScore.toFixed(2)}${t.label.matched ? `  (matched "${t.label.matched}")` : ''}${t.label.reason ? `  (${t.label.reason}${t.label.detail ? `: ${t.label.detail}` : ''})` : ''}`);
   if (t.label.meanLogProb !== undefined) {
     lines.push(`fluency   mean log-prob ${t.label.meanLogProb.toFixed(2)} per token under the unsteered model (reference ${t.label.logProbReference?.toFixed(2) ?? '?'})${t.label.ended === false ? ', no end-of-turn' : ''}`);
@@ -87,4 +94,12 @@ export function summarize(t: TraceResult, color: boolean): string {
   const tm = t.timings;
   lines.push('', `time      ${tm.totalMs.toFixed(0)} ms (prefill ${tm.prefillMs.toFixed(0)} ms, decode ${tm.decodeMs.toFixed(0)} ms, ${tm.decodeTokensPerSecond.toFixed(1)} tok/s)`);
   return lines.join('\n');
+}
+
+/** Four significant digits for display; the JSON keeps full precision. */
+function rounded(iv: Intervention): Intervention {
+  const r = (x: number) => Number(x.toPrecision(4));
+  if (iv.kind === 'steer') return { ...iv, coefficient: r(iv.coefficient) };
+  if (iv.kind === 'cap') return { ...iv, ...(typeof iv.lo === 'number' ? { lo: r(iv.lo) } : {}), ...(typeof iv.hi === 'number' ? { hi: r(iv.hi) } : {}) };
+  return iv;
 }

@@ -9,6 +9,8 @@ import type { FieldMap } from '../prompts/index';
 import * as path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { DecodingOptions, Intervention, Positions } from '../../protocol/types';
+import type { CapBound, CoefficientUnit } from '../../protocol/reference';
+import { boundOrder } from '../prompts/interventions';
 import schemaJson from '../../../schemas/conditions.schema.json';
 import { parseLayers } from './layers';
 import { lineColumn, tooDeepMessage, valueTooDeep } from '../../protocol/nesting';
@@ -39,9 +41,9 @@ export function fieldName(p: JsonPath): string {
 }
 
 type RawLayers = number[] | string;
-interface RawSteer { kind: 'steer'; axis: string; coefficient: number; layers: RawLayers; sourceLayer?: number; positions?: Positions }
+interface RawSteer { kind: 'steer'; axis: string; coefficient: number; unit?: CoefficientUnit; layers: RawLayers; sourceLayer?: number; positions?: Positions }
 interface RawProject { kind: 'project_out'; axes: string[]; layers: RawLayers; sourceLayer?: number; positions?: Positions }
-interface RawCap { kind: 'cap'; axis: string; lo?: number; hi?: number; layers: RawLayers; sourceLayer?: number; positions?: Positions }
+interface RawCap { kind: 'cap'; axis: string; lo?: CapBound; hi?: CapBound; layers: RawLayers; sourceLayer?: number; positions?: Positions }
 type RawIntervention = RawSteer | RawProject | RawCap;
 type RawWindowIv = Omit<RawSteer, 'layers'> | Omit<RawProject, 'layers'>;
 
@@ -65,6 +67,8 @@ export interface ConditionPlan {
   name?: string;
   description?: string;
   batchSize: number;
+  /** The reference set as written (a built-in set name, builtin:NAME or a path), resolved against the file's folder by referenceSpec. */
+  reference?: string;
   sets: SetSpec[];
   axes: AxisSpec[];
   decoding: DecodingOptions;
@@ -172,7 +176,7 @@ export function parseConditions(text: string, file: string, sha256 = createHash(
       checkAxisRefs(raw, ip);
       if (raw.kind === 'cap') {
         if (raw.lo === undefined && raw.hi === undefined) problems.push(locate(ip, 'a cap needs "lo", "hi" or both (the bounds on the projection; a missing one is open)'));
-        else if (raw.lo !== undefined && raw.hi !== undefined && raw.lo > raw.hi) problems.push(locate([...ip, 'lo'], `cap bounds: lo ${raw.lo} is above hi ${raw.hi}`));
+        else if (raw.lo !== undefined && raw.hi !== undefined && typeof raw.lo === typeof raw.hi && boundOrder(raw.lo) > boundOrder(raw.hi)) problems.push(locate([...ip, 'lo'], `cap bounds: lo ${raw.lo} is above hi ${raw.hi}`));
       }
       return { raw, path: ip };
     });
@@ -194,6 +198,7 @@ export function parseConditions(text: string, file: string, sha256 = createHash(
     ...(v.name !== undefined ? { name: v.name } : {}),
     ...(v.description !== undefined ? { description: v.description } : {}),
     batchSize: v.batchSize ?? 8,
+    ...(v.reference !== undefined ? { reference: v.reference } : {}),
     sets,
     axes,
     decoding: v.decoding as DecodingOptions,
@@ -220,7 +225,7 @@ export function resolveIntervention(plan: ConditionPlan, spec: InterventionSpec,
   const extra = { ...(raw.sourceLayer !== undefined ? { sourceLayer: raw.sourceLayer } : {}), ...(raw.positions !== undefined ? { positions: raw.positions } : {}) };
   switch (raw.kind) {
     case 'steer':
-      return { kind: 'steer', axis: raw.axis, coefficient: raw.coefficient, layers, ...extra };
+      return { kind: 'steer', axis: raw.axis, coefficient: raw.coefficient, ...(raw.unit === 'norm' ? { unit: 'norm' as const } : {}), layers, ...extra };
     case 'project_out':
       return { kind: 'project_out', axes: [...raw.axes], layers, ...extra };
     case 'cap':

@@ -2,6 +2,7 @@
 // and CSV for spreadsheets. Pure functions of the receipt, so they are as deterministic as it is.
 // Every string from outside (names, titles, prompts, paths) goes through src/engine/report/escape.
 import { capText, type Intervention } from '../../protocol/types';
+import { coefficientText } from '../../protocol/reference';
 import { csvRow, latexEscape, markdownCode, markdownText } from '../report/escape';
 import { formatLayers } from './layers';
 import { LABELS, type ConditionResult, type Receipt, type SweepResult } from './receipt';
@@ -11,7 +12,7 @@ export function describeIntervention(iv: Intervention): string {
   const pos = iv.positions && iv.positions !== 'all' ? ` [${iv.positions}]` : '';
   if (iv.kind === 'cap') return `${capText(iv)} @ L${formatLayers(iv.layers)}${src}${pos}`;
   return iv.kind === 'steer'
-    ? `steer ${iv.axis} ${iv.coefficient >= 0 ? '+' : ''}${iv.coefficient} @ L${formatLayers(iv.layers)}${src}${pos}`
+    ? `steer ${iv.axis} ${coefficientText(iv.coefficient, iv.unit)} @ L${formatLayers(iv.layers)}${src}${pos}`
     : `project out ${iv.axes.join('+')} @ L${formatLayers(iv.layers)}${src}${pos}`;
 }
 

@@ -62,6 +62,9 @@ export function validateInterventions(
       if (!names.has(n)) throw new Error(`${at}: unknown axis "${n}" (loaded: ${known()})`);
     }
     if (iv.kind === 'cap') checkCapBounds(iv.lo, iv.hi, at);
+    if (iv.kind === 'steer' && iv.unit !== undefined && iv.unit !== 'raw') {
+      throw new Error(`${at}.unit '${iv.unit}' was not resolved to a raw coefficient against a reference set (LensModel.trace resolves it)`);
+    }
     if (iv.kind === 'steer' && !Number.isFinite(iv.coefficient)) {
       throw new Error(`${at}.coefficient must be a finite number, got ${JSON.stringify(iv.coefficient)}`);
     }
@@ -75,6 +78,7 @@ export function validateInterventions(
 export function checkCapBounds(lo: unknown, hi: unknown, at: string): void {
   if (lo === undefined && hi === undefined) throw new Error(`${at}: a cap needs a lower bound (lo), an upper bound (hi) or both`);
   for (const [k, v] of [['lo', lo], ['hi', hi]] as const) {
+    if (typeof v === 'string' && /^p\d/.test(v)) throw new Error(`${at}.${k}: the percentile bound '${v}' was not resolved against a reference set (LensModel.trace resolves it)`);
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`${at}.${k} must be a finite number, got ${JSON.stringify(v)}`);
   }
   if (typeof lo === 'number' && typeof hi === 'number' && lo > hi) throw new Error(`${at}: cap bounds lo ${lo} > hi ${hi}`);
@@ -142,7 +146,8 @@ export function interventionFeeds(
         const v = layerVector(byName.get(iv.axis)!, src);
         const len = norm(v);
         if (len === 0) continue; // a zero axis has no direction to cap along
-        caps.push({ u: Float64Array.from(v, (x) => x / len), lo: iv.lo ?? -Infinity, hi: iv.hi ?? Infinity });
+        // Bounds are numbers here: validateInterventions refused unresolved percentiles.
+        caps.push({ u: Float64Array.from(v, (x) => x / len), lo: (iv.lo as number | undefined) ?? -Infinity, hi: (iv.hi as number | undefined) ?? Infinity });
       } else {
         const never: never = iv;
         throw new Error(`interventionFeeds: unknown intervention kind ${JSON.stringify((never as { kind?: unknown }).kind)}`);

@@ -6,8 +6,9 @@ import type { Positions } from '../../protocol/types';
 import type { Checker, Path } from './check';
 import { parseLayerSpec } from './layers';
 import { LIMITS } from '../../protocol/limits';
+import { COEFFICIENT_UNITS, parsePercentile, type CapBound, type CoefficientUnit } from '../../protocol/reference';
 
-export const STEER_FIELDS = ['kind', 'axis', 'coefficient', 'layers', 'sourceLayer', 'positions'] as const;
+export const STEER_FIELDS = ['kind', 'axis', 'coefficient', 'unit', 'layers', 'sourceLayer', 'positions'] as const;
 export const PROJECT_OUT_FIELDS = ['kind', 'axes', 'layers', 'sourceLayer', 'positions'] as const;
 export const CAP_FIELDS = ['kind', 'axis', 'lo', 'hi', 'layers', 'sourceLayer', 'positions'] as const;
 const POSITIONS: readonly Positions[] = ['all', 'prompt', 'generated'];
@@ -75,20 +76,39 @@ function readIntervention(c: Checker, node: Node, path: Path, nLayers?: number):
     const axis = axisNode ? check(c.string(axisNode, [...path, 'axis'], { nonEmpty: true })) : check(undefined);
     const coefNode = need('coefficient', 'a number; 1 adds one difference of means');
     const coefficient = coefNode ? check(c.number(coefNode, [...path, 'coefficient'], { min: -LIMITS.steerCoefficient, max: LIMITS.steerCoefficient })) : check(undefined);
-    if (ok) iv = { kind: 'steer', axis: axis!, coefficient: coefficient!, layers: layers!.layers };
+    let unit: CoefficientUnit | undefined;
+    const unitNode = f.get('unit');
+    if (unitNode) {
+      const u = check(c.string(unitNode, [...path, 'unit']));
+      if (u !== undefined && !(COEFFICIENT_UNITS as readonly string[]).includes(u)) {
+        c.at(unitNode, [...path, 'unit'], `unit must be ${COEFFICIENT_UNITS.map((x) => `"${x}"`).join(' or ')} (norm: a multiple of the layer's mean residual norm on the reference set), got '${u}'`);
+        ok = false;
+      } else unit = u as CoefficientUnit | undefined;
+    }
+    if (ok) iv = { kind: 'steer', axis: axis!, coefficient: coefficient!, ...(unit === 'norm' ? { unit } : {}), layers: layers!.layers };
   } else if (kind === 'cap') {
     const axisNode = need('axis', 'the name of a loaded axis');
     const axis = axisNode ? check(c.string(axisNode, [...path, 'axis'], { nonEmpty: true })) : check(undefined);
-    const bound = (key: 'lo' | 'hi') => {
+    const bound = (key: 'lo' | 'hi'): { node: Node; value: CapBound | undefined } | undefined => {
       const n = f.get(key);
-      return n ? { node: n, value: check(c.number(n, [...path, key])) } : undefined;
+      if (!n) return undefined;
+      if (n.type === 'string') {
+        const s = n.value as string;
+        if (parsePercentile(s) === undefined) {
+          c.at(n, [...path, key], `${key} must be a number or a percentile such as "p25" (p0…p100 of the axis' projections on the reference set), got '${s}'`);
+          ok = false;
+          return { node: n, value: undefined };
+        }
+        return { node: n, value: s as CapBound };
+      }
+      return { node: n, value: check(c.number(n, [...path, key])) };
     };
     const lo = bound('lo');
     const hi = bound('hi');
     if (!lo && !hi) {
       c.at(node, [...path, 'hi'], 'cap intervention needs "lo", "hi" or both (the bounds on the projection; a missing one is open)');
       ok = false;
-    } else if (lo?.value !== undefined && hi?.value !== undefined && lo.value > hi.value) {
+    } else if (lo?.value !== undefined && hi?.value !== undefined && typeof lo.value === typeof hi.value && boundOrder(lo.value) > boundOrder(hi.value)) {
       c.at(lo.node, [...path, 'lo'], `cap bounds: lo ${lo.value} is above hi ${hi.value}`);
       ok = false;
     }
@@ -145,4 +165,9 @@ export function readNames(c: Checker, node: Node, path: Path): string[] | undefi
     else out.push(s);
   }
   return out;
+}
+
+/** A bound's place in order: a number itself, a percentile its rank (compared only with its own kind). */
+export function boundOrder(b: CapBound): number {
+  return typeof b === 'number' ? b : parsePercentile(b)!;
 }
