@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, list, str, UsageError } from '../args';
 import { RANDOM_CONTROL_OPTION, withRandomControls } from '../random-control';
+import { REFERENCE_OPTION, referenceFromArgs } from '../reference';
 import { MODEL_OPTIONS, Warnings, openAxes, openModel } from '../load';
 import { parseCap, parseProjectOut, parseSteer } from '../interventions';
 import { annotate, DEFAULT_ANNOTATE_BATCH, PROJECTION_POSITIONS, type ProjectionPosition } from '../../engine/experiments/annotate';
@@ -27,6 +28,7 @@ export const annotateCommand: Command = {
     { name: 'project-out', kind: 'list', description: 'AXIS[,AXIS]:LAYERS[:POSITIONS][@SOURCE], applied to every prompt' },
     { name: 'cap', kind: 'list', description: 'AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE], applied to every prompt' },
     RANDOM_CONTROL_OPTION,
+    REFERENCE_OPTION,
     { name: 'batch-size', kind: 'number', description: 'prompts per batch (keep it fixed across resumes)', default: DEFAULT_ANNOTATE_BATCH },
     ...DECODING_OPTIONS,
     ...FIELD_OPTIONS,
@@ -43,6 +45,7 @@ export const annotateCommand: Command = {
     const outArg = str(args, 'out');
     if (!outArg) throw new UsageError('--out RESULTS.jsonl is required');
     const fields = fieldsFrom(args);
+    const reference = referenceFromArgs(args);
     const shard = shardFrom(args);
     const out = shard ? shardPath(path.resolve(outArg), shard) : path.resolve(outArg);
     if (out === dataset) throw new UsageError('--out must not be the dataset itself');
@@ -78,6 +81,7 @@ export const annotateCommand: Command = {
         signal: io.signal,
         fields,
         ...(shard ? { shard } : {}),
+        ...(reference ? { reference } : {}),
       });
       progress.finish();
       for (const d of s.diagnostics) io.err(`${d.severity === 'error' ? 'skipped' : 'warning'}: ${d.file}:${d.line}:${d.column}: ${d.field ? d.field + ': ' : ''}${d.message}\n`);

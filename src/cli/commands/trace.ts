@@ -5,6 +5,7 @@ import type { Command } from '../command';
 import { bool, list, num, str, UsageError } from '../args';
 import { RANDOM_CONTROL_OPTION, withRandomControls } from '../random-control';
 import { REFERENCE_OPTION, referenceFromArgs } from '../reference';
+import { roundedIntervention } from '../../engine/directions/resolve';
 import { MODEL_OPTIONS, PROMPT_OPTIONS, STRICT_OPTION, Warnings, openAxes, openModel, promptFromArgs, readPromptFile } from '../load';
 import { parseCap, parseProjectOut, parseSteer, describeIntervention } from '../interventions';
 import { renderAxis, profileLine } from '../heatmap';
@@ -79,7 +80,7 @@ export function summarize(t: TraceResult, color: boolean): string {
   lines.push(`model     ${m.name} (${m.modelType}, ${m.layers} layers, d_model ${m.dModel}, ${m.dtype})`);
   lines.push(`tokens    ${t.tokens.filter((x) => !x.generated).length} prompt + ${t.tokens.filter((x) => x.generated).length} generated`);
   lines.push(`interv.   ${t.interventions.length ? t.interventions.map(describeIntervention).join('; ') : 'none'}`);
-  if (t.resolvedInterventions) lines.push(`resolved  ${t.resolvedInterventions.map((iv) => describeIntervention(rounded(iv))).join('; ')}  (on ${t.reference?.set ?? 'the reference set'})`);
+  if (t.resolvedInterventions) lines.push(`resolved  ${t.resolvedInterventions.map((iv) => describeIntervention(roundedIntervention(iv))).join('; ')}  (on ${t.reference?.set ?? 'the reference set'})`);
   for (const w of t.warnings ?? []) lines.push(`warning   ${w}`);
   lines.push(`label     ${t.label.label.toUpperCase()}  refusal score ${t.label.refusalScore.toFixed(2)}${t.label.matched ? `  (matched "${t.label.matched}")` : ''}${t.label.reason ? `  (${t.label.reason}${t.label.detail ? `: ${t.label.detail}` : ''})` : ''}`);
   if (t.label.meanLogProb !== undefined) {
@@ -94,12 +95,4 @@ export function summarize(t: TraceResult, color: boolean): string {
   const tm = t.timings;
   lines.push('', `time      ${tm.totalMs.toFixed(0)} ms (prefill ${tm.prefillMs.toFixed(0)} ms, decode ${tm.decodeMs.toFixed(0)} ms, ${tm.decodeTokensPerSecond.toFixed(1)} tok/s)`);
   return lines.join('\n');
-}
-
-/** Four significant digits for display; the JSON keeps full precision. */
-function rounded(iv: Intervention): Intervention {
-  const r = (x: number) => Number(x.toPrecision(4));
-  if (iv.kind === 'steer') return { ...iv, coefficient: r(iv.coefficient) };
-  if (iv.kind === 'cap') return { ...iv, ...(typeof iv.lo === 'number' ? { lo: r(iv.lo) } : {}), ...(typeof iv.hi === 'number' ? { hi: r(iv.hi) } : {}) };
-  return iv;
 }

@@ -4,7 +4,7 @@
 // percentile bound `pX` at layer l is the X-th percentile of r_l·v̂_src on the reference set.
 // Both resolve to one intervention per layer, so what ran is recorded as plain numbers.
 import type { CapBound, NormCheck, PercentileBound, ReferenceRecord } from '../../protocol/reference';
-import { NORM_WARNING_FACTOR, REFERENCE_POSITIONS, parsePercentile } from '../../protocol/reference';
+import { REFERENCE_POSITIONS, parsePercentile } from '../../protocol/reference';
 import type { CapIntervention, Intervention } from '../../protocol/types';
 import { axisKey, fromSourceLayer, percentile, type ReferenceAxis, type ReferenceStats } from './reference';
 
@@ -132,7 +132,13 @@ export function normWarning(check: NormCheck, ref: Pick<ReferenceRecord, 'set' |
   );
 }
 
-export const DEFAULT_NORM_FACTOR = NORM_WARNING_FACTOR;
+/** Resolved numbers to four significant digits, for reading (receipts, the CLI); records keep full precision. */
+export function roundedIntervention(iv: Intervention): Intervention {
+  const r = (x: number) => Number(x.toPrecision(4));
+  if (iv.kind === 'steer') return { ...iv, coefficient: r(iv.coefficient) };
+  if (iv.kind === 'cap') return { ...iv, ...(typeof iv.lo === 'number' ? { lo: r(iv.lo) } : {}), ...(typeof iv.hi === 'number' ? { hi: r(iv.hi) } : {}) };
+  return iv;
+}
 
 function vectorNorm(v: Float32Array): number {
   let s = 0;
