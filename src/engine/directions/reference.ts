@@ -87,13 +87,15 @@ function cacheFile(dir: string, kind: string, key: string): string {
   return path.join(dir, `${kind}-${key.slice(0, 24)}.json`);
 }
 
+// In-process memo, keyed by file (or key when there is no disk cache): annotate asks once per batch.
 function readCache<T>(file: string | undefined, key: string): T | undefined {
-  if (memo.has(key)) return memo.get(key) as T;
+  const m = file ?? key;
+  if (memo.has(m)) return memo.get(m) as T;
   if (!file) return undefined;
   try {
     const v = JSON.parse(readFileSync(file, 'utf8')) as { schema?: string; key?: string; value?: T };
     if (v.schema !== SCHEMA || v.key !== key || v.value === undefined) return undefined;
-    memo.set(key, v.value);
+    memo.set(m, v.value);
     return v.value;
   } catch {
     return undefined; // absent or damaged: measured again and rewritten
@@ -101,7 +103,7 @@ function readCache<T>(file: string | undefined, key: string): T | undefined {
 }
 
 function writeCache(file: string | undefined, key: string, value: unknown): void {
-  memo.set(key, value);
+  memo.set(file ?? key, value);
   if (!file) return;
   try {
     mkdirSync(path.dirname(file), { recursive: true });
