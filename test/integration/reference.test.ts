@@ -68,7 +68,7 @@ test('percentile cap bounds: the same numbers twice, equal to the percentiles of
   });
   const rec = a.reference!.percentiles!;
   assert.deepEqual(rec.map((p) => p.bound), ['p10', 'p75']);
-  assert.ok(Math.abs(rec[1]!.values[3]! - (a.resolvedInterventions![3] as CapIntervention).hi!) < 1e-3);
+  assert.ok(Math.abs(rec[1]!.values[3]! - ((a.resolvedInterventions![3] as CapIntervention).hi as number)) < 1e-3);
 });
 
 test('norm coefficients: c × the mean residual norm at each layer; a large one warns, a small one does not', async () => {
