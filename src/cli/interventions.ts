@@ -46,20 +46,24 @@ export function parseSteer(spec: string, nLayers: number): Intervention {
   if (parts.length < 3 || parts.length > 4) throw new UsageError(`--steer '${spec}': expected AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]`);
   if (parts[0].trim() === '') throw new UsageError(`--steer '${spec}': no axis named before the first ':'`);
   if (parts[1].trim() === '') throw new UsageError(`--steer '${spec}': the coefficient is empty`);
-  const coef = parts[1].trim();
-  const norm = coef.endsWith(NORM_SUFFIX);
-  const coefficient = Number(norm ? coef.slice(0, -NORM_SUFFIX.length) : coef);
-  if (!Number.isFinite(coefficient) || (norm && coef.length === 1)) {
-    throw new UsageError(`--steer '${spec}': coefficient '${parts[1]}' is not a number (or a number with the suffix ${NORM_SUFFIX}: a multiple of the mean residual norm, e.g. 0.3${NORM_SUFFIX})`);
-  }
-  if (Math.abs(coefficient) > LIMITS.steerCoefficient) {
-    throw new UsageError(`--steer '${spec}': coefficient ${coefficient} is outside ±${LIMITS.steerCoefficient} (the residual stream would overflow)`);
-  }
-  const out: Intervention = { kind: 'steer', axis: parts[0], coefficient, ...(norm ? { unit: 'norm' as const } : {}), layers: layers(parts[2], nLayers, spec) };
+  const { coefficient, unit } = parseCoefficient(parts[1], `--steer '${spec}': coefficient`);
+  const out: Intervention = { kind: 'steer', axis: parts[0], coefficient, ...(unit ? { unit } : {}), layers: layers(parts[2], nLayers, spec) };
   const pos = positions(parts[3], spec);
   if (pos) out.positions = pos;
   if (sourceLayer !== undefined) out.sourceLayer = sourceLayer;
   return out;
+}
+
+/** A steering coefficient as typed: `2` (raw) or `0.3n` (a multiple of the mean residual norm). */
+export function parseCoefficient(text: string, what: string): { coefficient: number; unit?: 'norm' } {
+  const t = text.trim();
+  const norm = t.endsWith(NORM_SUFFIX);
+  const coefficient = Number(norm ? t.slice(0, -NORM_SUFFIX.length) : t);
+  if (t === '' || !Number.isFinite(coefficient) || (norm && t.length === NORM_SUFFIX.length)) {
+    throw new UsageError(`${what} '${text}' is not a number (or a number with the suffix ${NORM_SUFFIX}: a multiple of the mean residual norm, e.g. 0.3${NORM_SUFFIX})`);
+  }
+  if (Math.abs(coefficient) > LIMITS.steerCoefficient) throw new UsageError(`${what} ${coefficient} is outside ±${LIMITS.steerCoefficient} (the residual stream would overflow)`);
+  return norm ? { coefficient, unit: 'norm' } : { coefficient };
 }
 
 export function parseProjectOut(spec: string, nLayers: number): Intervention {
