@@ -77,9 +77,9 @@ test('demo writes a self-contained HTML report with every run', async () => {
   const r = await cli('demo', MODEL, '--axis', a, '--axis', b, '--persona-axis', 'A', '--window', '1-2', '-n', '2', '--out', out);
   assert.equal(r.code, 0, r.err);
   const html = readFileSync(out, 'utf8');
-  assert.equal((html.match(/<h2>/g) ?? []).length, 5);
-  // 5 runs × 2 axes, and the random-control run also reads out its control axis
-  assert.equal((html.match(/<svg /g) ?? []).length, 11);
+  assert.equal((html.match(/<h2>/g) ?? []).length, 6);
+  // 6 runs × 2 axes (run 6: the persona cap), and the random-control run also reads out its control axis
+  assert.equal((html.match(/<svg /g) ?? []).length, 13);
   assert.match(html, /A-random axis/);
   assert.doesNotMatch(html, /<script|src="http/);
   assert.match(r.out, /5\. Default persona, steered/);
