@@ -12,7 +12,7 @@ import { formatLayerSpec, parseLayerSpec } from '../engine/prompts/index';
 import { boundOrder } from '../engine/prompts/interventions';
 import { UsageError } from './args';
 import { LIMITS } from '../protocol/limits';
-import { coefficientText, NORM_SUFFIX, parsePercentile, type CapBound } from '../protocol/reference';
+import { coefficientText, NORM_SUFFIX, parseCoefficientText, parsePercentile, type CapBound } from '../protocol/reference';
 
 const POSITIONS: Positions[] = ['all', 'prompt', 'generated'];
 
@@ -56,14 +56,10 @@ export function parseSteer(spec: string, nLayers: number): Intervention {
 
 /** A steering coefficient as typed: `2` (raw) or `0.3n` (a multiple of the mean residual norm). */
 export function parseCoefficient(text: string, what: string): { coefficient: number; unit?: 'norm' } {
-  const t = text.trim();
-  const norm = t.endsWith(NORM_SUFFIX);
-  const coefficient = Number(norm ? t.slice(0, -NORM_SUFFIX.length) : t);
-  if (t === '' || !Number.isFinite(coefficient) || (norm && t.length === NORM_SUFFIX.length)) {
-    throw new UsageError(`${what} '${text}' is not a number (or a number with the suffix ${NORM_SUFFIX}: a multiple of the mean residual norm, e.g. 0.3${NORM_SUFFIX})`);
-  }
-  if (Math.abs(coefficient) > LIMITS.steerCoefficient) throw new UsageError(`${what} ${coefficient} is outside ±${LIMITS.steerCoefficient} (the residual stream would overflow)`);
-  return norm ? { coefficient, unit: 'norm' } : { coefficient };
+  const c = parseCoefficientText(text);
+  if (!c) throw new UsageError(`${what} '${text}' is not a number (or a number with the suffix ${NORM_SUFFIX}: a multiple of the mean residual norm, e.g. 0.3${NORM_SUFFIX})`);
+  if (Math.abs(c.coefficient) > LIMITS.steerCoefficient) throw new UsageError(`${what} ${c.coefficient} is outside ±${LIMITS.steerCoefficient} (the residual stream would overflow)`);
+  return c;
 }
 
 export function parseProjectOut(spec: string, nLayers: number): Intervention {

@@ -12,6 +12,14 @@ export type CoefficientUnit = (typeof COEFFICIENT_UNITS)[number];
 /** The CLI's suffix for `norm` (`--steer persona:0.3n:2-4`). */
 export const NORM_SUFFIX = 'n';
 
+/**
+ * The steering coefficient offered first (demo's default, the palette's suggestion), in norm units:
+ * inside the range where, on the built-in model, the persona steer flips refusal and its
+ * norm-matched random control neither flips it nor breaks the text (0.3n–1n at all layers, prompt
+ * positions; bench/steer-range.ts measures it, test/integration/steer-range.test.ts checks it).
+ */
+export const DEFAULT_NORM_COEFFICIENT = 0.5;
+
 /** A cap bound as a percentile of the axis' projections on the reference set at each layer: `p25`. */
 export type PercentileBound = `p${number}`;
 export type CapBound = number | PercentileBound;
@@ -62,6 +70,16 @@ export interface ReferenceRecord {
  * first and over its generated tokens (absent when none was run), or why it did not run.
  */
 export type NormCheck = { factor: number; promptMean: number[]; generatedMean?: number[] } | { skipped: string };
+
+/** A coefficient as typed (CLI, palette, forms): `2` raw or `0.3n` in norm units; undefined when it is neither. */
+export function parseCoefficientText(text: string): { coefficient: number; unit?: 'norm' } | undefined {
+  const t = text.trim();
+  const norm = t.endsWith(NORM_SUFFIX);
+  const body = norm ? t.slice(0, -NORM_SUFFIX.length) : t;
+  const coefficient = Number(body);
+  if (body.trim() === '' || !Number.isFinite(coefficient)) return undefined;
+  return norm ? { coefficient, unit: 'norm' } : { coefficient };
+}
 
 /** "0.3n" / "-2" for a steer's coefficient as written. */
 export function coefficientText(coefficient: number, unit: CoefficientUnit | undefined): string {
