@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { select, type Selection } from 'd3-selection';
-import type { Intervention } from '../src/protocol/types';
+import { POSITION_LABELS, POSITIONS, type Intervention } from '../src/protocol/interventions';
 import { interventionText } from './format';
 import type { FormState, InspectorState } from './state';
 
@@ -125,11 +125,7 @@ export function updateControls(container: HTMLElement, state: InspectorState, h:
   setOptions(
     container,
     'steer-positions',
-    [
-      { value: 'all', label: 'all tokens' },
-      { value: 'prompt', label: 'prompt only' },
-      { value: 'generated', label: 'generated only' },
-    ],
+    POSITIONS.map((p) => ({ value: p, label: POSITION_LABELS[p] })),
     state.form.positions,
   );
   root.selectAll<HTMLElement & { value: string }, unknown>('vscode-textfield[data-key]').each(function () {

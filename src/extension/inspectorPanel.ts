@@ -29,6 +29,10 @@ import {
   type RunStopReason,
 } from '../protocol/webview';
 import type { Controller, RunView } from './controller';
+import { fieldOf, fieldProblems } from '../protocol/interventions';
+
+const AXES_FIELD = fieldOf('project_out', 'axes')!;
+const LAYERS_FIELD = fieldOf('project_out', 'layers')!;
 
 export const VIEW_TYPE = 'refusalLens.inspector';
 
@@ -144,14 +148,10 @@ export class InspectorPanel implements RunView {
     }
   }
 
-  /** The validator checks shapes; the model and the loaded axes decide what is in range. */
+  /** The validator checks shapes; the registry's field checks against the model and the loaded axes decide what is in range. */
   private checkIntervention(axes: string[], layers: number[]): string | undefined {
-    const known = new Set(this.controller.axes.map((a) => a.name));
-    const unknown = axes.filter((a) => !known.has(a));
-    if (unknown.length) return `unknown axis ${unknown.join(', ')}; loaded: ${[...known].join(', ') || '(none)'}`;
-    const n = this.controller.model?.layers;
-    if (n !== undefined && layers.some((l) => l >= n)) return `layers must be 0–${n - 1} for this model`;
-    return undefined;
+    const ctx = { nLayers: this.controller.model?.layers, axes: this.controller.axes.map((a) => a.name) };
+    return [...fieldProblems(AXES_FIELD, axes, ctx), ...fieldProblems(LAYERS_FIELD, layers, ctx)][0]?.message;
   }
 
   private async export(m: ExportMessage): Promise<void> {

@@ -5,7 +5,8 @@
 // message it receives: the webview is a browser page and its messages are untrusted input.
 // No runtime dependencies: this file is bundled into the webview.
 
-import type { AxisSummary, Intervention, ModelSummary, Positions, TokenEvent, TraceResult } from './types';
+import type { AxisSummary, ModelSummary, TokenEvent, TraceResult } from './types';
+import { isPositions, type Intervention, type Positions } from './interventions';
 import { COEFFICIENT_UNITS, type CoefficientUnit } from './reference';
 
 // ───────────────────────────── host → webview ─────────────────────────────
@@ -188,7 +189,6 @@ export const LIMITS = {
   maxFileNameLength: 255,
 } as const;
 
-const POSITIONS: readonly string[] = ['all', 'prompt', 'generated'];
 const FORMATS: readonly string[] = ['svg', 'png', 'json'];
 const PNG_PREFIX = 'data:image/png;base64,';
 
@@ -218,7 +218,7 @@ function isLayers(x: unknown): x is number[] {
 }
 
 function isOptionalPositions(x: unknown): boolean {
-  return x === undefined || (typeof x === 'string' && POSITIONS.includes(x));
+  return x === undefined || isPositions(x);
 }
 
 function isFileName(x: unknown): boolean {
@@ -250,8 +250,8 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
     case AddSteer:
       return (
         onlyKeys(x, ['type', 'axis', 'coefficient', 'unit', 'layers', 'positions']) &&
-        isName(x.axis) &&
         (x.unit === undefined || (COEFFICIENT_UNITS as readonly unknown[]).includes(x.unit)) &&
+        isName(x.axis) &&
         typeof x.coefficient === 'number' &&
         Number.isFinite(x.coefficient) &&
         Math.abs(x.coefficient) <= LIMITS.maxCoefficient &&

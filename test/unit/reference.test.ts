@@ -9,7 +9,10 @@ import * as path from 'node:path';
 import { percentile, referenceStats, referenceSpec, type ReferenceAxis, type ReferenceModel, type ReferenceStats, axisKey } from '../../src/engine/directions/reference';
 import { normWarning, resolveInterventions } from '../../src/engine/directions/resolve';
 import { parsePercentile } from '../../src/protocol/reference';
-import { parseCap, parseSteer, describeIntervention } from '../../src/cli/interventions';
+import { describeIntervention, parseIntervention } from '../../src/cli/interventions';
+
+const parseSteer = (s: string, n: number) => parseIntervention('steer', s, n);
+const parseCap = (s: string, n: number) => parseIntervention('cap', s, n);
 import { parsePromptFile } from '../../src/engine/prompts/index';
 import { ConditionFileError, parseConditions, resolveIntervention } from '../../src/engine/experiments/conditions';
 import { validateInterventions } from '../../src/engine/generate/feeds';

@@ -7,7 +7,7 @@ import { RANDOM_CONTROL_OPTION, withRandomControls } from '../random-control';
 import { REFERENCE_OPTION, referenceFromArgs } from '../reference';
 import { roundedIntervention } from '../../engine/directions/resolve';
 import { MODEL_OPTIONS, PROMPT_OPTIONS, STRICT_OPTION, Warnings, openAxes, openModel, promptFromArgs, readPromptFile } from '../load';
-import { parseCap, parseProjectOut, parseSteer, describeIntervention } from '../interventions';
+import { describeIntervention, interventionOptions, interventionsFromArgs } from '../interventions';
 import { renderAxis, profileLine } from '../heatmap';
 import { lastPromptIndex } from '../../engine/report/html';
 import { promptSystem, renderWarnings } from '../../engine/directions/index';
@@ -20,9 +20,7 @@ export const traceCommand: Command = {
   options: [
     ...MODEL_OPTIONS,
     ...PROMPT_OPTIONS,
-    { name: 'steer', kind: 'list', description: 'AXIS:COEF:LAYERS[:POSITIONS][@SOURCE], e.g. persona:4:2-5; COEF 0.3n = 0.3 × the mean residual norm' },
-    { name: 'project-out', kind: 'list', description: 'AXIS[,AXIS]:LAYERS[:POSITIONS][@SOURCE], e.g. persona:3-5' },
-    { name: 'cap', kind: 'list', description: 'AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE], e.g. persona::0:4-5 (empty LO or HI = open; p75 = a percentile on the reference set)' },
+    ...interventionOptions((ex) => `, e.g. ${ex}`),
     RANDOM_CONTROL_OPTION,
     REFERENCE_OPTION,
     { name: 'max-new-tokens', kind: 'number', short: 'n', description: 'tokens to generate' },
@@ -48,9 +46,7 @@ export const traceCommand: Command = {
       const axes = withRandomControls(opened, list(args, 'random-control'));
       const interventions: Intervention[] = [
         ...(fromFile?.interventions ?? []).map(({ layerSpec: _spec, ...iv }) => iv as Intervention),
-        ...list(args, 'steer').map((s) => parseSteer(s, L)),
-        ...list(args, 'project-out').map((s) => parseProjectOut(s, L)),
-        ...list(args, 'cap').map((s) => parseCap(s, L)),
+        ...interventionsFromArgs(args, L),
       ];
       warnings.check();
       const decoding: DecodingOptions = { maxNewTokens: 32, ...(fromFile?.decoding ?? {}) };
