@@ -189,7 +189,9 @@ describe('one description', () => {
     const all = INTERVENTION_KINDS.map(sample);
     assert.equal(receiptProblem(receipt(all)), undefined);
     const capAt = INTERVENTION_KINDS.indexOf('cap');
-    assert.match(receiptProblem(receipt(all.map((iv, i) => (i === capAt ? { ...iv, hi: 'p25' } : iv))))!, new RegExp(`conditions\\[0\\]\\.interventions\\[${capAt}\\]\\.hi: expected a number`));
+    // A percentile bound as written ("p25") is a bound a receipt records; "q25" is not.
+    assert.equal(receiptProblem(receipt(all.map((iv, i) => (i === capAt ? { ...iv, hi: 'p25' } : iv)))), undefined);
+    assert.match(receiptProblem(receipt(all.map((iv, i) => (i === capAt ? { ...iv, hi: 'q25' } : iv))))!, new RegExp(`conditions\\[0\\]\\.interventions\\[${capAt}\\]\\.hi: expected a number or a percentile`));
     assert.ok(receiptProblem(receipt([{ kind: 'clamp', layers: [0] }]))!.endsWith(`interventions[0].kind: expected ${kindList()}, got the string "clamp"`));
     assert.match(receiptProblem(receipt([{ kind: 'steer', axis: 'p', layers: [0] }]))!, /interventions\[0\]\.coefficient: missing/);
   });

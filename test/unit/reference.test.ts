@@ -135,7 +135,7 @@ test('CLI forms: 0.3n is a norm coefficient, p75 a percentile bound; bad ones sa
   assert.throws(() => parseSteer('persona:0.3x:2', 6), /coefficient '0.3x' is not a number/);
   assert.deepEqual(parseCap('persona::p75:2-4', 6), { kind: 'cap', axis: 'persona', hi: 'p75', layers: [2, 3, 4] });
   assert.deepEqual(parseCap('persona:p25:3:1', 6), { kind: 'cap', axis: 'persona', lo: 'p25', hi: 3, layers: [1] });
-  assert.throws(() => parseCap('persona:p75:p25:1', 6), /lower bound p75 is above upper bound p25/);
+  assert.throws(() => parseCap('persona:p75:p25:1', 6), /cap bounds: lo p75 is above hi p25/);
   assert.throws(() => parseCap('persona::p101:1', 6), /'p101' is not a percentile p0…p100/);
   assert.equal(describeIntervention(parseSteer('persona:0.3n:2-4', 6)), 'steer persona +0.3n @ L2-4');
   assert.equal(describeIntervention(parseCap('persona:p25::2-4', 6)), 'cap persona ≥ p25 @ L2-4');
