@@ -17,6 +17,9 @@ import { parsePromptFile } from '../../src/engine/prompts/index';
 import { ConditionFileError, parseConditions, resolveIntervention } from '../../src/engine/experiments/conditions';
 import { validateInterventions } from '../../src/engine/generate/feeds';
 import type { Intervention } from '../../src/protocol/types';
+import { steerFromForm } from '../../webview/format';
+import { initialState } from '../../webview/state';
+import { isWebviewToHostMessage } from '../../src/protocol/webview';
 
 test('percentile: linear between closest ranks (numpy default), parsePercentile takes p0…p100 only', () => {
   const xs = [1, 2, 3, 4, 10];
@@ -178,4 +181,15 @@ test('condition files: the schema takes p25 bounds, unit norm and reference; ref
   assert.match(issues(base('{ kind: cap, axis: persona, hi: p250, layers: [1] }')), /^11:conditions\[0\]\.interventions\[0\]\.hi: "p250" is not valid \(a percentile p0…p100/m);
   assert.match(issues(base('{ kind: cap, axis: persona, lo: p75, hi: p25, layers: [1] }')), /cap bounds: lo p75 is above hi p25/);
   assert.match(issues(base('{ kind: steer, axis: persona, coefficient: 1, unit: sigma, layers: [1] }')), /unit/);
+});
+
+test('inspector form and message: 0.3n is a norm coefficient, checked by the webview message validator', () => {
+  const form = { ...initialState().form, steerAxis: 'persona', coefficient: '0.3n', steerFrom: '1', steerTo: '2' };
+  const r = steerFromForm(form, ['persona'], 6);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual({ coefficient: r.message.coefficient, unit: r.message.unit, layers: r.message.layers }, { coefficient: 0.3, unit: 'norm', layers: [1, 2] });
+  assert.equal(isWebviewToHostMessage(r.message), true);
+  assert.equal(isWebviewToHostMessage({ ...r.message, unit: 'sigma' }), false);
+  const bad = steerFromForm({ ...form, coefficient: '0.3x' }, ['persona'], 6);
+  assert.ok(!bad.ok && /a multiple of the mean residual norm such as 0\.3n/.test(bad.error));
 });
