@@ -137,3 +137,24 @@ test('ablate: a percentile cap and a norm steer are resolved in the receipt, wit
   assert.match(md, /- capped: cap persona ≤ -?\d[\d.]* @ L2; cap persona ≤ /);
   assert.match(md, /## Norm warnings\n\n- pushed: 2 of 2 rows\./);
 });
+
+test('worker: a norm steer and a percentile cap resolve against the reference set the request names; an unknown set is a bad request', async () => {
+  const { startClient } = await import('../unit/worker-harness.js');
+  const { LoadAxes, LoadModel, Trace } = await import('../../src/protocol/rpc.js');
+  const t = await startClient();
+  try {
+    await t.client.request(LoadModel, { folder: organism });
+    await t.client.request(LoadAxes, { files: [{ path: join(organism, 'axes/persona.safetensors') }] });
+    const params = (reference: string) => ({
+      runId: 'r', prompt: harmful, decoding: { maxNewTokens: 2 }, reference,
+      interventions: [{ kind: 'steer' as const, axis: 'persona', coefficient: 0.1, unit: 'norm' as const, layers: [1] }, { kind: 'cap' as const, axis: 'persona', hi: 'p75' as const, layers: [2] }],
+    });
+    const r = await t.client.request(Trace, params('harmless'));
+    assert.equal(r.reference!.set, 'builtin:harmless');
+    assert.deepEqual(r.resolvedInterventions!.map((iv) => iv.kind), ['steer', 'cap']);
+    assert.equal(typeof (r.resolvedInterventions![1] as CapIntervention).hi, 'number');
+    await assert.rejects(t.client.request(Trace, params('no-such-set')), /reference: reference set 'no-such-set' is neither a file/);
+  } finally {
+    await t.client.stop();
+  }
+});
