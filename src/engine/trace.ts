@@ -5,7 +5,7 @@ import type {
   AxisSummary, DecodingOptions, Intervention, ModelSummary, PromptInput, TokenEvent, TokenInfo, TraceResult,
 } from '../protocol/types.js';
 import type { Direction } from './directions/index.js';
-import { generateLoop, type LoopResult, type NormSums } from './generate/loop.js';
+import { generateLoop, type LoopResult } from './generate/loop.js';
 import { interventionFeeds, readoutFeeds, validateInterventions, ZeroFeeds, type AxisVectors } from './generate/feeds.js';
 import { checkDecoding } from './generate/sampling.js';
 import { checkContext, checkFinite, checkPromptSize, checkTokenIds } from './generate/validate.js';
@@ -14,9 +14,9 @@ import { calibrateReference, forcedLogProbs, vocabWord, type LikelihoodContext }
 import type { GraphIO } from './model/graph.js';
 import type { LoadedModel } from './model/load.js';
 import type { Feeds } from './runtime.js';
-import { DEFAULT_REFERENCE_SET, NORM_WARNING_FACTOR, type NormCheck, type ReferenceRecord } from '../protocol/reference.js';
+import { DEFAULT_REFERENCE_SET } from '../protocol/reference.js';
 import { referenceStats, type ReferenceAxis, type ReferenceSet, type ReferenceStats } from './directions/reference.js';
-import { isRelative, normWarning, percentileAxes, referenceRecord, resolveInterventions } from './directions/resolve.js';
+import { prepareRequests, withReference, type Prepared } from './trace-reference.js';
 import { readPromptSet, rowPrompt } from './experiments/dataset.js';
 
 export interface TraceRequest {
@@ -32,16 +32,6 @@ export interface TraceRequest {
   reference?: string;
 }
 
-/** A request after its model-relative interventions were resolved against the reference set. */
-interface Prepared {
-  req: TraceRequest;
-  /** What the graph runs: raw coefficients and numeric bounds. */
-  run: Intervention[];
-  resolved: boolean;
-  reference?: ReferenceRecord;
-  /** Why the norm check cannot run (the reference set could not be measured). */
-  skipped?: string;
-}
 
 export interface TraceOptions {
   onToken?: (ev: TokenEvent) => void;
@@ -112,7 +102,7 @@ export class LensModel {
    */
   traceBatch(reqs: TraceRequest[], opts: BatchOptions = {}): Promise<TraceResult[]> {
     // The reference set is measured through residuals(), which queues on `serial` itself.
-    return this.prepare(reqs, opts.signal).then((prepared) => this.serial(() => this.traceBatchNow(prepared, opts)));
+    return prepareRequests(this, reqs, opts.signal).then((prepared) => this.serial(() => this.traceBatchNow(prepared, opts)));
   }
 
   /**
@@ -136,32 +126,6 @@ export class LensModel {
     return p;
   }
 
-  /** Resolves model-relative interventions and fetches what the norm check compares against. */
-  private async prepare(reqs: TraceRequest[], signal?: AbortSignal): Promise<Prepared[]> {
-    const out: Prepared[] = [];
-    for (const [i, req] of reqs.entries()) {
-      const ivs = req?.interventions ?? [];
-      if (!req || typeof req !== 'object' || ivs.length === 0) {
-        out.push({ req, run: ivs, resolved: false });
-        continue;
-      }
-      const relative = ivs.some(isRelative);
-      const spec = req.reference ?? DEFAULT_REFERENCE_SET;
-      let stats: ReferenceStats;
-      try {
-        stats = await this.referenceStats(spec, relative ? percentileAxes(ivs, req.axes ?? []) : [], signal);
-      } catch (e) {
-        if ((e as Error).name === 'AbortError') throw e;
-        const why = `reference set ${spec}: ${(e as Error).message}`;
-        if (relative) throw new Error(`${reqs.length > 1 ? `requests[${i}]` : 'request'}: norm coefficients and percentile bounds need the ${why}`);
-        out.push({ req, run: ivs, resolved: false, skipped: why });
-        continue;
-      }
-      const r = relative ? resolveInterventions(ivs, req.axes ?? [], stats) : { interventions: ivs, percentiles: [] };
-      out.push({ req, run: r.interventions, resolved: relative, reference: referenceRecord(stats, r.percentiles) });
-    }
-    return out;
-  }
 
   /** Post-intervention block outputs of the prompt: [layer] -> [seq * d_model]. */
   residuals(prompt: PromptInput, opts: ResidualOptions = {}): Promise<Float32Array[]> {
@@ -422,29 +386,6 @@ export class LensModel {
   }
 }
 
-/** The reference record, resolved interventions, norm check and warning of one run. */
-function withReference(t: TraceResult, p: Prepared, norms: NormSums | undefined, device: string | undefined): TraceResult {
-  if (!(p.req.interventions ?? []).length) return t;
-  const check: NormCheck = p.skipped
-    ? { skipped: p.skipped }
-    : norms
-      ? {
-          factor: NORM_WARNING_FACTOR,
-          promptMean: norms.prompt.map((x) => round6(x / Math.max(norms.promptTokens, 1))),
-          ...(norms.generatedTokens ? { generatedMean: norms.generated.map((x) => round6(x / norms.generatedTokens)) } : {}),
-        }
-      : { skipped: `residual norms are not read back from ${device ?? 'this device'}` };
-  const warning = p.reference ? normWarning(check, p.reference) : undefined;
-  return {
-    ...t,
-    ...(p.resolved ? { resolvedInterventions: p.run } : {}),
-    ...(p.reference ? { reference: p.reference } : {}),
-    normCheck: check,
-    ...(warning ? { warnings: [warning] } : {}),
-  };
-}
-
-const round6 = (x: number) => Number(x.toPrecision(6));
 
 /** Requests with equal keys can share one batch: same axes (by identity of content) and interventions. */
 function groupKey(r: TraceRequest): string {
