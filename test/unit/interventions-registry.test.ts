@@ -99,7 +99,18 @@ describe('the JSON schemas say what the registry says', () => {
     check('rlprompt.schema.json', items.oneOf!);
     assert.deepEqual(items.defaultSnippets!.map((d) => d.label), [...INTERVENTION_KINDS], 'a snippet per kind');
   });
-  it('conditions.schema.json', () => check('conditions.schema.json', schema('conditions.schema.json').$defs!.intervention!.anyOf!));
+  it('conditions.schema.json, and its sweep windows move every kind (its fields but layers)', () => {
+    const s = schema('conditions.schema.json');
+    check('conditions.schema.json', s.$defs!.intervention!.anyOf!);
+    const moving = s.$defs!.sweep!.properties!.window!.properties!.intervention!.anyOf!;
+    assert.deepEqual(moving.map((m) => m.properties!.kind!.const).sort(), [...INTERVENTION_KINDS].sort());
+    for (const m of moving) {
+      const k = m.properties!.kind!.const as InterventionKind;
+      const own = fieldsOf(k).filter((f) => f.name !== 'layers');
+      assert.deepEqual(Object.keys(m.properties!), ['kind', ...own.map((f) => f.name)], `window ${k}: fields`);
+      assert.deepEqual(m.required, ['kind', ...own.filter((f) => f.required).map((f) => f.name)], `window ${k}: required`);
+    }
+  });
 });
 
 describe('graph inputs', () => {
