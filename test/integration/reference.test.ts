@@ -117,6 +117,8 @@ test('ablate: a percentile cap and a norm steer are resolved in the receipt, wit
     'conditions:',
     '  - { name: capped, set: harmful, interventions: [{ kind: cap, axis: persona, hi: p25, layers: "2-4" }] }',
     '  - { name: pushed, set: harmful, interventions: [{ kind: steer, axis: persona, coefficient: 5, unit: norm, layers: [2] }] }',
+    'sweeps:',
+    '  - { name: moving-cap, set: harmful, window: { intervention: { kind: cap, axis: persona, lo: p5, hi: p95 }, size: 3, stride: 3 } }',
     '',
   ].join('\n'));
   const out = join(dir, 'receipt');
@@ -124,13 +126,16 @@ test('ablate: a percentile cap and a norm steer are resolved in the receipt, wit
   assert.equal(r.code, 0, r.err);
   const receipt = JSON.parse(readFileSync(join(out, 'receipt.json'), 'utf8'));
   assert.equal(receipt.reference.set, 'builtin:persona-default');
-  assert.deepEqual(receipt.reference.percentiles.map((p: { axis: string; bound: string }) => `${p.axis} ${p.bound}`), ['persona p25']);
+  assert.deepEqual(receipt.reference.percentiles.map((p: { axis: string; bound: string }) => `${p.axis} ${p.bound}`), ['persona p25', 'persona p5', 'persona p95']);
   const [capped, pushed] = receipt.conditions;
   assert.deepEqual(capped.interventions, [{ kind: 'cap', axis: 'persona', hi: 'p25', layers: [2, 3, 4] }]);
   assert.deepEqual(capped.resolvedInterventions.map((iv: CapIntervention) => iv.layers), [[2], [3], [4]]);
   capped.resolvedInterventions.forEach((iv: CapIntervention, i: number) => assert.ok(Math.abs((iv.hi as number) - receipt.reference.percentiles[0].values[i + 2]) < 1e-4, `L${i + 2}`));
   assert.equal(capped.normWarnings, undefined);
   assert.equal(pushed.normWarnings.rows, 2);
+  const points = receipt.sweeps[0].points;
+  assert.deepEqual(points.map((p: { window: number[] }) => p.window), [[0, 1, 2], [3, 4, 5]]);
+  assert.deepEqual(points[1].resolvedInterventions.map((iv: CapIntervention) => [iv.layers[0], typeof iv.lo, typeof iv.hi]), [[3, 'number', 'number'], [4, 'number', 'number'], [5, 'number', 'number']]);
   const md = readFileSync(join(out, 'receipt.md'), 'utf8');
   assert.match(md, /## Reference set/);
   assert.match(md, /\| persona p25 \|/);
