@@ -163,3 +163,21 @@ test('worker: a norm steer and a percentile cap resolve against the reference se
     await t.client.stop();
   }
 });
+
+test('annotate: the sidecar records the reference set and the resolved bounds; a resume against another set is refused', async () => {
+  const ds = join(dir, 'ds.jsonl');
+  writeFileSync(ds, readFileSync(join(__dirname, '../../media/sets/harmful.jsonl'), 'utf8').split('\n').slice(0, 2).join('\n') + '\n');
+  const out = join(dir, 'ann.jsonl');
+  const args = ['annotate', 'builtin', ds, '--out', out, '--cap', 'persona::p75:2', '--steer', 'persona:5n:1', '--max-new-tokens', '4'];
+  const r = await cli(...args);
+  assert.equal(r.code, 0, r.err);
+  const run = JSON.parse(readFileSync(`${out}.run.json`, 'utf8'));
+  assert.equal(run.reference.set, 'builtin:persona-default');
+  assert.deepEqual(run.resolvedInterventions.map((iv: { kind: string; layers: number[] }) => [iv.kind, iv.layers]), [['steer', [1]], ['cap', [2]]]);
+  assert.ok(Math.abs(run.resolvedInterventions[1].hi - run.reference.percentiles[0].values[2]) < 1e-4);
+  const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(rows.every((x) => /residual norm far beyond its usual range/.test(x.warnings?.[0] ?? '')), 'a 5n steer warns on every row');
+  const again = await cli(...args, '--reference', 'harmless');
+  assert.equal(again.code, 1);
+  assert.match(again.err, /made with different settings/);
+});
