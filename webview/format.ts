@@ -6,6 +6,7 @@ import { describeIntervention, interventionProblems, type Intervention } from '.
 import { formatLayerRanges } from '../src/protocol/layers';
 import { AddProjectOut, AddSteer, type AddProjectOutMessage, type AddSteerMessage } from '../src/protocol/webview';
 import type { FormState } from './state';
+import { NORM_SUFFIX, parseCoefficientText } from '../src/protocol/reference';
 
 /** Make whitespace visible: a token that is a space or a newline must not look like nothing. */
 export function tokenLabel(text: string, max = 16): string {
@@ -65,13 +66,14 @@ function parseLayerRange(fromText: string, toText: string, nLayers: number): num
 
 export function steerFromForm(form: FormState, axes: string[], nLayers: number): Parsed<AddSteerMessage> {
   if (!axes.includes(form.steerAxis)) return { ok: false, error: 'Choose an axis to steer along.' };
-  const text = form.coefficient.trim();
-  const coefficient = Number(text);
-  if (text === '' || !Number.isFinite(coefficient)) return { ok: false, error: 'The coefficient must be a number.' };
+  // "0.3n": a multiple of the layer's mean residual norm on the reference set (protocol/reference.ts).
+  const parsed = parseCoefficientText(form.coefficient);
+  if (!parsed) return { ok: false, error: `The coefficient must be a number, or a multiple of the mean residual norm such as 0.3${NORM_SUFFIX}.` };
+  const { coefficient, unit } = parsed;
   if (coefficient === 0) return { ok: false, error: 'A coefficient of 0 changes nothing.' };
   const layers = parseLayerRange(form.steerFrom, form.steerTo, nLayers);
   if (typeof layers === 'string') return { ok: false, error: layers };
-  const message: AddSteerMessage = { type: AddSteer, axis: form.steerAxis, coefficient, layers };
+  const message: AddSteerMessage = { type: AddSteer, axis: form.steerAxis, coefficient, ...(unit ? { unit } : {}), layers };
   if (form.positions !== 'all') message.positions = form.positions;
   const problem = registryProblem({ ...message, kind: 'steer' }, axes, nLayers);
   return problem ? { ok: false, error: problem } : { ok: true, message };

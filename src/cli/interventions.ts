@@ -4,12 +4,17 @@
 //   --steer AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]         e.g. persona:4:2-5   refusal:-1.5:6,7:generated
 //   --project-out AXIS[,AXIS…]:LAYERS[:POSITIONS][@SOURCE] e.g. persona:3-5  persona,refusal:all
 //   --cap AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE]           e.g. persona::0:4-5 (cap from above at 0)  persona:-2:2:3
-//     an empty LO or HI is open on that side; at least one is given
+//     an empty LO or HI is open on that side; at least one is given; a bound is a number or a
+//     percentile of the axis' projections on the reference set at each layer (persona::p75:2-4)
+// COEF with the suffix n is in units of the layer's mean residual norm on the reference set
+// (persona:0.3n:2-4 adds 0.3 × that norm along the axis' direction).
 // LAYERS uses the prompt-file layer syntax ("4-7", "4,6,8-10") or "all".
 import {
-  cliUsage, describeIntervention as describe, fieldProblems, INTERVENTION_KINDS, INTERVENTIONS, isPositions, kindSpec, POSITIONS,
+  cliFields, cliUsage, describeIntervention as describe, fieldProblems, INTERVENTION_KINDS, INTERVENTIONS, isPositions, kindSpec, POSITIONS,
   type FieldProblem, type FieldSpec, type Intervention, type InterventionKind,
 } from '../protocol/interventions';
+import { NORM_SUFFIX, parseCoefficientText, parsePercentile } from '../protocol/reference';
+import { LIMITS } from '../protocol/limits';
 import { parseLayerSpec } from '../engine/prompts/index';
 import { list, UsageError, type OptionSpec, type ParsedArgs } from './args';
 
@@ -48,16 +53,26 @@ function readField(f: FieldSpec, text: string, first: boolean, fail: (why: strin
     }
     case 'number': {
       if (s === '') fail(`the ${f.label} is empty`);
+      if (f.unitSuffix) {
+        const c = parseCoefficientText(text);
+        if (!c) fail(`${f.label} '${text}' is not a number (or a number with the suffix ${NORM_SUFFIX}: a multiple of the mean residual norm, e.g. 0.3${NORM_SUFFIX})`);
+        return { [f.name]: c!.coefficient, ...(c!.unit ? { [f.unitSuffix]: c!.unit } : {}) };
+      }
       const x = Number(text);
       if (!Number.isFinite(x)) fail(`${f.label} '${text}' is not a number`);
       return { [f.name]: x };
     }
     case 'bound': {
       if (s === '') return {};
+      if (s.startsWith('p')) {
+        if (parsePercentile(s) === undefined) fail(`${f.label} '${text}' is not a percentile p0…p100 (e.g. p25)`);
+        return { [f.name]: s };
+      }
       const x = Number(text);
-      if (!Number.isFinite(x)) fail(`${f.label} '${text}' is not a number${/^p\d/.test(s) ? ' (percentile bounds are not supported yet)' : ''}`);
+      if (!Number.isFinite(x)) fail(`${f.label} '${text}' is not a number or a percentile (e.g. p25)`);
       return { [f.name]: x };
     }
+    case 'unit':
     case 'layers':
     case 'layer':
     case 'positions':
@@ -77,12 +92,13 @@ export function parseIntervention(kind: InterventionKind, spec: string, nLayers:
   };
   const { body, sourceLayer } = splitSource(spec);
   const parts = body.split(':');
-  const own = k.fields.length;
+  const fields = cliFields(kind);
+  const own = fields.length;
   if (parts.length < own + 1 || parts.length > own + 2) {
     fail(`expected ${cliUsage(kind)}, e.g. ${k.example}${k.note ? ` (${k.note})` : ''}`);
   }
   const iv: Record<string, unknown> = { kind };
-  k.fields.forEach((f, i) => Object.assign(iv, readField(f, parts[i]!, i === 0, fail)));
+  fields.forEach((f, i) => Object.assign(iv, readField(f, parts[i]!, i === 0, fail)));
   iv.layers = layers(parts[own]!, nLayers, spec);
   const pos = parts[own + 1];
   if (pos !== undefined) {
@@ -113,4 +129,12 @@ export function interventionsFromArgs(args: ParsedArgs, nLayers: number): Interv
 /** A short human form, for summaries and status lines: the registry's one description. */
 export function describeIntervention(iv: Intervention): string {
   return describe(iv);
+}
+
+/** A steering coefficient as typed (demo's --coefficient): `2` raw or `0.3n` in norm units. */
+export function parseCoefficient(text: string, what: string): { coefficient: number; unit?: 'norm' } {
+  const c = parseCoefficientText(text);
+  if (!c) throw new UsageError(`${what} '${text}' is not a number (or a number with the suffix ${NORM_SUFFIX}: a multiple of the mean residual norm, e.g. 0.3${NORM_SUFFIX})`);
+  if (Math.abs(c.coefficient) > LIMITS.steerCoefficient) throw new UsageError(`${what} ${c.coefficient} is outside ±${LIMITS.steerCoefficient} (the residual stream would overflow)`);
+  return c;
 }

@@ -14,6 +14,10 @@ import { calibrateReference, forcedLogProbs, vocabWord, type LikelihoodContext }
 import type { GraphIO } from './model/graph.js';
 import type { LoadedModel } from './model/load.js';
 import type { Feeds } from './runtime.js';
+import { DEFAULT_REFERENCE_SET } from '../protocol/reference.js';
+import { referenceStats, type ReferenceAxis, type ReferenceSet, type ReferenceStats } from './directions/reference.js';
+import { prepareRequests, withReference, type Prepared } from './trace-reference.js';
+import { readPromptSet, rowPrompt } from './experiments/dataset.js';
 
 export interface TraceRequest {
   prompt: PromptInput;
@@ -21,7 +25,13 @@ export interface TraceRequest {
   axes: Direction[];
   interventions: Intervention[];
   decoding: DecodingOptions;
+  /**
+   * The reference set for norm coefficients, percentile cap bounds and the norm warning:
+   * builtin:NAME or a prompt-set file (default DEFAULT_REFERENCE_SET). Measured once, cached.
+   */
+  reference?: string;
 }
+
 
 export interface TraceOptions {
   onToken?: (ev: TokenEvent) => void;
@@ -49,6 +59,7 @@ export class LensModel {
   private refusalIds = new Map<readonly string[], number[]>();
   private words = new Map<string, boolean>();
   private reference?: number;
+  private sets = new Map<string, Promise<ReferenceSet>>();
 
   constructor(readonly loaded: LoadedModel) {
     const c = loaded.config;
@@ -90,8 +101,31 @@ export class LensModel {
    * come back in request order.
    */
   traceBatch(reqs: TraceRequest[], opts: BatchOptions = {}): Promise<TraceResult[]> {
-    return this.serial(() => this.traceBatchNow(reqs, opts));
+    // The reference set is measured through residuals(), which queues on `serial` itself.
+    return prepareRequests(this, reqs, opts.signal).then((prepared) => this.serial(() => this.traceBatchNow(prepared, opts)));
   }
+
+  /**
+   * Per-layer statistics of this model on a reference set (default DEFAULT_REFERENCE_SET): mean
+   * and largest residual norm, and the projection distribution of each of `axes`. Cached on disk.
+   */
+  async referenceStats(spec: string = DEFAULT_REFERENCE_SET, axes: readonly ReferenceAxis[] = [], signal?: AbortSignal): Promise<ReferenceStats> {
+    return referenceStats(this, await this.referenceSet(spec), axes, signal ? { signal } : {});
+  }
+
+  private async referenceSet(spec: string): Promise<ReferenceSet> {
+    let p = this.sets.get(spec);
+    if (!p) {
+      p = readPromptSet(spec).then((set) => {
+        if (!set.rows.length) throw new Error(`reference set ${spec} has no readable rows`);
+        return { display: set.display, sha256: set.sha256, prompts: set.rows.map(rowPrompt) };
+      });
+      p.catch(() => this.sets.delete(spec));
+      this.sets.set(spec, p);
+    }
+    return p;
+  }
+
 
   /** Post-intervention block outputs of the prompt: [layer] -> [seq * d_model]. */
   residuals(prompt: PromptInput, opts: ResidualOptions = {}): Promise<Float32Array[]> {
@@ -221,9 +255,11 @@ export class LensModel {
     return { loaded: this.loaded, padId: this.padId(), feeds: this.phaseFeeds([], [], []) };
   }
 
-  private async traceBatchNow(reqs: TraceRequest[], opts: BatchOptions): Promise<TraceResult[]> {
+  private async traceBatchNow(prepared: Prepared[], opts: BatchOptions): Promise<TraceResult[]> {
     const c = this.loaded.config;
     const t0 = performance.now();
+    // From here on a request's interventions are the resolved ones the graph runs.
+    const reqs = prepared.map((p) => (p.req && typeof p.req === 'object' ? { ...p.req, interventions: p.run } : p.req));
     const encoded = reqs.map((r, i) => {
       const where = reqs.length > 1 ? `requests[${i}]` : 'request';
       if (!r || typeof r !== 'object') throw new Error(`${where}: not a trace request`);
@@ -247,9 +283,12 @@ export class LensModel {
       else groups.set(key, [i]);
     });
     const results = new Array<TraceResult>(reqs.length);
+    // Residual norms are read back only where the hooked session's outputs live in host memory.
+    const onCpu = (this.summary.device?.device ?? 'cpu') === 'cpu';
     for (const members of groups.values()) {
       const first = reqs[members[0]!]!;
       const axes = first.axes ?? [];
+      const measureNorms = onCpu && (first.interventions ?? []).length > 0;
       const res = await generateLoop(
         members.map((i) => ({ ids: encoded[i]!, decoding: reqs[i]!.decoding })),
         {
@@ -258,6 +297,7 @@ export class LensModel {
           padId: this.padId(),
           hookFeeds: this.phaseFeeds(first.interventions ?? [], axes, axes),
           nAxes: axes.length,
+          measureNorms,
           ...(opts.signal ? { signal: opts.signal } : {}),
           ...(opts.onToken
             ? {
@@ -273,7 +313,7 @@ export class LensModel {
       const logProbs = check ? await this.logProbsNow(members.map((i, row) => ({ prompt: encoded[i]!, response: res.rows[row]!.generated }))) : [];
       members.forEach((i, row) => {
         const ev = check ? { logProbs: logProbs[row]!, reference: reference! } : {};
-        results[i] = this.result(reqs[i]!, encoded[i]!, res, row, tokenizeMs, t0, opts.label, ev);
+        results[i] = withReference(this.result(prepared[i]!.req, encoded[i]!, res, row, tokenizeMs, t0, opts.label, ev), prepared[i]!, res.rows[row]!.norms, onCpu ? undefined : this.summary.device?.device);
       });
     }
     return results;
@@ -345,6 +385,7 @@ export class LensModel {
     return p;
   }
 }
+
 
 /** Requests with equal keys can share one batch: same axes (by identity of content) and interventions. */
 function groupKey(r: TraceRequest): string {

@@ -17,6 +17,7 @@ import { promptSourceFromEditor, type PromptSource } from './promptFiles';
 import { interventionSummary } from './statusBar';
 import { notifyError, showError } from './errors';
 import { copyExamples, EXAMPLES_FOLDER, type CopiedExamples } from './examples';
+import { DEFAULT_NORM_COEFFICIENT, NORM_SUFFIX, parseCoefficientText } from '../protocol/reference';
 
 export interface Deps {
   ctx: vscode.ExtensionContext;
@@ -94,20 +95,20 @@ const table: Record<string, Factory> = {
     const axis = typeof axisArg === 'string' ? axisArg : (await vscode.window.showQuickPick(axes, { title: 'Steer: axis', placeHolder: 'Add a multiple of this direction' }));
     if (!axis) return;
     if (!axes.includes(axis)) return void notifyError({ message: `unknown axis "${axis}"; loaded: ${axes.join(', ')}`, actions: ['selectAxes'] });
-    let coefficient = typeof coefArg === 'number' ? coefArg : undefined;
-    if (coefficient === undefined) {
+    let coef = typeof coefArg === 'number' ? { coefficient: coefArg } : typeof coefArg === 'string' ? parseCoefficientText(coefArg) : undefined;
+    if (coef === undefined) {
       const text = await vscode.window.showInputBox({
         title: `Steer along ${axis}: coefficient`,
-        prompt: 'Multiple of the stored direction added to the residual stream (negative subtracts it)',
-        value: '4',
-        validateInput: (v) => (Number.isFinite(Number(v)) && v.trim() !== '' ? undefined : 'a number, e.g. 4 or -2.5'),
+        prompt: 'Multiple of the stored direction added to the residual stream (negative subtracts it); with n, a multiple of the layer\'s mean residual norm on the reference set (0.3n)',
+        value: `${DEFAULT_NORM_COEFFICIENT}${NORM_SUFFIX}`,
+        validateInput: (v) => (parseCoefficientText(v) ? undefined : 'a number, e.g. 4 or -2.5, or a norm multiple, e.g. 0.3n'),
       });
       if (text === undefined) return;
-      coefficient = Number(text);
+      coef = parseCoefficientText(text)!;
     }
     const layers = Array.isArray(layersArg) ? parseLayerSpec(layersArg as number[], d.controller.model?.layers) : await askLayers(d, `Steer along ${axis}: layers`);
     if (!layers) return;
-    d.controller.addIntervention({ kind: 'steer', axis, coefficient, layers });
+    d.controller.addIntervention({ kind: 'steer', axis, ...coef, layers });
     await rerunIfShown(d);
   },
 

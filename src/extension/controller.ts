@@ -197,7 +197,7 @@ export class Controller implements vscode.Disposable {
           let run = baseline;
           if (interventions.length > 0) {
             step(`running with ${interventions.length} intervention${interventions.length > 1 ? 's' : ''}`);
-            run = await this.traceLive({ prompt: prompt!.prompt, interventions, decoding }, axes, model, cts.token);
+            run = await this.traceLive({ prompt: prompt!.prompt, interventions, decoding, ...(prompt!.reference ? { reference: prompt!.reference } : {}) }, axes, model, cts.token);
           }
           this.lastRun = run;
           this.log.info(`${prompt!.label}: ${run.label.label} (refusal score ${run.label.refusalScore.toFixed(3)}), ${run.timings.totalMs.toFixed(0)} ms`);
@@ -262,7 +262,7 @@ export class Controller implements vscode.Disposable {
   }
 
   private async traceLive(
-    req: { prompt: LoadedPrompt['prompt']; interventions: Intervention[]; decoding: DecodingOptions },
+    req: { prompt: LoadedPrompt['prompt']; interventions: Intervention[]; decoding: DecodingOptions; reference?: string },
     axes: AxisSummary[],
     model: ModelSummary,
     token: vscode.CancellationToken,

@@ -17,6 +17,8 @@ export interface TraceRequest {
   interventions: Intervention[];
   decoding: DecodingOptions;
   axes?: string[];
+  /** The reference set (TraceParams.reference). */
+  reference?: string;
 }
 
 export class EngineSession {
@@ -94,7 +96,7 @@ export class EngineSession {
     const runId = `run-${process.pid}-${++this.runs}`;
     const off = this.client.onTraceTokens(runId, (p) => onTokens?.(p.event));
     try {
-      const params = { runId, prompt: req.prompt, interventions: req.interventions, decoding: req.decoding, ...(req.axes ? { axes: req.axes } : {}) };
+      const params = { runId, prompt: req.prompt, interventions: req.interventions, decoding: req.decoding, ...(req.axes ? { axes: req.axes } : {}), ...(req.reference ? { reference: req.reference } : {}) };
       return await this.client.request(Trace, params, token);
     } catch (err) {
       // The worker lost its model (a GPU failure it could not recover from): load again next time.

@@ -134,7 +134,7 @@ export class InspectorPanel implements RunView {
       case AddSteer: {
         const problem = this.checkIntervention([m.axis], m.layers);
         if (problem) return this.error({ message: problem, actions: [] });
-        c.addIntervention({ kind: 'steer', axis: m.axis, coefficient: m.coefficient, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
+        c.addIntervention({ kind: 'steer', axis: m.axis, coefficient: m.coefficient, ...(m.unit === 'norm' ? { unit: 'norm' as const } : {}), layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
         return;
       }
       case AddProjectOut: {

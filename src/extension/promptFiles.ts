@@ -2,6 +2,7 @@
 // shared parsers at the right line and field, an "Inspect" CodeLens above a prompt file and
 // above each dataset line, and reading the prompt a command should run (from the buffer, so
 // unsaved edits count). A broken file gives diagnostics and a message, never an exception.
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseJsonl, parsePromptFile, toPromptInput, type Diagnostic } from '../engine/prompts/index';
@@ -26,6 +27,8 @@ export interface LoadedPrompt {
   decoding?: Partial<DecodingOptions>;
   /** Some intervention says "all" layers: parse again once the model's layer count is known. */
   needsLayerCount?: boolean;
+  /** The file's `reference` set: a path made absolute against the file's folder, else a set name as written (the worker resolves it). */
+  reference?: string;
 }
 
 /** Datasets above this size get no per-line lenses or diagnostics (the editor stays responsive). */
@@ -100,6 +103,7 @@ export async function readPromptAt(source: PromptSource, nLayers?: number): Prom
     const p = parsed.prompt;
     const out: LoadedPrompt = { prompt: toPromptInput(p), label: name, fileDir, decoding: p.decoding };
     if (p.model) out.model = p.model;
+    if (p.reference) out.reference = fileDir && existsSync(path.resolve(fileDir, p.reference)) ? path.resolve(fileDir, p.reference) : p.reference;
     if (p.axes.length) out.axes = [...p.axes];
     if (p.interventions.length) {
       out.interventions = p.interventions.map(({ layerSpec: _spec, ...iv }) => iv as Intervention);

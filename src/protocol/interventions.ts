@@ -7,6 +7,7 @@
 // No runtime dependencies: the webview bundles this file.
 import { formatLayerRanges, formatLayerSpec } from './layers';
 import { LIMITS } from './limits';
+import { COEFFICIENT_UNITS, NORM_SUFFIX, parsePercentile, type CapBound, type CoefficientUnit } from './reference';
 
 export const INTERVENTION_KINDS = ['steer', 'project_out', 'cap'] as const;
 export type InterventionKind = (typeof INTERVENTION_KINDS)[number];
@@ -25,12 +26,18 @@ interface Common {
   positions?: Positions;
 }
 
-/** r ← r + coefficient · v_l  (raw stored vector, so coefficient 1 adds one difference of means). */
+/**
+ * r ← r + coefficient · v_l  (raw stored vector, so coefficient 1 adds one difference of means).
+ * With unit 'norm': r ← r + coefficient · N_l · v̂_l, N_l the mean residual norm at layer l on the
+ * reference set (src/protocol/reference.ts); the engine resolves it to raw coefficients per layer.
+ */
 export interface SteerIntervention extends Common {
   kind: 'steer';
   /** Name of a loaded axis. */
   axis: string;
   coefficient: number;
+  /** Absent: 'raw'. */
+  unit?: CoefficientUnit;
 }
 
 /** r ← r − Q Qᵀ r, Q an orthonormal basis of span{v̂_l(axis) : axis ∈ axes}; applied after the steers of the same layer. */
@@ -47,8 +54,9 @@ export interface ProjectOutIntervention extends Common {
 export interface CapIntervention extends Common {
   kind: 'cap';
   axis: string;
-  lo?: number;
-  hi?: number;
+  /** A number, or a percentile `p25` of the axis' projections on the reference set at each layer (resolved by the engine). */
+  lo?: CapBound;
+  hi?: CapBound;
 }
 
 /** One interface per kind; a kind in INTERVENTION_KINDS without an entry here does not compile. */
@@ -67,13 +75,14 @@ export type _KindsAgree = Assert<{ [K in InterventionKind]: ByKind[K]['kind'] ex
 
 /**
  * axis: one axis name; axes: a non-empty list of them; number: a finite number within min..max;
- * bound: a bound on a projection (a finite number); layers: a non-empty list of layers;
- * layer: one layer; positions: one of POSITIONS.
+ * bound: a bound on a projection (a finite number, or a percentile `p25` of the reference set);
+ * unit: one of COEFFICIENT_UNITS; layers: a non-empty list of layers; layer: one layer;
+ * positions: one of POSITIONS.
  * A new type needs a case wherever values are read or checked; each is an exhaustive switch or a
  * mapped type, so tsc lists them: fieldProblems (here), readField in src/engine/prompts/interventions.ts
  * and src/cli/interventions.ts, FIELD_CHECK in src/engine/experiments/receipt-check.ts.
  */
-export type FieldType = 'axis' | 'axes' | 'number' | 'bound' | 'layers' | 'layer' | 'positions';
+export type FieldType = 'axis' | 'axes' | 'number' | 'bound' | 'unit' | 'layers' | 'layer' | 'positions';
 
 export interface FieldSpec {
   readonly name: string;
@@ -86,8 +95,13 @@ export interface FieldSpec {
   readonly why?: string;
   /** The field in words, for messages ("coefficient", "lower bound"). */
   readonly label: string;
-  /** Its placeholder in the CLI form (AXIS:COEF:LAYERS…). */
+  /** Its placeholder in the CLI form (AXIS:COEF:LAYERS…); '' for a field with no part of its own there. */
   readonly cli: string;
+  /**
+   * A number field whose CLI text may end in NORM_SUFFIX, which sets this other field to 'norm'
+   * (`--steer persona:0.3n:2-4` sets coefficient 0.3 and unit 'norm').
+   */
+  readonly unitSuffix?: string;
   /** One line for people (form hints, docs). */
   readonly doc: string;
 }
@@ -152,14 +166,17 @@ export const INTERVENTIONS: { readonly [K in InterventionKind]: KindSpec<K> } = 
     doc: 'r ← r + coefficient · v_l at each listed layer (v_l the raw axis vector, so 1 adds one difference of means).',
     fields: [
       axisField('the axis whose vector is added'),
-      { name: 'coefficient', type: 'number', required: true, min: -LIMITS.steerCoefficient, max: LIMITS.steerCoefficient, why: 'the residual stream would overflow', label: 'coefficient', cli: 'COEF', doc: 'multiple of the raw axis vector; negative steers away' },
+      { name: 'coefficient', type: 'number', required: true, min: -LIMITS.steerCoefficient, max: LIMITS.steerCoefficient, why: 'the residual stream would overflow', label: 'coefficient', cli: 'COEF', doc: `multiple of the raw axis vector (with unit norm, or the suffix ${NORM_SUFFIX} on the command line: of the layer's mean residual norm on the reference set); negative steers away`, unitSuffix: 'unit' },
+      { name: 'unit', type: 'unit', required: false, label: 'unit', cli: '', doc: `${COEFFICIENT_UNITS.join(' or ')}: raw (default) multiplies the stored vector, norm the layer's mean residual norm on the reference set` },
     ],
     example: 'persona:4:2-5',
+    note: `COEF 0.3${NORM_SUFFIX} = 0.3 × the layer's mean residual norm on the reference set`,
     inputs: ['add'],
     axes: (iv) => [iv.axis],
     describe: (iv, style) => {
       const c = iv.coefficient;
-      return style === 'display' ? `steer ${iv.axis} ${c >= 0 ? '+' : '−'}${Math.abs(c)}` : `steer ${iv.axis} ${c >= 0 ? '+' : ''}${c}`;
+      const u = iv.unit === 'norm' ? NORM_SUFFIX : '';
+      return style === 'display' ? `steer ${iv.axis} ${c >= 0 ? '+' : '−'}${Math.abs(c)}${u}` : `steer ${iv.axis} ${c >= 0 ? '+' : ''}${c}${u}`;
     },
     rules: () => [],
   },
@@ -182,21 +199,32 @@ export const INTERVENTIONS: { readonly [K in InterventionKind]: KindSpec<K> } = 
     doc: "p = r·v̂_l, r ← r + (clamp(p, lo, hi) − p)·v̂_l at each listed layer, after that layer's steers and projections (activation capping); give lo, hi or both.",
     fields: [
       axisField('the axis whose projection is capped'),
-      { name: 'lo', type: 'bound', required: false, label: 'lower bound', cli: 'LO', doc: 'lower bound on the projection; empty or absent: none' },
-      { name: 'hi', type: 'bound', required: false, label: 'upper bound', cli: 'HI', doc: 'upper bound on the projection; empty or absent: none' },
+      { name: 'lo', type: 'bound', required: false, label: 'lower bound', cli: 'LO', doc: 'lower bound on the projection, a number or a percentile of the reference set (p25); empty or absent: none' },
+      { name: 'hi', type: 'bound', required: false, label: 'upper bound', cli: 'HI', doc: 'upper bound on the projection, a number or a percentile of the reference set (p75); empty or absent: none' },
     ],
     example: 'persona::0:4-5',
-    note: 'an empty LO or HI is open',
+    note: 'an empty LO or HI is open; p75 = a percentile on the reference set',
     inputs: ['capU', 'capUT', 'capLo', 'capHi'],
     axes: (iv) => [iv.axis],
     describe: (iv) => capText(iv),
     rules: (iv) => {
       if (iv.lo === undefined && iv.hi === undefined) return [{ field: 'hi', message: 'a cap intervention needs "lo", "hi" or both (the bounds on the projection; a missing one is open)' }];
-      if (typeof iv.lo === 'number' && typeof iv.hi === 'number' && iv.lo > iv.hi) return [{ field: 'lo', message: `cap bounds: lo ${iv.lo} is above hi ${iv.hi}` }];
+      // Bounds of one kind are ordered here; a number against a percentile only per layer, once resolved.
+      if (iv.lo !== undefined && iv.hi !== undefined && typeof iv.lo === typeof iv.hi && boundOrder(iv.lo) > boundOrder(iv.hi)) return [{ field: 'lo', message: `cap bounds: lo ${iv.lo} is above hi ${iv.hi}` }];
       return [];
     },
   },
 };
+
+/** A bound's place in order: a number itself, a percentile its rank (compared only with its own kind). */
+export function boundOrder(b: CapBound): number {
+  return typeof b === 'number' ? b : parsePercentile(b)!;
+}
+
+/** A kind's fields that have a part of their own in its CLI form, in order. */
+export function cliFields(kind: InterventionKind): readonly FieldSpec[] {
+  return INTERVENTIONS[kind].fields.filter((f) => f.cli !== '');
+}
 
 export function isInterventionKind(k: unknown): k is InterventionKind {
   return typeof k === 'string' && (INTERVENTION_KINDS as readonly string[]).includes(k);
@@ -234,7 +262,7 @@ export function interventionAxes(iv: Intervention): string[] {
 
 /** Its CLI form: "AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]". */
 export function cliUsage(kind: InterventionKind): string {
-  return [...INTERVENTIONS[kind].fields.map((f) => f.cli), 'LAYERS[:POSITIONS][@SOURCE]'].join(':');
+  return [...cliFields(kind).map((f) => f.cli), 'LAYERS[:POSITIONS][@SOURCE]'].join(':');
 }
 
 /**
@@ -284,8 +312,13 @@ export function fieldProblems(f: FieldSpec, v: unknown, ctx: ModelContext): Fiel
       if (!Array.isArray(v) || v.length === 0) return [at(`${f.name} must be a non-empty list`)];
       return v.flatMap((n, i) => axis(n, `${f.name}[${i}]`) ?? []);
     }
+    case 'unit':
+      return (COEFFICIENT_UNITS as readonly unknown[]).includes(v) ? [] : [at(`${f.name} must be ${COEFFICIENT_UNITS.map((u) => `"${u}"`).join(' or ')} (norm: a multiple of the layer's mean residual norm on the reference set), got ${show(v)}`)];
     case 'number':
     case 'bound': {
+      if (f.type === 'bound' && typeof v === 'string') {
+        return parsePercentile(v) === undefined ? [at(`${f.name} must be a number or a percentile such as "p25" (p0…p100 of the axis' projections on the reference set), got ${show(v)}`)] : [];
+      }
       if (typeof v !== 'number' || !Number.isFinite(v)) return [at(`${f.name} must be a finite number, got ${show(v)}`)];
       const lo = f.min ?? -Infinity;
       const hi = f.max ?? Infinity;

@@ -34,6 +34,8 @@ export interface ParsedPrompt {
   prefill?: string;
   /** Model folder (relative paths are relative to the prompt file) or "builtin". */
   model?: string;
+  /** The reference set (protocol/reference.ts) as written: a built-in set name or a file relative to the prompt file. */
+  reference?: string;
   /** Axis names or direction-file paths, in the order given. */
   axes: string[];
   interventions: PromptIntervention[];

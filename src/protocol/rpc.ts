@@ -99,6 +99,11 @@ export interface TraceParams {
   axes?: string[];
   interventions: Intervention[];
   decoding: DecodingOptions;
+  /**
+   * The reference set for model-relative numbers (norm coefficients, percentile cap bounds) and
+   * the norm warning: builtin:NAME or a file path (default DEFAULT_REFERENCE_SET, protocol/reference.ts).
+   */
+  reference?: string;
 }
 /** host → worker: run one prompt; streams `TraceToken` notifications, answers the full result. Cancellable. */
 export const Trace = request<TraceParams, TraceResult>('refusalLens/trace');

@@ -5,6 +5,7 @@
 // TransformerLens `blocks.l.hook_resid_post`, Hugging Face `hidden_states[l+1]`
 // (except that HF applies the final norm to its last entry; we never do).
 import type { DeviceReport } from './device';
+import type { NormCheck, ReferenceRecord } from './reference';
 
 // Interventions (their types, kinds, fields, description and checks) live in the registry.
 export type { CapIntervention, Intervention, InterventionKind, Positions, ProjectOutIntervention, SteerIntervention } from './interventions';
@@ -118,6 +119,17 @@ export interface TraceResult {
   response: string;
   label: LabelResult;
   interventions: Intervention[];
+  /**
+   * The interventions as run, when any was written in model-relative form (a `norm` coefficient,
+   * a percentile bound): raw coefficients and numeric bounds, one entry per layer.
+   */
+  resolvedInterventions?: Intervention[];
+  /** The reference set the run was measured against (present when it had interventions). */
+  reference?: ReferenceRecord;
+  /** The residual-norm check of a run with interventions. */
+  normCheck?: NormCheck;
+  /** Findings about the run, e.g. an intervention that pushed the residual norm far beyond its usual range. */
+  warnings?: string[];
   decoding: DecodingOptions;
   timings: Timings;
 }

@@ -8,6 +8,7 @@
 import { ERROR_ACTIONS, type ErrorAction } from './errors';
 import type { AxisSummary, ModelSummary, TokenEvent, TraceResult } from './types';
 import { isPositions, type Intervention, type Positions } from './interventions';
+import { COEFFICIENT_UNITS, type CoefficientUnit } from './reference';
 
 // ───────────────────────────── host → webview ─────────────────────────────
 
@@ -112,6 +113,8 @@ export interface AddSteerMessage {
   type: typeof AddSteer;
   axis: string;
   coefficient: number;
+  /** 'norm': coefficient × the layer's mean residual norm on the reference set (protocol/reference.ts); absent: raw. */
+  unit?: CoefficientUnit;
   /** 0-based; the host also checks them against the model's layer count. */
   layers: number[];
   positions?: Positions;
@@ -242,7 +245,8 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
       return onlyKeys(x, ['type']);
     case AddSteer:
       return (
-        onlyKeys(x, ['type', 'axis', 'coefficient', 'layers', 'positions']) &&
+        onlyKeys(x, ['type', 'axis', 'coefficient', 'unit', 'layers', 'positions']) &&
+        (x.unit === undefined || (COEFFICIENT_UNITS as readonly unknown[]).includes(x.unit)) &&
         isName(x.axis) &&
         typeof x.coefficient === 'number' &&
         Number.isFinite(x.coefficient) &&

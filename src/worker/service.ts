@@ -25,6 +25,9 @@ import { ErrorCodes } from '../protocol/errors';
 import { errorText, handle, rpcError, toResponseError } from './errors';
 import { registerExperiments } from './experiments';
 import type { Logger } from './log';
+import { existsSync } from 'node:fs';
+import { referenceSpec } from '../engine/directions/reference';
+import { builtinSetNames } from '../engine/experiments/dataset';
 
 // The engine is imported on first use: a worker whose onnxruntime fails to load still answers
 // `hello` and reports the failure as the error of the request that needed it.
@@ -208,6 +211,15 @@ export class WorkerService {
     return [...this.axes.values()].map((a) => a.summary);
   }
 
+  /** A set name as a file or a user writes it (persona-default, builtin:NAME, a path) as the engine takes it. */
+  private referenceOf(name: string): string {
+    try {
+      return referenceSpec(name, process.cwd(), builtinSetNames(), existsSync);
+    } catch (e) {
+      throw rpcError('BadRequest', `reference: ${(e as Error).message}`);
+    }
+  }
+
   private async trace(p: TraceParams, signal: AbortSignal): Promise<TraceResult> {
     const model = this.requireModel();
     const names = p.axes ?? [...this.axes.keys()];
@@ -226,7 +238,7 @@ export class WorkerService {
     const extra = [...this.axes.values()].map((a) => a.direction).filter((d) => !names.includes(d.name));
     const t0 = Date.now();
     const result = await model.trace(
-      { prompt: p.prompt, axes: [...axes, ...extra], interventions: p.interventions ?? [], decoding: p.decoding },
+      { prompt: p.prompt, axes: [...axes, ...extra], interventions: p.interventions ?? [], decoding: p.decoding, ...(p.reference ? { reference: this.referenceOf(p.reference) } : {}) },
       {
         signal,
         onToken: (event: TokenEvent) => {

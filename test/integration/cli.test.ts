@@ -77,9 +77,9 @@ test('demo writes a self-contained HTML report with every run', async () => {
   const r = await cli('demo', MODEL, '--axis', a, '--axis', b, '--persona-axis', 'A', '--window', '1-2', '-n', '2', '--out', out);
   assert.equal(r.code, 0, r.err);
   const html = readFileSync(out, 'utf8');
-  assert.equal((html.match(/<h2>/g) ?? []).length, 5);
-  // 5 runs × 2 axes, and the random-control run also reads out its control axis
-  assert.equal((html.match(/<svg /g) ?? []).length, 11);
+  assert.equal((html.match(/<h2>/g) ?? []).length, 6);
+  // 6 runs × 2 axes (run 6: the persona cap), and the random-control run also reads out its control axis
+  assert.equal((html.match(/<svg /g) ?? []).length, 13);
   assert.match(html, /A-random axis/);
   assert.doesNotMatch(html, /<script|src="http/);
   assert.match(r.out, /5\. Default persona, steered/);
@@ -148,7 +148,9 @@ test('trace --cap: recorded, described, readout on the capped axis inside the bo
   assert.match(text.out, /cap A to \[-1, 0\.5\] @ L1/);
   const bad: [string, RegExp][] = [
     ['A:::1', /--cap 'A:::1': a cap intervention needs "lo", "hi" or both/],
-    ['A:p25::1', /lower bound 'p25' is not a number \(percentile bounds are not supported yet\)/],
+    // p25 is a percentile bound now (test/integration/reference.test.ts); q25 is neither that nor a number
+    ['A:q25::1', /lower bound 'q25' is not a number or a percentile \(e\.g\. p25\)/],
+    ['A:p101::1', /lower bound 'p101' is not a percentile p0…p100/],
     ['A:2:1:1', /cap bounds: lo 2 is above hi 1/],
     ['A:0:1', /expected AXIS:LO:HI:LAYERS/],
     ['A::0:9', /9/],

@@ -143,7 +143,9 @@ describe('cap feeds', () => {
     const bad = (iv: object) => () => validateInterventions([iv as Intervention], [a, b], L, D);
     assert.throws(bad({ kind: 'cap', axis: 'a', layers: [0] }), /interventions\[0\]: a cap intervention needs "lo", "hi" or both/);
     assert.throws(bad({ kind: 'cap', axis: 'a', lo: 1, hi: 0, layers: [0] }), /cap bounds: lo 1 is above hi 0/);
-    assert.throws(bad({ kind: 'cap', axis: 'a', lo: 'p25', layers: [0] }), /interventions\[0\]: lo must be a finite number, got "p25"/);
+    // A percentile is a bound a file may hold, but the graph takes only resolved numbers.
+    assert.throws(bad({ kind: 'cap', axis: 'a', lo: 'p25', layers: [0] }), /interventions\[0\]\.lo: the percentile bound 'p25' was not resolved against a reference set/);
+    assert.throws(bad({ kind: 'cap', axis: 'a', lo: 'x', layers: [0] }), /interventions\[0\]: lo must be a number or a percentile such as "p25"/);
     assert.throws(bad({ kind: 'cap', axis: 'c', hi: 0, layers: [0] }), /unknown axis "c"/);
     assert.throws(bad({ kind: 'cap', axis: 'a', hi: 0, layers: [3] }), /layer 3 is out of range/);
     assert.throws(bad({ kind: 'clamp', axis: 'a', layers: [0] }), /kind must be "steer", "project_out" or "cap", got "clamp"/);

@@ -2,6 +2,7 @@
 // with it: every kind complete (fields, axes, description, rules, graph inputs), both JSON schemas,
 // the rewrite's hookNames, the feeds each kind fills, the four parsers (CLI string, prompt file,
 // condition file, webview form) and the one description in every medium.
+import { COEFFICIENT_UNITS } from '../../src/protocol/reference';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -77,6 +78,7 @@ describe('the JSON schemas say what the registry says', () => {
     const s = schema(file);
     assert.deepEqual(union.map((u) => u.$ref), INTERVENTION_KINDS.map((k) => `#/$defs/${defName(k)}`), `${file}: the intervention union lists every kind, in order`);
     assert.deepEqual(s.$defs!.positions!.enum, [...POSITIONS], `${file}: positions`);
+    assert.deepEqual(s.$defs!.unit!.enum, [...COEFFICIENT_UNITS], `${file}: coefficient units`);
     for (const k of INTERVENTION_KINDS) {
       const d = s.$defs![defName(k)]!;
       assert.ok(d, `${file} has no $defs.${defName(k)}`);
@@ -87,7 +89,7 @@ describe('the JSON schemas say what the registry says', () => {
         const p = d.properties![f.name]!;
         if (f.min !== undefined || f.max !== undefined) assert.deepEqual([p.minimum, p.maximum], [f.min, f.max], `${file} ${k}.${f.name}: bounds`);
         const ref = p.$ref?.split('/').pop();
-        const want = { axis: 'string', axes: 'array', number: 'number', bound: 'number', layers: 'layers', layer: f.name === 'sourceLayer' ? 'integer|sourceLayer' : 'integer', positions: 'positions' }[f.type];
+        const want = { axis: 'string', axes: 'array', number: 'number', bound: 'bound', unit: 'unit', layers: 'layers', layer: f.name === 'sourceLayer' ? 'integer|sourceLayer' : 'integer', positions: 'positions' }[f.type];
         assert.ok(want.split('|').includes(ref ?? p.type ?? ''), `${file} ${k}.${f.name}: ${ref ?? p.type} for a ${f.type}`);
       }
     }
@@ -198,7 +200,9 @@ describe('one description', () => {
     const all = INTERVENTION_KINDS.map(sample);
     assert.equal(receiptProblem(receipt(all)), undefined);
     const capAt = INTERVENTION_KINDS.indexOf('cap');
-    assert.match(receiptProblem(receipt(all.map((iv, i) => (i === capAt ? { ...iv, hi: 'p25' } : iv))))!, new RegExp(`conditions\\[0\\]\\.interventions\\[${capAt}\\]\\.hi: expected a number`));
+    // A percentile bound as written ("p25") is a bound a receipt records; "q25" is not.
+    assert.equal(receiptProblem(receipt(all.map((iv, i) => (i === capAt ? { ...iv, hi: 'p25' } : iv)))), undefined);
+    assert.match(receiptProblem(receipt(all.map((iv, i) => (i === capAt ? { ...iv, hi: 'q25' } : iv))))!, new RegExp(`conditions\\[0\\]\\.interventions\\[${capAt}\\]\\.hi: expected a number or a percentile`));
     assert.ok(receiptProblem(receipt([{ kind: 'clamp', layers: [0] }]))!.endsWith(`interventions[0].kind: expected ${kindList()}, got the string "clamp"`));
     assert.match(receiptProblem(receipt([{ kind: 'steer', axis: 'p', layers: [0] }]))!, /interventions\[0\]\.coefficient: missing/);
   });

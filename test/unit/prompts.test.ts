@@ -152,7 +152,7 @@ test('cap interventions: bounds read as given, an open side omitted; no bound or
   const inverted = only(parsePromptFile('{"user": "x", "interventions": [{"kind": "cap", "axis": "p", "lo": 3, "hi": 1, "layers": [1]}]}', 'c').diagnostics);
   assert.equal(inverted.field, 'interventions[0].lo');
   assert.match(inverted.message, /lo 3 is above hi 1/);
-  const str = only(parsePromptFile('{"user": "x", "interventions": [{"kind": "cap", "axis": "p", "hi": "p25", "layers": [1]}]}', 'c').diagnostics);
+  const str = only(parsePromptFile('{"user": "x", "interventions": [{"kind": "cap", "axis": "p", "hi": "q25", "layers": [1]}]}', 'c').diagnostics);
   assert.equal(str.field, 'interventions[0].hi');
   const axes = parsePromptFile('{"user": "x", "interventions": [{"kind": "cap", "axes": ["p"], "hi": 0, "layers": [1]}]}', 'c').diagnostics;
   assert.ok(axes.some((d) => /did you mean 'axis'/.test(d.message)), JSON.stringify(axes));

@@ -11,6 +11,7 @@ import { receiptMarkdown } from '../../engine/experiments/receipt-render';
 import { prepareReceiptFolder } from '../../engine/experiments/receipt-files';
 import { positiveInt, progressPrinter, SHARD_OPTION, shardFrom } from './experiments-shared';
 import { LIMITS } from '../../protocol/limits';
+import { REFERENCE_OPTION, referenceFromArgs } from '../reference';
 
 export const ablateCommand: Command = {
   name: 'ablate',
@@ -23,6 +24,7 @@ export const ablateCommand: Command = {
     { ...SHARD_OPTION, description: 'K/N: run only shard K of N (1-based; batches dealt round-robin) into OUT.shard-K-of-N/progress.jsonl, no receipt; join the folders with `refusal-lens merge OUT DIRS…`, then run ablate --out OUT to write the receipt' },
     { name: 'check', kind: 'boolean', description: 'only check the condition file (schema and references), run nothing' },
     { name: 'json', kind: 'boolean', description: 'print the receipt JSON instead of the Markdown' },
+    { ...REFERENCE_OPTION, description: `${REFERENCE_OPTION.description}; overrides the condition file's reference` },
   ],
   async run(args, io) {
     const pos = args.positionals;
@@ -34,6 +36,7 @@ export const ablateCommand: Command = {
       io.out(`${pos[pos.length - 1]}: ok (${plan.conditions.length} conditions, ${plan.sweeps.length} sweeps; layers are checked against the model when it runs)\n`);
       return 0;
     }
+    const reference = referenceFromArgs(args);
     const shard = shardFrom(args);
     const base = path.resolve(str(args, 'out') ?? `receipt-${path.basename(file).replace(/\.(ya?ml|json)$/i, '')}`);
     const out = shard ? shardPath(base, shard) : base;
@@ -50,6 +53,7 @@ export const ablateCommand: Command = {
           io.err(`${m}\n`);
         },
         signal: io.signal,
+        ...(reference ? { reference } : {}),
       };
       if (shard) {
         const r = await ablateShardToFolder(model, plan, out, shard, runOpts);

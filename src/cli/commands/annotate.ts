@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, list, str, UsageError } from '../args';
 import { RANDOM_CONTROL_OPTION, withRandomControls } from '../random-control';
+import { REFERENCE_OPTION, referenceFromArgs } from '../reference';
 import { MODEL_OPTIONS, Warnings, openAxes, openModel } from '../load';
 import { interventionOptions, interventionsFromArgs } from '../interventions';
 import { annotate, DEFAULT_ANNOTATE_BATCH, PROJECTION_POSITIONS, type ProjectionPosition } from '../../engine/experiments/annotate';
@@ -25,6 +26,7 @@ export const annotateCommand: Command = {
     { name: 'positions', kind: 'string', description: `comma-separated: ${PROJECTION_POSITIONS.join(', ')}`, default: 'last_prompt,response_mean' },
     ...interventionOptions(() => ', applied to every prompt'),
     RANDOM_CONTROL_OPTION,
+    REFERENCE_OPTION,
     { name: 'batch-size', kind: 'number', description: 'prompts per batch (keep it fixed across resumes)', default: DEFAULT_ANNOTATE_BATCH },
     ...DECODING_OPTIONS,
     ...FIELD_OPTIONS,
@@ -41,6 +43,7 @@ export const annotateCommand: Command = {
     const outArg = str(args, 'out');
     if (!outArg) throw new UsageError('--out RESULTS.jsonl is required');
     const fields = fieldsFrom(args);
+    const reference = referenceFromArgs(args);
     const shard = shardFrom(args);
     const out = shard ? shardPath(path.resolve(outArg), shard) : path.resolve(outArg);
     if (out === dataset) throw new UsageError('--out must not be the dataset itself');
@@ -76,6 +79,7 @@ export const annotateCommand: Command = {
         signal: io.signal,
         fields,
         ...(shard ? { shard } : {}),
+        ...(reference ? { reference } : {}),
       });
       progress.finish();
       for (const d of s.diagnostics) io.err(`${d.severity === 'error' ? 'skipped' : 'warning'}: ${d.file}:${d.line}:${d.column}: ${d.field ? d.field + ': ' : ''}${d.message}\n`);

@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, list, num, str, UsageError } from '../args';
 import { RANDOM_CONTROL_OPTION, withRandomControls } from '../random-control';
+import { REFERENCE_OPTION, referenceFromArgs } from '../reference';
+import { roundedIntervention } from '../../engine/directions/resolve';
 import { MODEL_OPTIONS, PROMPT_OPTIONS, STRICT_OPTION, Warnings, openAxes, openModel, promptFromArgs, readPromptFile } from '../load';
 import { describeIntervention, interventionOptions, interventionsFromArgs } from '../interventions';
 import { renderAxis, profileLine } from '../heatmap';
@@ -20,6 +22,7 @@ export const traceCommand: Command = {
     ...PROMPT_OPTIONS,
     ...interventionOptions((ex) => `, e.g. ${ex}`),
     RANDOM_CONTROL_OPTION,
+    REFERENCE_OPTION,
     { name: 'max-new-tokens', kind: 'number', short: 'n', description: 'tokens to generate' },
     { name: 'temperature', kind: 'number', description: 'sampling temperature (0 = greedy)' },
     { name: 'seed', kind: 'number', description: 'sampling seed' },
@@ -53,7 +56,10 @@ export const traceCommand: Command = {
       if (temp !== undefined) decoding.temperature = temp;
       const seed = num(args, 'seed');
       if (seed !== undefined) decoding.seed = seed;
-      const result = await model.trace({ prompt: prompt.input, axes, interventions, decoding }, { signal: io.signal });
+      const reference = referenceFromArgs(args, fromFile?.reference !== undefined && prompt.file ? { name: fromFile.reference, dir: path.dirname(prompt.file.path) } : undefined);
+      const result = await model.trace({ prompt: prompt.input, axes, interventions, decoding, ...(reference ? { reference } : {}) }, { signal: io.signal });
+      // The text view shows warnings in place; with --json they go to stderr too, where a person sees them.
+      if (bool(args, 'json')) for (const w of result.warnings ?? []) io.err(`warning: ${w}\n`);
       if (bool(args, 'json')) io.out(JSON.stringify(result) + '\n');
       else io.out(summarize(result, io.color && !bool(args, 'no-color')) + '\n');
       return 0;
@@ -70,6 +76,8 @@ export function summarize(t: TraceResult, color: boolean): string {
   lines.push(`model     ${m.name} (${m.modelType}, ${m.layers} layers, d_model ${m.dModel}, ${m.dtype})`);
   lines.push(`tokens    ${t.tokens.filter((x) => !x.generated).length} prompt + ${t.tokens.filter((x) => x.generated).length} generated`);
   lines.push(`interv.   ${t.interventions.length ? t.interventions.map(describeIntervention).join('; ') : 'none'}`);
+  if (t.resolvedInterventions) lines.push(`resolved  ${t.resolvedInterventions.map((iv) => describeIntervention(roundedIntervention(iv))).join('; ')}  (on ${t.reference?.set ?? 'the reference set'})`);
+  for (const w of t.warnings ?? []) lines.push(`warning   ${w}`);
   lines.push(`label     ${t.label.label.toUpperCase()}  refusal score ${t.label.refusalScore.toFixed(2)}${t.label.matched ? `  (matched "${t.label.matched}")` : ''}${t.label.reason ? `  (${t.label.reason}${t.label.detail ? `: ${t.label.detail}` : ''})` : ''}`);
   if (t.label.meanLogProb !== undefined) {
     lines.push(`fluency   mean log-prob ${t.label.meanLogProb.toFixed(2)} per token under the unsteered model (reference ${t.label.logProbReference?.toFixed(2) ?? '?'})${t.label.ended === false ? ', no end-of-turn' : ''}`);

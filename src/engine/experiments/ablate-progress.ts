@@ -20,12 +20,14 @@ export interface SavedRow {
   label: Label;
   refusalScore: number;
   response: string;
+  /** The run's norm warning, when it had one. */
+  warning?: string;
 }
 
 interface BatchLine {
   job: string;
   batch: number;
-  rows: { id: string; label: Label; refusalScore: number | string; response: string }[];
+  rows: { id: string; label: Label; refusalScore: number | string; response: string; warning?: string }[];
 }
 
 // JSON has no Infinity/NaN; a degenerate output's score can be ±Infinity, and must come back as it was.
@@ -97,7 +99,7 @@ export class ProgressLog {
           if (end < 0) break; // a torn last line (a crash mid-write): cut off below
           const b = parseBatch(text.slice(start, end));
           if (!b) break; // anything after a damaged line is redone, not trusted
-          log.done.set(`${b.job}#${b.batch}`, b.rows.map((r) => ({ id: r.id, label: r.label, refusalScore: decodeScore(r.refusalScore)!, response: r.response })));
+          log.done.set(`${b.job}#${b.batch}`, b.rows.map((r) => ({ id: r.id, label: r.label, refusalScore: decodeScore(r.refusalScore)!, response: r.response, ...(typeof r.warning === 'string' ? { warning: r.warning } : {}) })));
           start = end + 1;
           keep = start;
         }
@@ -134,7 +136,7 @@ export class ProgressLog {
   /** Appends one finished batch as one line and fsyncs it. */
   append(job: string, batch: number, rows: readonly SavedRow[]): void {
     if (this.fd === undefined) throw new Error(`${this.file} is closed`);
-    const line: BatchLine = { job, batch, rows: rows.map((r) => ({ id: r.id, label: r.label, refusalScore: encodeScore(r.refusalScore), response: r.response })) };
+    const line: BatchLine = { job, batch, rows: rows.map((r) => ({ id: r.id, label: r.label, refusalScore: encodeScore(r.refusalScore), response: r.response, ...(r.warning ? { warning: r.warning } : {}) })) };
     const data = Buffer.from(JSON.stringify(line) + '\n', 'utf8');
     try {
       const write = this.hooks.write ?? ((fd: number, d: Uint8Array) => writeAll(fd, d));

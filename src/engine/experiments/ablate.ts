@@ -19,6 +19,11 @@ import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './prog
 import { canonicalJson, RECEIPT_SCHEMA, receiptHash, summarise, type ConditionResult, type Receipt, type ReceiptAxis, type SweepResult } from './receipt';
 import { prepareReceiptFolder, writeReceiptFiles } from './receipt-files';
 import { shardOfGroup, type Shard } from './shard';
+import { existsSync } from 'node:fs';
+import { DEFAULT_REFERENCE_SET, type ReferenceRecord } from '../../protocol/reference';
+import { referenceSpec, type ReferenceStats } from '../directions/reference';
+import { isRelative, percentileAxes, referenceRecord, resolveInterventions } from '../directions/resolve';
+import { builtinSetNames } from './dataset';
 
 export { sweepChart, writeReceiptFiles } from './receipt-files';
 
@@ -42,6 +47,8 @@ export interface AblateOptions {
    * shard (u mod N) + 1) into outDir's progress file; see ablateShardToFolder.
    */
   shard?: Shard;
+  /** The reference set (builtin:NAME or a path; referenceSpec resolves a user's name), over the file's own `reference`. */
+  reference?: string;
 }
 
 export interface ResponseRow {
@@ -80,6 +87,8 @@ interface Job {
   key: string;
   spec: ConditionSpec;
   interventions: Intervention[];
+  /** The interventions as run, when some are model-relative (resolved against the reference set). */
+  resolved?: Intervention[];
   window?: number[];
 }
 
@@ -152,7 +161,7 @@ function rowsOf(set: PromptSet, job: Job) {
 }
 
 /** What a batch's outputs depend on: a progress file saved under another key is not resumed. */
-function runKey(model: LensModel, plan: ConditionPlan, sets: Map<string, PromptSet>, records: ReceiptAxis[], batchSize: number): string {
+function runKey(model: LensModel, plan: ConditionPlan, sets: Map<string, PromptSet>, records: ReceiptAxis[], batchSize: number, reference?: string): string {
   const m = model.summary;
   return createHash('sha256')
     .update(canonicalJson({
@@ -161,6 +170,8 @@ function runKey(model: LensModel, plan: ConditionPlan, sets: Map<string, PromptS
       sets: [...sets.entries()].map(([name, s]) => ({ name, sha256: s.sha256, ids: s.rows.map((r) => r.id) })),
       axes: records.map((a) => ({ name: a.name, sha256: a.sha256 })),
       decoding: plan.decoding, batchSize,
+      // Only when it changes what runs (percentiles, norm coefficients): older progress files still resume.
+      ...(reference ? { reference } : {}),
     }))
     .digest('hex');
 }
@@ -195,16 +206,27 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
       jobs: windows.map((layers): Job => ({ key: `s${si}:${sw.name}@${layers.join(',')}`, spec: sw, window: layers, interventions: [...fixed, { ...w.intervention, layers } as Intervention] })),
     };
   });
+  let refSpec = o.reference ?? DEFAULT_REFERENCE_SET;
+  if (o.reference === undefined && plan.reference !== undefined) {
+    try {
+      refSpec = referenceSpec(plan.reference, path.dirname(path.resolve(plan.file)), builtinSetNames(), existsSync);
+    } catch (e) {
+      problems.push(plan.locate(['reference'], (e as Error).message));
+    }
+  }
   if (problems.length) throw new ConditionFileError(problems);
 
   const batchSize = o.batchSize ?? plan.batchSize;
   const all = [...jobs, ...sweepJobs.flatMap((s) => s.jobs)];
+  // Model-relative interventions resolve before any generation (a bad percentile fails in seconds)
+  // and the receipt records the numbers they became.
+  const reference = await resolveJobs(model, all, axes, refSpec, plan, o.signal);
   checkPromptLengths(model, plan, sets, all);
   let log: ProgressLog | undefined;
   if (o.outDir !== undefined) {
     prepareReceiptFolder(o.outDir, plan);
     const meta = { conditionFile: path.basename(plan.file), model: model.summary.name, ...(o.shard ? { shard: o.shard } : {}) };
-    log = ProgressLog.open(o.outDir, runKey(model, plan, sets, records, batchSize), meta, o.hooks, o.onNotice);
+    log = ProgressLog.open(o.outDir, runKey(model, plan, sets, records, batchSize, all.some((j) => j.resolved) ? reference?.sha256 : undefined), meta, o.hooks, o.onNotice);
   }
   try {
     let unit = 0;
@@ -225,6 +247,7 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
       const jobAxes = axesOf(job.interventions, axes);
       const labels: Label[] = [];
       const scores: number[] = [];
+      const warnings: string[] = [];
       let bi = 0;
       for (const batch of chunks(rows, batchSize)) {
         const b = bi++;
@@ -236,7 +259,7 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
           let traces;
           try {
             traces = await model.traceBatch(
-              batch.map((r) => ({ prompt: rowPrompt(r), axes: jobAxes, interventions: job.interventions, decoding: plan.decoding })),
+              batch.map((r) => ({ prompt: rowPrompt(r), axes: jobAxes, interventions: job.interventions, decoding: plan.decoding, reference: refSpec })),
               o.signal ? { signal: o.signal } : {},
             );
           } catch (e) {
@@ -244,10 +267,11 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
             const lines = batch.map((r) => r.line);
             throw new Error(`${set.display}:${lines[0]}${lines.length > 1 ? `-${lines[lines.length - 1]}` : ''} (set '${job.spec.set}', ${job.window ? `sweep '${job.spec.name}' at L${job.window.join(',')}` : `condition '${job.spec.name}'`}): ${(e as Error).message}`);
           }
-          out = traces.map((t, i) => ({ id: batch[i].id, label: t.label.label, refusalScore: t.label.refusalScore, response: t.response }));
+          out = traces.map((t, i) => ({ id: batch[i].id, label: t.label.label, refusalScore: t.label.refusalScore, response: t.response, ...(t.warnings?.length ? { warning: t.warnings.join(' ') } : {}) }));
           log?.append(job.key, b, out);
         }
         for (const x of out) {
+          if (x.warning) warnings.push(x.warning);
           labels.push(x.label);
           scores.push(x.refusalScore);
           responses.push({ condition: job.spec.name, ...(job.window ? { window: job.window } : {}), id: x.id, label: x.label, refusalScore: x.refusalScore, response: x.response });
@@ -260,6 +284,8 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
         ...summarise(labels, scores),
         systemPrompts: [...new Set(rows.map(systemPromptOf))],
         interventions: job.interventions,
+        ...(job.resolved ? { resolvedInterventions: job.resolved } : {}),
+        ...(warnings.length ? { normWarnings: { rows: warnings.length, first: warnings[0]! } } : {}),
       };
     };
     const conditions: ConditionResult[] = [];
@@ -289,6 +315,7 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
       axes: records,
       decoding: plan.decoding,
       batchSize,
+      ...(reference ? { reference } : {}),
       degenerateCheck: { reference: round3(await model.likelihoodReference()), margins: { ...DEFAULT_MARGINS } },
       conditions,
       sweeps,
@@ -300,6 +327,37 @@ export async function runAblation(model: LensModel, plan: ConditionPlan, o: Abla
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * Resolves every job's model-relative interventions against the reference set (job.resolved) and
+ * returns the record of it, with every percentile used; undefined when no job has interventions.
+ * A reference set that cannot be measured fails the run only when some job needs its numbers.
+ */
+async function resolveJobs(model: LensModel, jobs: Job[], axes: Map<string, Direction>, spec: string, plan: ConditionPlan, signal?: AbortSignal): Promise<ReferenceRecord | undefined> {
+  if (!jobs.some((j) => j.interventions.length)) return undefined;
+  const relative = jobs.filter((j) => j.interventions.some(isRelative));
+  let stats: ReferenceStats;
+  try {
+    stats = await model.referenceStats(spec, relative.flatMap((j) => percentileAxes(j.interventions, axesOf(j.interventions, axes))), signal);
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    if (relative.length) throw new ConditionFileError([plan.locate(['reference'], `reference set ${spec}: ${(e as Error).message} (needed by the norm coefficients and percentile bounds of '${relative[0]!.spec.name}')`)]);
+    return undefined;
+  }
+  const percentiles: NonNullable<ReferenceRecord['percentiles']> = [];
+  const problems: LocatedIssue[] = [];
+  for (const j of relative) {
+    try {
+      const r = resolveInterventions(j.interventions, axesOf(j.interventions, axes), stats);
+      j.resolved = r.interventions;
+      for (const p of r.percentiles) if (!percentiles.some((q) => q.axis === p.axis && q.bound === p.bound)) percentiles.push(p);
+    } catch (e) {
+      problems.push(plan.locate(j.spec.path, `${j.window ? `window L${j.window.join(',')}: ` : ''}${(e as Error).message}`));
+    }
+  }
+  if (problems.length) throw new ConditionFileError(problems);
+  return referenceRecord(stats, percentiles);
+}
 
 /**
  * Runs `fn` holding the output folder's lock (`<outDir>/progress.jsonl.lock`, the lock annotate

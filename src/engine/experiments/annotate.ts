@@ -23,6 +23,8 @@ import { acquireLock, LockHeldError } from '../io/lock';
 import { assertOwnResultsFile, isErrorLine, openExisting, replaceAtomically, ResultsAppender, ResultsFileError, RUN_SETTINGS_SCHEMA, sidecarPathFor } from './results-file';
 import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './progress';
 import { rowPrompt } from './dataset';
+import { DEFAULT_REFERENCE_SET, type ReferenceRecord } from '../../protocol/reference';
+import { isRelative, percentileAxes, referenceRecord, resolveInterventions } from '../directions/resolve';
 import { DEFAULT_ANNOTATE_BATCH, DEFAULT_ANNOTATE_POSITIONS, type AnnotatePosition as ProjectionPosition } from '../../protocol/annotate';
 export { summariseAnnotations, readAnnotations, readResults, type ProjectionSummary, type AnnotationSummary } from './annotate-summary';
 
@@ -51,6 +53,8 @@ export interface AnnotateOptions {
   fields?: FieldMap;
   /** Annotate only this shard's rows (see shard.ts); recorded in the run settings. */
   shard?: Shard;
+  /** The reference set for norm coefficients, percentile bounds and the norm warning (builtin:NAME or a path). */
+  reference?: string;
 }
 
 export interface AnnotationRow {
@@ -66,6 +70,8 @@ export interface AnnotationRow {
   detail?: string;
   /** projections[axis][layer][position] = r·v̂ (6 significant digits). */
   projections: Record<string, Record<string, Partial<Record<ProjectionPosition, number>>>>;
+  /** The run's warnings (TraceResult.warnings: the norm warning). */
+  warnings?: string[];
 }
 
 /** A row the model could not run, as written to the results file in its place. */
@@ -106,7 +112,7 @@ export interface AnnotateSummary {
 }
 
 /** What must match for a results file to be resumed: everything that changes a row. */
-function runSettings(model: LensModel, o: AnnotateOptions, layers: number[], positions: ProjectionPosition[]) {
+function runSettings(model: LensModel, o: AnnotateOptions, layers: number[], positions: ProjectionPosition[], resolved?: ResolvedRun) {
   return {
     schema: RUN_SETTINGS_SCHEMA,
     model: { name: model.summary.name, graphHash: model.summary.graphHash, tokenizerHash: model.summary.tokenizerHash },
@@ -116,6 +122,9 @@ function runSettings(model: LensModel, o: AnnotateOptions, layers: number[], pos
     interventions: o.interventions ?? [],
     decoding: o.decoding,
     batchSize: o.batchSize ?? DEFAULT_ANNOTATE_BATCH,
+    // The reference set and what the model-relative interventions became: rows made against
+    // another reference set (or another model's norms) are not resumed.
+    ...(resolved ?? {}),
     // Only on a shard's file: the merged file's settings are exactly a one-machine run's.
     ...(o.shard ? { shard: o.shard } : {}),
   };
@@ -127,6 +136,24 @@ function meanOf(xs: number[], from: number, to: number): number {
   let s = 0;
   for (let i = from; i < to; i++) s += xs[i];
   return s / (to - from);
+}
+
+interface ResolvedRun {
+  reference?: ReferenceRecord;
+  resolvedInterventions?: Intervention[];
+}
+
+/**
+ * The reference record and resolved interventions of a run with model-relative interventions
+ * (norm coefficients, percentile bounds), before any row runs; nothing for other runs.
+ */
+async function resolveRun(model: LensModel, o: AnnotateOptions): Promise<ResolvedRun | undefined> {
+  const ivs = o.interventions ?? [];
+  if (!ivs.some(isRelative)) return undefined;
+  const spec = o.reference ?? DEFAULT_REFERENCE_SET;
+  const stats = await model.referenceStats(spec, percentileAxes(ivs, o.axes), o.signal);
+  const r = resolveInterventions(ivs, o.axes, stats);
+  return { reference: referenceRecord(stats, r.percentiles), resolvedInterventions: r.interventions };
 }
 
 export function rowFromTrace(row: DatasetRow, t: TraceResult, layers: number[], positions: ProjectionPosition[], postLen: number): AnnotationRow {
@@ -158,6 +185,7 @@ export function rowFromTrace(row: DatasetRow, t: TraceResult, layers: number[], 
     ...(t.label.reason !== undefined ? { reason: t.label.reason } : {}),
     ...(t.label.detail !== undefined ? { detail: t.label.detail } : {}),
     projections,
+    ...(t.warnings?.length ? { warnings: t.warnings } : {}),
   };
 }
 
@@ -177,7 +205,7 @@ function errorRow(r: DatasetRow, e: unknown): AnnotationErrorRow {
  * over LIMITS.promptChars is an error row at once. Cancellation is never swallowed.
  */
 async function traceRows(model: LensModel, rows: DatasetRow[], o: AnnotateOptions, layers: number[], positions: ProjectionPosition[]): Promise<Traced[]> {
-  const req = (r: DatasetRow) => ({ prompt: rowPrompt(r), axes: o.axes, interventions: o.interventions ?? [], decoding: o.decoding });
+  const req = (r: DatasetRow) => ({ prompt: rowPrompt(r), axes: o.axes, interventions: o.interventions ?? [], decoding: o.decoding, ...(o.reference ? { reference: o.reference } : {}) });
   const toRow = (r: DatasetRow, t: TraceResult): Traced => [
     r,
     rowFromTrace(r, t, layers, positions, positions.includes('post_instruction') ? postInstructionLength(model, rowPrompt(r)) : 0),
@@ -244,7 +272,7 @@ async function annotateLocked(
   model: LensModel, rows: DatasetRow[], diagnostics: Diagnostic[], outPath: string, o: AnnotateOptions, layers: number[], positions: ProjectionPosition[], batchSize: number,
 ): Promise<AnnotateSummary> {
   const settingsFile = sidecarPathFor(outPath);
-  const settings = canonicalJson(runSettings(model, o, layers, positions));
+  const settings = canonicalJson(runSettings(model, o, layers, positions, await resolveRun(model, o)));
   if (o.restart) writeFileSync(outPath, '');
   const existing = openExisting(outPath);
   if (existing.rows.size) {

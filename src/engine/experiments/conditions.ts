@@ -65,6 +65,8 @@ export interface ConditionPlan {
   name?: string;
   description?: string;
   batchSize: number;
+  /** The reference set as written (a built-in set name, builtin:NAME or a path), resolved against the file's folder by referenceSpec. */
+  reference?: string;
   sets: SetSpec[];
   axes: AxisSpec[];
   decoding: DecodingOptions;
@@ -199,6 +201,7 @@ export function parseConditions(text: string, file: string, sha256 = createHash(
     ...(v.name !== undefined ? { name: v.name } : {}),
     ...(v.description !== undefined ? { description: v.description } : {}),
     batchSize: v.batchSize ?? 8,
+    ...(v.reference !== undefined ? { reference: v.reference } : {}),
     sets,
     axes,
     decoding: v.decoding as DecodingOptions,

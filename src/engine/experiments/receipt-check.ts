@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { Receipt } from './receipt';
 import { LABELS } from './receipt';
 import { fieldsOf, isInterventionKind, kindList, type FieldType } from '../../protocol/interventions';
+import { parsePercentile } from '../../protocol/reference';
 
 type Check = (v: unknown, at: string) => string | undefined;
 
@@ -14,6 +15,7 @@ const num: Check = (v, at) => (typeof v === 'number' ? undefined : `${at}: expec
 // JSON turns NaN and ±Infinity into null: a mean refusal score may be null.
 const numOrNull: Check = (v, at) => (v === null || typeof v === 'number' ? undefined : `${at}: expected a number or null, got ${kind(v)}`);
 const int: Check = (v, at) => (Number.isInteger(v) ? undefined : `${at}: expected an integer, got ${kind(v)}`);
+const bound: Check = (v, at) => (typeof v === 'number' || parsePercentile(v) !== undefined ? undefined : `${at}: expected a number or a percentile such as "p25", got ${kind(v)}`);
 const optional = (c: Check): Check => (v, at) => (v === undefined ? undefined : c(v, at));
 
 function kind(v: unknown): string {
@@ -42,7 +44,7 @@ const list = (c: Check): Check => (v, at) => {
 };
 
 // The shape the registry declares for each kind (values only; the renderers need no more).
-const FIELD_CHECK: { [T in FieldType]: Check } = { axis: str, axes: list(str), number: num, bound: num, layers: list(int), layer: int, positions: str };
+const FIELD_CHECK: { [T in FieldType]: Check } = { axis: str, axes: list(str), number: num, bound, unit: str, layers: list(int), layer: int, positions: str };
 const intervention: Check = (v, at) => {
   if (!isObj(v)) return `${at}: expected an object, got ${kind(v)}`;
   if (!isInterventionKind(v.kind)) return `${at}.kind: expected ${kindList()}, got ${kind(v.kind)}`;
@@ -58,6 +60,8 @@ const conditionFields = {
   interventions: list(intervention),
   rates: obj(Object.fromEntries(LABELS.map((l) => [l, rate]))),
   meanRefusalScore: numOrNull,
+  resolvedInterventions: optional(list(intervention)),
+  normWarnings: optional(obj({ rows: int, first: str })),
 };
 const condition = obj(conditionFields);
 
@@ -71,6 +75,7 @@ const receiptShape = obj({
   axes: list((v, at) => (isObj(v) && v.kind === 'random' ? obj({ name: str, randomLike: str, seed: num, sha256: str })(v, at) : obj({ name: str, file: str, sha256: str, method: str, positions: str })(v, at))),
   decoding: obj({ maxNewTokens: int }),
   batchSize: int,
+  reference: optional(obj({ set: str, sha256: str, prompts: int, tokens: int, meanNorm: list(num), maxNorm: list(num) })),
   degenerateCheck: optional(obj({ reference: num, margins: obj({ floor: num, unfinished: num, withDefect: num }) })),
   conditions: list(condition),
   sweeps: list(obj({ name: str, set: str, moving: (v, at) => (isObj(v) ? undefined : `${at}: expected an object, got ${kind(v)}`), size: int, stride: int, points: list(obj({ ...conditionFields, window: list(int) })) })),

@@ -2,6 +2,7 @@
 // and CSV for spreadsheets. Pure functions of the receipt, so they are as deterministic as it is.
 // Every string from outside (names, titles, prompts, paths) goes through src/engine/report/escape.
 import { describeIntervention as describe, type Intervention } from '../../protocol/interventions';
+import { roundedIntervention } from '../directions/resolve';
 import { csvRow, latexEscape, markdownCode, markdownText } from '../report/escape';
 import { formatLayers } from './layers';
 import { LABELS, type ConditionResult, type Receipt, type SweepResult } from './receipt';
@@ -52,8 +53,14 @@ export function receiptMarkdown(r: Receipt): string {
     }
     out.push('');
   }
+  if (r.reference) out.push(...referenceSection(r), '');
   out.push('## Conditions', '', 'Rates in %, with 95% Wilson intervals.', '');
   out.push(conditionTable(r.conditions, false));
+  const warned = [...r.conditions, ...r.sweeps.flatMap((s) => s.points)].filter((c) => c.normWarnings);
+  if (warned.length) {
+    out.push('', '## Norm warnings', '');
+    for (const c of warned) out.push(`- ${md(c.name)}${'window' in c ? ` at L${formatLayers((c as { window: number[] }).window)}` : ''}: ${c.normWarnings!.rows} of ${c.n} rows. ${md(c.normWarnings!.first)}`);
+  }
   for (const s of r.sweeps) out.push('', `## Sweep: ${md(s.name)}`, '', sweepIntro(s), '', conditionTable(s.points, true));
   out.push('', '## System prompts', '');
   const seen = new Set<string>();
@@ -66,6 +73,29 @@ export function receiptMarkdown(r: Receipt): string {
   }
   return out.join('\n') + '\n';
 }
+
+/** The reference set, its per-layer mean norm, and what each model-relative intervention became. */
+function referenceSection(r: Receipt): string[] {
+  const ref = r.reference!;
+  const layers = ref.meanNorm.map((_, l) => l);
+  const out = [
+    '## Reference set',
+    '',
+    `${md(ref.set)} (sha256 ${markdownCode(ref.sha256.slice(0, 16) + '…', true)}): ${ref.prompts} prompts, ${ref.tokens} tokens (${md(ref.positions)}).`,
+    '',
+    `| | ${layers.map((l) => `L${l}`).join(' | ')} |`,
+    `|---|${layers.map(() => '---:').join('|')}|`,
+    `| mean residual norm | ${ref.meanNorm.map((x) => x.toPrecision(4)).join(' | ')} |`,
+    ...(ref.percentiles ?? []).map((p) => `| ${md(p.axis)} ${md(p.bound)} | ${p.values.map((x) => x.toPrecision(4)).join(' | ')} |`),
+  ];
+  const resolved = [...r.conditions, ...r.sweeps.flatMap((s) => s.points)].filter((c) => c.resolvedInterventions);
+  if (resolved.length) {
+    out.push('', 'Model-relative interventions as run:', '');
+    for (const c of resolved) out.push(`- ${md(c.name)}${'window' in c ? ` at L${formatLayers((c as { window: number[] }).window)}` : ''}: ${c.resolvedInterventions!.map((iv) => md(describeIntervention(roundedIntervention(iv)))).join('; ')}`);
+  }
+  return out;
+}
+
 
 function decodingText(r: Receipt): string {
   const d = r.decoding;

@@ -4,6 +4,7 @@
 // so the same inputs give the same receipt hash (and, minus `created`, the same bytes).
 import { createHash } from 'node:crypto';
 import { LABELS, type DecodingOptions, type Intervention, type Label } from '../../protocol/types';
+import type { ReferenceRecord } from '../../protocol/reference';
 import { mean, wilson } from './stats';
 
 export const RECEIPT_SCHEMA = 'refusal-lens.receipt/1';
@@ -26,6 +27,10 @@ export interface ConditionResult {
   interventions: Intervention[];
   rates: Record<Label, RateCell>;
   meanRefusalScore: number;
+  /** The interventions as run when some were model-relative (norm coefficients, percentile bounds): raw numbers per layer. */
+  resolvedInterventions?: Intervention[];
+  /** Rows whose run pushed the residual norm far beyond the reference range (the norm warning), and the first warning. */
+  normWarnings?: { rows: number; first: string };
 }
 
 export interface SweepPoint extends ConditionResult {
@@ -75,6 +80,8 @@ export interface Receipt {
    * The model-based degenerate check as run (labels/likelihood.ts): the model's calibrated
    * reference (nats per token) and the margins below it; absent in receipts written before it.
    */
+  /** The reference set model-relative interventions and the norm warning measured against (absent without interventions). */
+  reference?: ReferenceRecord;
   degenerateCheck?: { reference: number; margins: { floor: number; unfinished: number; withDefect: number } };
   conditions: ConditionResult[];
   sweeps: SweepResult[];

@@ -42,9 +42,23 @@ export function validateInterventions(
   });
   const ctx = { nLayers, axes: [...names] };
   interventions.forEach((iv, i) => {
-    const problem = interventionProblem(iv, ctx, `interventions[${i}]`);
+    const problem = interventionProblem(iv, ctx, `interventions[${i}]`) ?? unresolved(iv, `interventions[${i}]`);
     if (problem) throw new Error(problem);
   });
+}
+
+/**
+ * What the graph cannot take though a file may say it: a norm coefficient or a percentile bound
+ * (model-relative; LensModel.traceBatch resolves them against the reference set first).
+ */
+function unresolved(iv: Intervention, at: string): string | undefined {
+  if (iv.kind === 'steer' && iv.unit !== undefined && iv.unit !== 'raw') return `${at}.unit '${iv.unit}' was not resolved to a raw coefficient against a reference set (LensModel.trace resolves it)`;
+  if (iv.kind === 'cap') {
+    for (const k of ['lo', 'hi'] as const) {
+      if (typeof iv[k] === 'string') return `${at}.${k}: the percentile bound '${iv[k]}' was not resolved against a reference set (LensModel.trace resolves it)`;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -115,7 +129,8 @@ export function interventionFeeds(
           const v = layerVector(byName.get(iv.axis)!, src);
           const len = norm(v);
           if (len === 0) break; // a zero axis has no direction to cap along
-          caps.push({ u: Float64Array.from(v, (x) => x / len), lo: iv.lo ?? -Infinity, hi: iv.hi ?? Infinity });
+          // Bounds are numbers here: validateInterventions refused unresolved percentiles.
+          caps.push({ u: Float64Array.from(v, (x) => x / len), lo: (iv.lo as number | undefined) ?? -Infinity, hi: (iv.hi as number | undefined) ?? Infinity });
           break;
         }
         default: {

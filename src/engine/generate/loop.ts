@@ -31,6 +31,12 @@ export interface LoopOptions {
   nAxes: number;
   /** prefill-only: fetch rl.resid.{l} for these layers and stop after the prefill */
   residualLayers?: readonly number[];
+  /**
+   * Also fetch every rl.resid.{l} and sum each row's residual norms per layer, over its prompt
+   * tokens after the first and over its generated tokens (SeqOutput.norms; the norm warning).
+   * Only on sessions whose residuals can be read back (the CPU).
+   */
+  measureNorms?: boolean;
   /** called per row as readouts become known: prompt tokens after prefill, then one per step */
   onTokens?: (row: number, ids: number[], firstPosition: number, generated: boolean, reads: number[][][]) => void;
   signal?: AbortSignal;
@@ -46,6 +52,15 @@ export interface SeqOutput {
   residuals?: Float32Array[];
   /** natural-log probability of each forced token, when SeqInput.forced was given */
   forcedLogProbs?: number[];
+  /** per layer, the sums of residual norms over prompt tokens after the first and over generated tokens, when measureNorms */
+  norms?: NormSums;
+}
+
+export interface NormSums {
+  prompt: number[];
+  promptTokens: number;
+  generated: number[];
+  generatedTokens: number;
 }
 
 export interface LoopResult {
@@ -94,9 +109,10 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
 
   const residualNames = (o.residualLayers ?? []).map((l) => `rl.resid.${l}`);
   const onlyResiduals = residualNames.length > 0;
+  const normNames = o.measureNorms && !onlyResiduals && nLayers > 0 ? Array.from({ length: nLayers }, (_, l) => `rl.resid.${l}`) : [];
   const fetches = onlyResiduals
     ? [...residualNames, ...readNames]
-    : ['logits', ...g.past.map((p) => p.output), ...readNames];
+    : ['logits', ...g.past.map((p) => p.output), ...readNames, ...normNames];
 
   const rows: SeqOutput[] = seqs.map(() => ({
     generated: [],
@@ -107,6 +123,13 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   const t0 = performance.now();
   let out = await run(g.session, feeds, fetches, g.path);
   const prefillMs = performance.now() - t0;
+  if (normNames.length) {
+    seqs.forEach((s, b) => {
+      const n: NormSums = { prompt: normNames.map(() => 0), promptTokens: Math.max(s.ids.length - 1, 0), generated: normNames.map(() => 0), generatedTokens: 0 };
+      addNorms(out, normNames, b, L, pads[b]! + 1, s.ids.length - 1, n.prompt);
+      rows[b]!.norms = n;
+    });
+  }
 
   // Prompt readouts: rl.read.l is [B, L, n].
   if (nAxes > 0) {
@@ -155,7 +178,7 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
 
   let past = pastFrom(out, g);
   const pastOut = g.past.map((p) => p.output);
-  const stepFetches = ['logits', ...pastOut, ...readNames];
+  const stepFetches = ['logits', ...pastOut, ...readNames, ...normNames];
   const stepFeeds: Feeds = {};
   if (o.hookFeeds) Object.assign(stepFeeds, o.hookFeeds.generated);
   if (g.keepLogitsInput) stepFeeds[g.keepLogitsInput] = feeds[g.keepLogitsInput]!;
@@ -188,6 +211,10 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
         const row = rows[b]!;
         const position = s.ids.length + row.generated.length - 1;
         const got = nAxes > 0 ? collectReads(out, readNames, b, 1, nAxes, 0, 1) : [];
+        if (normNames.length) {
+          addNorms(out, normNames, b, 1, 0, 1, row.norms!.generated);
+          row.norms!.generatedTokens++;
+        }
         if (nAxes > 0) appendReads(row.reads, got);
         o.onTokens?.(b, [fed], position, true, got);
         if (isStop(b, fed) || row.generated.length >= s.decoding.maxNewTokens) {
@@ -264,6 +291,20 @@ function collectReads(
     }
   });
   return res;
+}
+
+/** Adds to sum[l] the norms of rows [from, from+count) of row b's rl.resid.l ([B, seq, d]). */
+function addNorms(out: Record<string, OrtTensor>, names: readonly string[], b: number, seq: number, from: number, count: number, sum: number[]): void {
+  names.forEach((name, l) => {
+    const t = out[name]!;
+    const d = t.dims[2]!;
+    const data = readFloats(t, (b * seq + from) * d, Math.max(count, 0) * d);
+    for (let k = 0; k < count; k++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += data[k * d + i]! * data[k * d + i]!;
+      sum[l]! += Math.sqrt(s);
+    }
+  });
 }
 
 function appendReads(into: number[][][], got: number[][][]): void {

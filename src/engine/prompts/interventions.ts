@@ -3,7 +3,7 @@
 import type { Node } from 'jsonc-parser';
 import type { PromptIntervention } from '../../protocol/prompts';
 import {
-  fieldsOf, isInterventionKind, isPositions, kindList, kindSpec, POSITIONS,
+  fieldProblems, fieldsOf, isInterventionKind, isPositions, kindList, kindSpec, POSITIONS,
   type FieldProblem, type FieldSpec, type Intervention, type InterventionKind,
 } from '../../protocol/interventions';
 import type { Checker, Path } from './check';
@@ -90,8 +90,18 @@ function readField(c: Checker, spec: FieldSpec, node: Node, path: Path, nLayers?
     case 'axes':
       return readNames(c, node, path);
     case 'number':
-    case 'bound':
       return c.number(node, path, { min: spec.min, max: spec.max });
+    case 'bound':
+    case 'unit': {
+      // A percentile bound or a unit is a string; the registry's check says what is allowed.
+      if (node.type !== 'string') return spec.type === 'bound' ? c.number(node, path, { min: spec.min, max: spec.max }) : c.string(node, path);
+      const problem = fieldProblems(spec, node.value, {})[0];
+      if (problem) {
+        c.at(node, path, problem.message);
+        return undefined;
+      }
+      return node.value as string;
+    }
     case 'layers':
       return readLayers(c, node, path, nLayers);
     case 'layer':

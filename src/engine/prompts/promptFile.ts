@@ -10,7 +10,7 @@ import { Checker, Locator } from './check';
 import { readInterventions, readNames } from './interventions';
 import { readMessages, withSystem } from './messages';
 
-export const PROMPT_FIELDS = ['$schema', 'description', 'system', 'user', 'messages', 'prefill', 'model', 'axes', 'interventions', 'decoding'] as const;
+export const PROMPT_FIELDS = ['$schema', 'description', 'system', 'user', 'messages', 'prefill', 'model', 'reference', 'axes', 'interventions', 'decoding'] as const;
 export const DECODING_FIELDS = ['maxNewTokens', 'temperature', 'topK', 'topP', 'seed', 'stopAtEos'] as const;
 
 export interface PromptFileOptions {
@@ -58,6 +58,7 @@ function readPrompt(c: Checker, root: Node, opts: PromptFileOptions): ParsedProm
   const system = str('system');
   const prefill = str('prefill');
   const model = str('model', true);
+  const reference = str('reference', true);
 
   const userNode = f.get('user');
   const messagesNode = f.get('messages');
@@ -86,6 +87,7 @@ function readPrompt(c: Checker, root: Node, opts: PromptFileOptions): ParsedProm
   const out: ParsedPrompt = { messages, axes, interventions, decoding };
   if (prefill !== undefined) out.prefill = prefill;
   if (model !== undefined) out.model = model;
+  if (reference !== undefined) out.reference = reference;
   return out;
 }
 
