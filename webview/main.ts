@@ -18,7 +18,7 @@ import {
   Tokens,
   type HostToWebviewMessage,
 } from '../src/protocol/webview';
-import { composeSvg, svgToPng } from './export';
+import { composeSvg, exportCharts, svgToPng } from './export';
 import { interventionText, projectOutFromForm, steerFromForm } from './format';
 import { render, type RenderHandlers } from './render';
 import { reduce, restoreState, type Action, type InspectorState } from './state';
@@ -76,8 +76,13 @@ async function exportAs(format: 'svg' | 'png' | 'json'): Promise<void> {
       post({ type: Export, format, data: JSON.stringify(state.run, null, 2), suggestedName: 'trace.json' });
       return;
     }
-    const charts = Array.from(root.querySelectorAll<SVGSVGElement>('svg.chart'));
-    const svg = composeSvg(charts, caption(), themeBackground(), themeForeground());
+    const built = exportCharts(root);
+    let svg: string;
+    try {
+      svg = composeSvg(built.charts, caption(), themeBackground(), themeForeground());
+    } finally {
+      built.dispose();
+    }
     if (format === 'svg') post({ type: Export, format, data: svg, suggestedName: 'trace.svg' });
     else post({ type: Export, format, data: await svgToPng(svg), suggestedName: 'trace.png' });
   } catch (e) {
@@ -110,6 +115,8 @@ const handlers: RenderHandlers = {
   cursorLayer: (layer) => dispatch({ type: 'ui/cursorLayer', layer }),
   dismissError: () => dispatch({ type: 'ui/dismissError' }),
   colors: themeColors,
+  scale: (scale) => dispatch({ type: 'ui/scale', scale }),
+  zoom: (cellWidth) => dispatch({ type: 'ui/zoom', cellWidth }),
 };
 
 window.addEventListener('message', (ev: MessageEvent) => {
