@@ -103,6 +103,7 @@ function writeValues(block: HTMLElement, m: HeatmapModel, clipped: Clipped): voi
     .attr('class', 'row')
     .attr('data-layer', (l) => l)
     .attr('data-values', (_, li) => m.value[li]!.join(' '))
+    .attr('data-deltas', (_, li) => (m.delta[li]!.some((d) => d !== undefined) ? m.delta[li]!.map((d) => d ?? Number.NaN).join(' ') : null))
     .attr('data-clipped', (_, li) => clipped.byLayer[li]!.join(' '));
 }
 

@@ -51,7 +51,10 @@ function dispatch(action: Action): void {
 
 function draw(): void {
   frame = 0;
+  const t0 = performance.now();
   render(state, root, handlers);
+  // read by the browser tests' timing of a large run
+  root.dataset.renderMs = (performance.now() - t0).toFixed(1);
 }
 
 function nLayers(): number {
