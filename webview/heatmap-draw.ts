@@ -63,7 +63,7 @@ export function heatmapTitle(m: HeatmapModel): string {
 
 export function clipNote(clipped: Clipped, d: ColorDomain): string {
   if (clipped.count === 0) return d.mode === 'full' ? 'full range' : 'nothing beyond the scale';
-  return `● ${clipped.count} cell${clipped.count === 1 ? '' : 's'} beyond ±${formatValue(d.max).replace(/\.?0+$/, '')}`;
+  return `▪ ${clipped.count} cell${clipped.count === 1 ? '' : 's'} beyond ±${formatValue(d.max).replace(/\.?0+$/, '')}`;
 }
 
 /** Legend at the group's origin: gradient bar, ticks that do not collide, an arrow at each clipped end. */

@@ -52,7 +52,8 @@ describe('heatmaps of a ~300-token prompt in code-server', { timeout: 6 * 60_000
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     rmSync(ARTIFACTS, { recursive: true, force: true });
     wb = new Workbench(page, ARTIFACTS);
-    await page.goto(server.url);
+    // A loaded machine can take a while to serve the workbench's first page.
+    await page.goto(server.url, { timeout: 120_000 });
     await wb.waitForWorkbench();
   });
 
@@ -92,22 +93,17 @@ describe('heatmaps of a ~300-token prompt in code-server', { timeout: 6 * 60_000
     const axis = expected.axes[expected.axes.length - 1]!.name;
     const block = view.locator(`div.heatmap-block[data-axis="${axis}"]`);
     await block.scrollIntoViewIfNeeded();
-    const geo = await block.evaluate((b) => {
-      const box = (e: Element | null) => {
-        const r = e!.getBoundingClientRect();
-        return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
-      };
-      return {
-        legend: box(b.querySelector('svg.legend g.legend-inner')),
-        ticks: Array.from(b.querySelectorAll('svg.legend .tick text')).map((e) => ({ ...box(e), text: e.textContent })),
-        divider: box(b.querySelector('line.divider')),
-        regions: Array.from(b.querySelectorAll('text.region-label')).map((e) => ({ ...box(e), text: e.textContent })),
-        scroller: box(b.querySelector('.heatmap-scroll')),
-        title: box(b.querySelector('.heatmap-title')),
-        viewport: { width: window.innerWidth, height: window.innerHeight },
-        scrolled: b.querySelector('.heatmap-scroll')!.scrollLeft,
-      };
-    });
+    // No named helpers inside: tsx would wrap them in __name, which the page does not have.
+    const geo = await block.evaluate((b) => ({
+      legend: b.querySelector('svg.legend g.legend-inner')!.getBoundingClientRect().toJSON() as DOMRect,
+      ticks: Array.from(b.querySelectorAll('svg.legend .tick text')).map((e) => ({ ...(e.getBoundingClientRect().toJSON() as DOMRect), text: e.textContent })),
+      divider: b.querySelector('line.divider')!.getBoundingClientRect().toJSON() as DOMRect,
+      regions: Array.from(b.querySelectorAll('text.region-label')).map((e) => ({ ...(e.getBoundingClientRect().toJSON() as DOMRect), text: e.textContent })),
+      scroller: b.querySelector('.heatmap-scroll')!.getBoundingClientRect().toJSON() as DOMRect,
+      title: b.querySelector('.heatmap-title')!.getBoundingClientRect().toJSON() as DOMRect,
+      viewport: { width: window.innerWidth, height: window.innerHeight },
+      scrolled: b.querySelector('.heatmap-scroll')!.scrollLeft,
+    }));
     const apart = (a: { left: number; right: number; top: number; bottom: number }, c: { left: number; right: number; top: number; bottom: number }) =>
       a.right <= c.left || c.right <= a.left || a.bottom <= c.top || c.bottom <= a.top;
     assert.ok(geo.legend.left >= 0 && geo.legend.right <= geo.viewport.width && geo.legend.top >= 0 && geo.legend.bottom <= geo.viewport.height, `legend on screen: ${JSON.stringify(geo.legend)} in ${JSON.stringify(geo.viewport)}`);
