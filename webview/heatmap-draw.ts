@@ -145,13 +145,10 @@ export function drawPlotMarks(g: G, m: HeatmapModel, lay: HeatmapLayout, clipped
     const y = (li + 0.5) * lay.cellH - s / 2;
     for (const t of ts) parts.push(`M${((t + 0.5) * lay.cellW - s / 2).toFixed(1)},${y.toFixed(1)}h${s}v${s}h${-s}z`);
   });
-  g.selectAll('path.clip-marks')
-    .data([null])
-    .join('path')
-    .attr('class', 'clip-marks')
-    .attr('data-count', clipped.count)
-    .attr('display', clipped.count ? null : 'none')
-    .attr('d', parts.join('') || 'M0,0');
+  const marks = g.selectAll<SVGPathElement, null>('path.clip-marks').data([null]).join('path').attr('class', 'clip-marks').attr('data-count', clipped.count).attr('display', clipped.count ? null : 'none');
+  const d = parts.join('') || 'M0,0';
+  // Unchanged on a click or a cursor move: re-parsing thousands of subpaths is not free.
+  if (marks.attr('d') !== d) marks.attr('d', d);
 
   const dx = lay.dividerX;
   g.selectAll('line.divider')
@@ -176,15 +173,19 @@ export function drawPlotMarks(g: G, m: HeatmapModel, lay: HeatmapLayout, clipped
 
   const nT = m.tokens.length;
   const cols = labelledTokens(nT, m.promptLength, lay.labelStep, Math.min(selected, nT - 1));
+  // Keyed by position and text, so a selection change touches only the labels it moves.
   g.selectAll<SVGTextElement, number>('text.token-label')
-    .data(cols, (t) => String(t))
-    .join('text')
+    .data(cols, (t) => `${t}\u0000${m.tokens[t]!.text}`)
+    .join((e) =>
+      e
+        .append('text')
+        .attr('data-token', (t) => t)
+        .attr('text-anchor', 'end')
+        .attr('dominant-baseline', 'central')
+        .text((t) => tokenLabel(m.tokens[t]!.text, LABEL_MAX_CHARS)),
+    )
     .attr('class', (t) => `token-label${m.tokens[t]!.generated ? ' generated' : ''}${t === selected ? ' selected' : ''}`)
-    .attr('data-token', (t) => t)
-    .attr('text-anchor', 'end')
-    .attr('dominant-baseline', 'central')
-    .attr('transform', (t) => `translate(${(t + 0.5) * lay.cellW},${lay.plotH + 6}) rotate(${-LABEL_ROTATION})`)
-    .text((t) => tokenLabel(m.tokens[t]!.text, LABEL_MAX_CHARS));
+    .attr('transform', (t) => `translate(${(t + 0.5) * lay.cellW},${lay.plotH + 6}) rotate(${-LABEL_ROTATION})`);
 }
 
 /** Longest token label (characters) of a run, for the label band's size. */

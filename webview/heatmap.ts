@@ -198,7 +198,8 @@ export function renderHeatmap(block: HTMLElement, m: HeatmapModel, ctx: HeatmapC
 }
 
 function scrollAfterDraw(block: HTMLElement, st: BlockState, lay: HeatmapLayout, ctx: HeatmapContext): void {
-  const viewW = block.querySelector<HTMLDivElement>('.heatmap-scroll')!.clientWidth;
+  // clientWidth forces a layout: read it only when about to scroll.
+  const viewW = () => block.querySelector<HTMLDivElement>('.heatmap-scroll')!.clientWidth;
   if (zoomAnchor && st.anchorSeq !== zoomAnchor.seq) {
     st.anchorSeq = zoomAnchor.seq;
     setScroll(block, st, lay.padLeft + zoomAnchor.token * lay.cellW - zoomAnchor.offset);
@@ -211,7 +212,7 @@ function scrollAfterDraw(block: HTMLElement, st: BlockState, lay: HeatmapLayout,
   }
   // A new run starts at its generated part (the newest token while it streams), not where the last one was left.
   if (!st.userScrolled && (ctx.streaming || !st.settled)) {
-    setScroll(block, st, generatedScrollLeft(lay, viewW, ctx.streaming));
+    setScroll(block, st, generatedScrollLeft(lay, viewW(), ctx.streaming));
     st.settled = !ctx.streaming;
   }
 }

@@ -286,6 +286,20 @@ test('heatmaps at scale in headless Chromium', { timeout: 240_000 }, async (t) =
       await page.mouse.click(p.x, p.y);
       await page.waitForFunction(() => document.querySelector('svg.profile')?.getAttribute('data-token') === '640');
       assert.deepEqual((await posted(page)).at(-1), { type: 'selectToken', token: 640 });
+      // Moving the selection redraws the marks, not the 32,000 cells.
+      const move = await page.evaluate(async () => {
+        const svg = document.querySelector('svg.heatmap[data-axis="refusal"]')!;
+        const t0 = performance.now();
+        svg.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+        await new Promise<void>((ok) => {
+          const check = () => (document.querySelector('svg.profile')?.getAttribute('data-token') === '641' ? ok() : requestAnimationFrame(check));
+          requestAnimationFrame(check);
+        });
+        return { selectMs: performance.now() - t0, renderMs: Number(document.getElementById('root')!.dataset.renderMs) };
+      });
+      t.diagnostic(`1000 × 32, select the next token: ${JSON.stringify(move)}`);
+      writeFileSync(path.join(ARTIFACTS, 'timing-1000x32.json'), JSON.stringify({ ...timing, selectNext: move }, null, 2));
+      assert.ok(move.renderMs < timing.renderMs, `a selection re-render (${move.renderMs} ms) is cheaper than the first draw (${timing.renderMs} ms)`);
       await page.screenshot({ path: path.join(ARTIFACTS, 'run-1000x32.png'), fullPage: false });
     });
 
