@@ -173,19 +173,21 @@ export function drawPlotMarks(g: G, m: HeatmapModel, lay: HeatmapLayout, clipped
 
   const nT = m.tokens.length;
   const cols = labelledTokens(nT, m.promptLength, lay.labelStep, Math.min(selected, nT - 1));
-  // Keyed by position and text, so a selection change touches only the labels it moves.
-  g.selectAll<SVGTextElement, number>('text.token-label')
-    .data(cols, (t) => `${t}\u0000${m.tokens[t]!.text}`)
+  // Keyed by position and text (old labels keep their own data), so a selection change touches
+  // only the labels it moves and a new run replaces those whose token changed.
+  const labels = cols.map((t) => ({ t, text: m.tokens[t]!.text, generated: m.tokens[t]!.generated }));
+  g.selectAll<SVGTextElement, (typeof labels)[number]>('text.token-label')
+    .data(labels, (d) => `${d.t}\u0000${d.text}`)
     .join((e) =>
       e
         .append('text')
-        .attr('data-token', (t) => t)
+        .attr('data-token', (d) => d.t)
         .attr('text-anchor', 'end')
         .attr('dominant-baseline', 'central')
-        .text((t) => tokenLabel(m.tokens[t]!.text, LABEL_MAX_CHARS)),
+        .text((d) => tokenLabel(d.text, LABEL_MAX_CHARS)),
     )
-    .attr('class', (t) => `token-label${m.tokens[t]!.generated ? ' generated' : ''}${t === selected ? ' selected' : ''}`)
-    .attr('transform', (t) => `translate(${(t + 0.5) * lay.cellW},${lay.plotH + 6}) rotate(${-LABEL_ROTATION})`);
+    .attr('class', (d) => `token-label${d.generated ? ' generated' : ''}${d.t === selected ? ' selected' : ''}`)
+    .attr('transform', (d) => `translate(${(d.t + 0.5) * lay.cellW},${lay.plotH + 6}) rotate(${-LABEL_ROTATION})`);
 }
 
 /** Longest token label (characters) of a run, for the label band's size. */
