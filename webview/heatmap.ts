@@ -153,6 +153,7 @@ export function renderHeatmap(block: HTMLElement, m: HeatmapModel, ctx: HeatmapC
     const t0 = performance.now();
     paintCells(canvas, m, lay, domain.max, ctx.colors, grid);
     block.dataset.paintMs = (performance.now() - t0).toFixed(1);
+    block.dataset.paints = String(Number(block.dataset.paints ?? 0) + 1);
     st.paintedFor = m;
     st.paintKey = paintKey;
   }

@@ -265,9 +265,11 @@ test('heatmaps at scale in headless Chromium', { timeout: 240_000 }, async (t) =
           requestAnimationFrame(check);
         });
         const drawn = performance.now() - t0;
+        // the render that drew it (a later resize-triggered one would overwrite it)
+        const renderMs = Number(root.dataset.renderMs);
         await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
         return {
-          renderMs: Number(root.dataset.renderMs),
+          renderMs,
           paintMs: Array.from(document.querySelectorAll<HTMLElement>('div.heatmap-block')).map((b) => Number(b.dataset.paintMs)),
           untilDrawnMs: drawn,
           untilPaintedMs: performance.now() - t0,
@@ -289,17 +291,20 @@ test('heatmaps at scale in headless Chromium', { timeout: 240_000 }, async (t) =
       // Moving the selection redraws the marks, not the 32,000 cells.
       const move = await page.evaluate(async () => {
         const svg = document.querySelector('svg.heatmap[data-axis="refusal"]')!;
+        const block = svg.closest<HTMLElement>('div.heatmap-block')!;
+        const paints = block.dataset.paints;
         const t0 = performance.now();
         svg.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
         await new Promise<void>((ok) => {
           const check = () => (document.querySelector('svg.profile')?.getAttribute('data-token') === '641' ? ok() : requestAnimationFrame(check));
           requestAnimationFrame(check);
         });
-        return { selectMs: performance.now() - t0, renderMs: Number(document.getElementById('root')!.dataset.renderMs) };
+        return { selectMs: performance.now() - t0, renderMs: Number(document.getElementById('root')!.dataset.renderMs), repainted: block.dataset.paints !== paints };
       });
       t.diagnostic(`1000 × 32, select the next token: ${JSON.stringify(move)}`);
       writeFileSync(path.join(ARTIFACTS, 'timing-1000x32.json'), JSON.stringify({ ...timing, selectNext: move }, null, 2));
-      assert.ok(move.renderMs < timing.renderMs, `a selection re-render (${move.renderMs} ms) is cheaper than the first draw (${timing.renderMs} ms)`);
+      assert.equal(move.repainted, false, 'the cells are not repainted for a selection');
+      assert.ok(move.renderMs < 1500, `a selection re-render took ${move.renderMs} ms`);
       await page.screenshot({ path: path.join(ARTIFACTS, 'run-1000x32.png'), fullPage: false });
     });
 
