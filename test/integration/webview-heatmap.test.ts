@@ -307,6 +307,14 @@ test('heatmaps at scale in headless Chromium', { timeout: 240_000 }, async (t) =
       assert.equal(move.repainted, false, 'the cells are not repainted for a selection');
       assert.ok(move.renderMs < 1500, `a selection re-render took ${move.renderMs} ms`);
       await page.screenshot({ path: path.join(ARTIFACTS, 'run-1000x32.png'), fullPage: false });
+      // Exported, a map this size embeds its cells as an image (32,000 rects would make a huge file).
+      const before = (await posted(page)).length;
+      await page.click('#export-svg');
+      await page.waitForFunction((k) => (window as unknown as { __posted: unknown[] }).__posted.length > k, before, { timeout: 60_000 });
+      const svg = ((await posted(page)).at(-1) as unknown as { format: string; data: string }).data;
+      assert.equal((svg.match(/<image [^>]*class="cells-image"/g) ?? []).length, 2, 'one cell image per axis');
+      assert.equal((svg.match(/class="cell"/g) ?? []).length, 0);
+      assert.match(svg, /class="clip-marks"[^>]*data-count="32"|data-count="32"[^>]*class="clip-marks"/, 'the markers stay vector');
     });
 
     await t.test('the exported SVG and PNG: whole plot, legend apart from everything, markers on the clipped cells', async () => {
