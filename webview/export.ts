@@ -2,6 +2,8 @@
 // their colours from VS Code's CSS variables, which do not exist outside the webview, so the
 // export copies each element's computed paint into attributes.
 
+import { heatmapExportSvg } from './heatmap-export';
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const PAINT = [
   'fill',
@@ -18,6 +20,7 @@ const PAINT = [
   'display',
 ] as const;
 const GAP = 16;
+const MAX_PNG_SIDE = 16_000;
 
 function inlinePaint(original: Element, clone: Element): void {
   const cs = getComputedStyle(original);
@@ -29,6 +32,24 @@ function inlinePaint(original: Element, clone: Element): void {
   const oc = original.children;
   const cc = clone.children;
   for (let i = 0; i < oc.length && i < cc.length; i++) inlinePaint(oc[i]!, cc[i]!);
+}
+
+/**
+ * The charts of the view in page order, each heatmap replaced by its whole-plot export SVG
+ * (built in a hidden host so its computed styles exist); `dispose` removes the host.
+ */
+export function exportCharts(root: HTMLElement): { charts: SVGSVGElement[]; dispose(): void } {
+  const host = document.createElement('div');
+  host.className = 'export-host';
+  root.appendChild(host);
+  const charts: SVGSVGElement[] = [];
+  for (const chart of Array.from(root.querySelectorAll<SVGSVGElement>('svg.chart'))) {
+    if (host.contains(chart)) continue;
+    const block = chart.classList.contains('heatmap') ? chart.closest<HTMLElement>('div.heatmap-block') : null;
+    const out = block ? heatmapExportSvg(block, host) : chart;
+    if (out) charts.push(out);
+  }
+  return { charts, dispose: () => host.remove() };
 }
 
 /** Stack the given charts vertically on the theme background, with a caption line. */
@@ -80,11 +101,13 @@ export function svgToPng(svg: string, scale = 2): Promise<string> {
     const img = new Image();
     img.onload = () => {
       const canvas = document.createElement('canvas');
-      canvas.width = Math.ceil(img.naturalWidth * scale);
-      canvas.height = Math.ceil(img.naturalHeight * scale);
+      // A canvas side beyond ~32k px fails to draw: long runs export at a smaller scale.
+      const s = Math.min(scale, MAX_PNG_SIDE / Math.max(1, img.naturalWidth), MAX_PNG_SIDE / Math.max(1, img.naturalHeight));
+      canvas.width = Math.ceil(img.naturalWidth * s);
+      canvas.height = Math.ceil(img.naturalHeight * s);
       const ctx = canvas.getContext('2d');
       if (!ctx) return reject(new Error('No 2D canvas in this webview.'));
-      ctx.scale(scale, scale);
+      ctx.scale(s, s);
       ctx.drawImage(img, 0, 0);
       resolve(canvas.toDataURL('image/png'));
     };

@@ -1,138 +1,184 @@
-// One heatmap (one axis): rows = layers, columns = tokens, prompt | generated divided by a
-// line, a symmetric diverging legend on top. Cells carry data-* attributes so tests and
-// screen readers can read what is drawn without decoding colours.
+// One heatmap (one axis): rows = layers, columns = tokens. The title and legend sit above and
+// the layer axis to the left of a horizontal scroller, so they stay put while the tokens scroll;
+// cells are painted on a canvas (heatmap-canvas.ts) under an SVG of labels and marks
+// (heatmap-draw.ts). Every value is in the DOM as text (div.heatmap-values rows, one per
+// layer), and the focused map reads the cell under its cursor into an aria-live line.
 
-import { axisBottom } from 'd3-axis';
 import { select } from 'd3-selection';
-import { cellText, tokenLabel } from './format';
-import { LEGEND, heatmapLayout } from './layout';
+import { cellText } from './format';
+import { canvasScale, paintCells } from './heatmap-canvas';
+import { LEGEND_BOX_W, LEGEND, clipNote, clippedCells, colorDomain, drawLayerAxis, drawLegend, drawPlotMarks, heatmapTitle, longestLabel, type Clipped, type ColorDomain } from './heatmap-draw';
+import { generatedScrollLeft, heatmapLayout, type HeatmapLayout } from './layout';
 import type { HeatmapModel } from './model';
-import { divergingColor, symmetricLinear, type DivergingColors } from './scales';
-
-/** Room right of the legend bar for half of its last tick label. */
-const LEGEND_INSET = 24;
+import type { DivergingColors, ScaleMode } from './scales';
 
 export interface HeatmapContext {
   width: number;
   colors: DivergingColors;
   selectedToken: number;
   cursorLayer: number;
+  scale: ScaleMode;
+  /** Zoomed cell width; undefined fits the view. */
+  cellWidth: number | undefined;
+  /** A new value means a new run: scroll to its generated part once. */
+  runSeq: number;
+  streaming: boolean;
   onSelectToken(token: number): void;
   onCursorLayer(layerIndex: number): void;
+  onZoom(cellWidth: number | undefined): void;
   showTooltip(text: string, clientX: number, clientY: number): void;
   hideTooltip(): void;
-}
-
-interface Cell {
-  li: number;
-  t: number;
-  shown: number;
 }
 
 export function cellInfoText(m: HeatmapModel, li: number, t: number): string {
   return cellText(m.axis, { token: m.tokens[t]!, tokenIndex: t, layer: m.layers[li]!, value: m.value[li]![t]!, delta: m.delta[li]![t], baselineText: m.baselineText[t] });
 }
 
-/** What each heatmap block's cells were last drawn from. */
-const drawnCells = new WeakMap<HTMLElement, { m: HeatmapModel; cellW: number; cellH: number; colors: string }>();
+/** What a block last drew, for redrawing only what changed, scrolling and the export. */
+export interface Drawn {
+  m: HeatmapModel;
+  lay: HeatmapLayout;
+  domain: ColorDomain;
+  clipped: Clipped;
+  selected: number;
+  canvas: HTMLCanvasElement;
+}
 
-function drawCells(g: SVGGElement, m: HeatmapModel, lay: { cellW: number; cellH: number }, color: (v: number) => string): void {
-  const cells: Cell[] = [];
-  for (let li = 0; li < m.layers.length; li++) for (let t = 0; t < m.tokens.length; t++) cells.push({ li, t, shown: m.shown[li]![t]! });
-  select(g)
-    .selectAll<SVGRectElement, Cell>('rect.cell')
-    .data(cells, (d) => `${d.li}:${d.t}`)
-    .join('rect')
-    .attr('class', (d) => (m.tokens[d.t]!.generated ? 'cell generated' : 'cell'))
-    .attr('x', (d) => d.t * lay.cellW)
-    .attr('y', (d) => d.li * lay.cellH)
-    .attr('width', lay.cellW)
-    .attr('height', lay.cellH)
-    .attr('fill', (d) => color(d.shown))
-    .attr('data-layer', (d) => m.layers[d.li]!)
-    .attr('data-token', (d) => d.t)
-    .attr('data-value', (d) => m.value[d.li]![d.t]!)
-    .attr('data-delta', (d) => m.delta[d.li]![d.t] ?? null);
+interface BlockState {
+  drawn?: Drawn;
+  paintKey?: string;
+  paintedFor?: HeatmapModel;
+  valuesFor?: HeatmapModel;
+  clipKey?: { m: HeatmapModel; max: number; clipped: Clipped };
+  labelChars?: { m: HeatmapModel; n: number };
+  runSeq: number;
+  settled: boolean;
+  userScrolled: boolean;
+  expectScroll?: number;
+  anchorSeq: number;
+}
+
+const blocks = new WeakMap<HTMLElement, BlockState>();
+/** Set by a zoom: keep this token at this x in the viewport once the new cell width is drawn. */
+let zoomAnchor: { seq: number; token: number; offset: number } | undefined;
+let anchorSeq = 0;
+
+export function drawnHeatmap(block: HTMLElement): Drawn | undefined {
+  return blocks.get(block)?.drawn;
+}
+
+function skeleton(block: HTMLElement): void {
+  const root = select(block);
+  const head = root.append('div').attr('class', 'heatmap-head');
+  head.append('span').attr('class', 'heatmap-title').attr('role', 'heading').attr('aria-level', 3);
+  head.append('svg').attr('class', 'legend').attr('width', LEGEND_BOX_W).attr('height', LEGEND.boxH).attr('role', 'img');
+  head.append('span').attr('class', 'clip-note');
+  const body = root.append('div').attr('class', 'heatmap-body');
+  body.append('svg').attr('class', 'layer-axis').attr('aria-hidden', 'true');
+  const scroller = body.append('div').attr('class', 'heatmap-scroll');
+  const inner = scroller.append('div').attr('class', 'heatmap-inner');
+  inner.append('canvas').attr('class', 'heatmap-cells').attr('aria-hidden', 'true');
+  const svg = inner.append('svg').attr('class', 'chart heatmap').attr('tabindex', 0).attr('role', 'group');
+  const plot = svg.append('g').attr('class', 'plot');
+  plot.append('g').attr('class', 'marks');
+  plot.append('rect').attr('class', 'selected-col');
+  plot.append('rect').attr('class', 'cursor');
+  root.append('div').attr('class', 'readout').attr('aria-live', 'polite');
+  root.append('div').attr('class', 'heatmap-values').attr('hidden', '');
+}
+
+function setScroll(block: HTMLElement, st: BlockState, x: number): void {
+  const scroller = block.querySelector<HTMLDivElement>('.heatmap-scroll')!;
+  scroller.scrollLeft = Math.max(0, x);
+  st.expectScroll = scroller.scrollLeft;
+}
+
+/** Every layer's values as text: what tests, the e2e and a copy from the DOM read. */
+function writeValues(block: HTMLElement, m: HeatmapModel, clipped: Clipped): void {
+  select(block)
+    .select('div.heatmap-values')
+    .selectAll('span.row')
+    .data(m.layers)
+    .join('span')
+    .attr('class', 'row')
+    .attr('data-layer', (l) => l)
+    .attr('data-values', (_, li) => m.value[li]!.join(' '))
+    .attr('data-deltas', (_, li) => (m.delta[li]!.some((d) => d !== undefined) ? m.delta[li]!.map((d) => d ?? Number.NaN).join(' ') : null))
+    .attr('data-clipped', (_, li) => clipped.byLayer[li]!.join(' '));
 }
 
 export function renderHeatmap(block: HTMLElement, m: HeatmapModel, ctx: HeatmapContext): void {
+  let st = blocks.get(block);
+  if (!st) {
+    skeleton(block);
+    st = { runSeq: -1, settled: false, userScrolled: false, anchorSeq: 0 };
+    blocks.set(block, st);
+    wireScroll(block, st);
+  }
   const nL = m.layers.length;
   const nT = m.tokens.length;
-  const lay = heatmapLayout(nL, nT, m.promptLength, ctx.width);
-  const legendScale = symmetricLinear(m.maxAbs, [0, LEGEND.width]);
-  const color = divergingColor(legendScale.domain()[1]!, ctx.colors);
-  const gradientId = `legend-gradient-${m.axisIndex}`;
-
+  if (st.labelChars?.m !== m) st.labelChars = { m, n: longestLabel(m) };
+  const lay = heatmapLayout({
+    nLayers: nL,
+    nTokens: nT,
+    promptLength: m.promptLength,
+    viewWidth: ctx.width,
+    cellWidth: ctx.cellWidth,
+    labelChars: st.labelChars.n,
+    devicePixelRatio: canvasScale(),
+  });
+  const domain = colorDomain(m, ctx.scale, ctx.colors);
+  if (st.clipKey?.m !== m || st.clipKey.max !== domain.max) st.clipKey = { m, max: domain.max, clipped: clippedCells(m, domain.max) };
+  const clipped = st.clipKey.clipped;
+  const sel = Math.max(0, Math.min(ctx.selectedToken, nT - 1));
+  const cursorLi = Math.max(0, Math.min(ctx.cursorLayer, nL - 1));
   const root = select(block).attr('data-axis', m.axis);
+
+  root.select('span.heatmap-title').text(heatmapTitle(m));
+  drawLegend(root.select<SVGGElement>('svg.legend') as never, domain, clipped, `legend-gradient-${m.axisIndex}`);
+  root.select('svg.legend').attr('aria-label', `colour scale ${ctx.scale === 'full' ? 'over the full range' : 'robust'}: ±${domain.max}`);
+  root.select('span.clip-note').attr('data-count', clipped.count).text(clipNote(clipped, domain));
+
+  const axisSvg = root.select<SVGSVGElement>('svg.layer-axis').attr('width', lay.axisW).attr('height', lay.innerH);
+  drawLayerAxis(axisSvg as never, m, lay);
+  root.select('div.heatmap-inner').style('width', `${lay.innerW}px`).style('height', `${lay.innerH}px`);
+
+  const canvas = root.select<HTMLCanvasElement>('canvas.heatmap-cells').style('left', `${lay.padLeft}px`).style('top', `${lay.top}px`).node()!;
+  const grid = document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light')
+    ? getComputedStyle(document.documentElement).getPropertyValue('--vscode-contrastBorder').trim() || undefined
+    : undefined;
+  // Repaint only when what the cells show changes: a click or a cursor move leaves them.
+  const paintKey = JSON.stringify([lay.cellW, lay.cellH, domain.max, ctx.colors, grid ?? '', canvasScale()]);
+  if (st.paintedFor !== m || st.paintKey !== paintKey) {
+    const t0 = performance.now();
+    paintCells(canvas, m, lay, domain.max, ctx.colors, grid);
+    block.dataset.paintMs = (performance.now() - t0).toFixed(1);
+    block.dataset.paints = String(Number(block.dataset.paints ?? 0) + 1);
+    st.paintedFor = m;
+    st.paintKey = paintKey;
+  }
+  canvas.dataset.grid = grid ?? '';
+
   const svg = root
-    .selectAll<SVGSVGElement, null>('svg.heatmap')
-    .data([null])
-    .join((e) => {
-      const s = e.append('svg').attr('class', 'chart heatmap').attr('tabindex', 0).attr('role', 'group');
-      s.append('defs').append('linearGradient').attr('id', gradientId);
-      s.append('text').attr('class', 'title').attr('x', lay.margin.left).attr('y', 16);
-      const legend = s.append('g').attr('class', 'legend');
-      legend.append('rect').attr('class', 'legend-bar').attr('height', LEGEND.height).attr('width', LEGEND.width);
-      legend.append('g').attr('class', 'legend-axis').attr('transform', `translate(0,${LEGEND.height})`);
-      const plot = s.append('g').attr('class', 'plot');
-      plot.append('g').attr('class', 'cells');
-      plot.append('rect').attr('class', 'frame');
-      plot.append('rect').attr('class', 'selected-col');
-      plot.append('rect').attr('class', 'cursor');
-      plot.append('line').attr('class', 'divider');
-      plot.append('g').attr('class', 'region-labels');
-      plot.append('g').attr('class', 'layer-labels');
-      plot.append('g').attr('class', 'token-labels');
-      s.append('text').attr('class', 'axis-name layers-name').attr('transform', `translate(12,${lay.margin.top + lay.plotH / 2}) rotate(-90)`);
-      return s;
-    })
-    .attr('width', lay.width)
-    .attr('height', lay.height)
-    .attr('viewBox', `0 0 ${lay.width} ${lay.height}`)
+    .select<SVGSVGElement>('svg.heatmap')
+    .attr('width', lay.innerW)
+    .attr('height', lay.innerH)
     .attr('data-axis', m.axis)
     .attr('data-rows', nL)
     .attr('data-cols', nT)
     .attr('data-prompt-length', m.promptLength)
     .attr('data-mode', m.mode)
-    .attr('aria-label', `${m.axis} ${m.mode === 'diff' ? 'difference from baseline' : 'projection'}: ${nL} layers by ${nT} tokens. Arrow keys move the cursor; left and right choose the profile token.`);
-
-  svg.select('text.title').text(`${m.axis} — ${m.mode === 'diff' ? 'run − baseline' : 'projection'}`);
-  svg.select('text.layers-name').attr('transform', `translate(12,${lay.margin.top + lay.plotH / 2}) rotate(-90)`).text('layer');
-
-  // Legend: the gradient samples the same colour function as the cells.
-  const stops = [0, 0.25, 0.5, 0.75, 1].map((f) => ({ f, v: legendScale.invert(f * LEGEND.width) }));
-  svg
-    .select('linearGradient')
-    .selectAll('stop')
-    .data(stops)
-    .join('stop')
-    .attr('offset', (d) => `${d.f * 100}%`)
-    .attr('stop-color', (d) => color(d.v));
-  const legend = svg.select<SVGGElement>('g.legend').attr('transform', `translate(${lay.width - LEGEND_INSET - LEGEND.width},8)`);
-  legend.select('rect.legend-bar').attr('fill', `url(#${gradientId})`);
-  legend.select<SVGGElement>('g.legend-axis').call(axisBottom(legendScale).ticks(5).tickSize(4));
-
-  const plot = svg.select('g.plot').attr('transform', `translate(${lay.margin.left},${lay.margin.top})`);
-  // The cells are the cost of a render (one <rect> each); a click, a cursor move or a focus
-  // change leaves them as they were, so they are redrawn only when what they show changes.
-  const cellsKey = { m, cellW: lay.cellW, cellH: lay.cellH, colors: JSON.stringify(ctx.colors) };
-  const last = drawnCells.get(block);
-  if (!last || last.m !== m || last.cellW !== cellsKey.cellW || last.cellH !== cellsKey.cellH || last.colors !== cellsKey.colors) {
-    drawCells(plot.select<SVGGElement>('g.cells').node()!, m, lay, color);
-    drawnCells.set(block, cellsKey);
-  }
-
-  plot.select('rect.frame').attr('width', lay.plotW).attr('height', lay.plotH);
-
-  const sel = Math.min(ctx.selectedToken, nT - 1);
-  plot
-    .select('rect.selected-col')
-    .attr('display', nT > 0 ? null : 'none')
-    .attr('x', sel * lay.cellW)
-    .attr('y', -3)
-    .attr('width', lay.cellW)
-    .attr('height', lay.plotH + 6);
-  const cursorLi = Math.min(ctx.cursorLayer, nL - 1);
+    .attr('data-scale', ctx.scale)
+    .attr('data-max', domain.max)
+    .attr('data-clipped', clipped.count)
+    .attr('data-cell-w', lay.cellW)
+    .attr('data-cell-h', lay.cellH)
+    .attr('data-pad-left', lay.padLeft)
+    .attr('data-top', lay.top)
+    .attr('aria-label', `${m.axis} ${m.mode === 'diff' ? 'difference from baseline' : 'projection'}: ${nL} layers by ${nT} tokens, colour scale ±${domain.max}${clipped.count ? `, ${clipped.count} cells beyond it` : ''}. Arrow keys move the cursor; left and right choose the profile token; plus and minus zoom, 0 fits.`);
+  const plot = svg.select('g.plot').attr('transform', `translate(${lay.padLeft},${lay.top})`);
+  drawPlotMarks(plot.select<SVGGElement>('g.marks') as never, m, lay, clipped, sel);
+  plot.select('rect.selected-col').attr('display', nT > 0 ? null : 'none').attr('x', sel * lay.cellW).attr('y', -3).attr('width', lay.cellW).attr('height', lay.plotH + 6);
   plot
     .select('rect.cursor')
     .attr('display', nT > 0 && nL > 0 && svg.node() === document.activeElement ? null : 'none')
@@ -141,77 +187,120 @@ export function renderHeatmap(block: HTMLElement, m: HeatmapModel, ctx: HeatmapC
     .attr('width', lay.cellW)
     .attr('height', lay.cellH);
 
-  const dx = lay.dividerX;
-  plot
-    .select('line.divider')
-    .attr('display', dx === undefined ? 'none' : null)
-    .attr('x1', dx ?? 0)
-    .attr('x2', dx ?? 0)
-    .attr('y1', -8)
-    .attr('y2', lay.plotH + 8)
-    .attr('data-after-token', m.promptLength - 1);
-  const regions = dx === undefined ? [] : [
-    { name: 'prompt', x: dx - 4, anchor: 'end' },
-    { name: 'generated', x: dx + 4, anchor: 'start' },
-  ];
-  plot
-    .select('g.region-labels')
-    .selectAll('text')
-    .data(regions)
-    .join('text')
-    .attr('class', 'region-label')
-    .attr('x', (d) => d.x)
-    .attr('y', -10)
-    .attr('text-anchor', (d) => d.anchor)
-    .text((d) => d.name);
+  if (st.valuesFor !== m || st.drawn?.clipped !== clipped) {
+    writeValues(block, m, clipped);
+    st.valuesFor = m;
+  }
+  root.select('div.readout').text(nT > 0 && nL > 0 ? cellInfoText(m, cursorLi, sel) : 'No tokens yet.');
+  st.drawn = { m, lay, domain, clipped, selected: sel, canvas };
 
-  const layerRows = m.layers.map((l, li) => ({ l, li })).filter((d) => d.li % lay.layerStep === 0);
-  plot
-    .select('g.layer-labels')
-    .selectAll('text')
-    .data(layerRows)
-    .join('text')
-    .attr('x', -6)
-    .attr('y', (d) => (d.li + 0.5) * lay.cellH)
-    .attr('text-anchor', 'end')
-    .attr('dominant-baseline', 'central')
-    .text((d) => d.l);
+  wireEvents(block, svg.node()!, m, lay, ctx, sel, cursorLi);
+  scrollAfterDraw(block, st, lay, ctx);
+}
 
-  const tokenCols = m.tokens.map((tok, t) => ({ tok, t })).filter((d) => d.t % lay.labelStep === 0 || d.t === sel);
-  plot
-    .select('g.token-labels')
-    .selectAll<SVGTextElement, { t: number }>('text')
-    .data(tokenCols, (d) => String(d.t))
-    .join('text')
-    .attr('class', (d) => `token-label${d.tok.generated ? ' generated' : ''}${d.t === sel ? ' selected' : ''}`)
-    .attr('text-anchor', 'end')
-    .attr('dominant-baseline', 'central')
-    .attr('transform', (d) => `translate(${(d.t + 0.5) * lay.cellW},${lay.plotH + 6}) rotate(-60)`)
-    .text((d) => tokenLabel(d.tok.text));
+function scrollAfterDraw(block: HTMLElement, st: BlockState, lay: HeatmapLayout, ctx: HeatmapContext): void {
+  // clientWidth forces a layout: read it only when about to scroll.
+  const viewW = () => block.querySelector<HTMLDivElement>('.heatmap-scroll')!.clientWidth;
+  if (zoomAnchor && st.anchorSeq !== zoomAnchor.seq) {
+    st.anchorSeq = zoomAnchor.seq;
+    setScroll(block, st, lay.padLeft + zoomAnchor.token * lay.cellW - zoomAnchor.offset);
+    return;
+  }
+  if (st.runSeq !== ctx.runSeq) {
+    st.runSeq = ctx.runSeq;
+    st.settled = false;
+    st.userScrolled = false;
+  }
+  // A new run starts at its generated part (the newest token while it streams), not where the last one was left.
+  if (!st.userScrolled && (ctx.streaming || !st.settled)) {
+    setScroll(block, st, generatedScrollLeft(lay, viewW(), ctx.streaming));
+    st.settled = !ctx.streaming;
+  }
+}
 
-  const readout = root.selectAll<HTMLDivElement, null>('div.readout').data([null]).join('div').attr('class', 'readout').attr('aria-live', 'polite');
-  readout.text(nT > 0 && nL > 0 ? cellInfoText(m, cursorLi, sel) : 'No tokens yet.');
+function wireScroll(block: HTMLElement, st: BlockState): void {
+  const scroller = block.querySelector<HTMLDivElement>('.heatmap-scroll')!;
+  scroller.addEventListener('scroll', () => {
+    if (st.expectScroll !== undefined && Math.abs(scroller.scrollLeft - st.expectScroll) <= 1) return;
+    st.expectScroll = undefined;
+    st.userScrolled = true;
+    // The maps share their tokens: scroll the others along.
+    for (const other of Array.from(block.parentElement?.querySelectorAll<HTMLElement>('div.heatmap-block') ?? [])) {
+      const os = blocks.get(other);
+      if (other === block || !os) continue;
+      os.userScrolled = true;
+      setScroll(other, os, scroller.scrollLeft);
+    }
+  });
+  // Ctrl/⌘ + wheel zooms around the pointer; a plain wheel scrolls as everywhere else.
+  scroller.addEventListener('wheel', (ev: WheelEvent) => {
+    if (!(ev.ctrlKey || ev.metaKey) || ev.deltaY === 0) return;
+    ev.preventDefault();
+    const d = st.drawn;
+    if (!d) return;
+    const x = ev.clientX - scroller.getBoundingClientRect().left;
+    zoomTo(d.lay, ev.deltaY < 0 ? 'in' : 'out', (scroller.scrollLeft + x - d.lay.padLeft) / d.lay.cellW, x, currentZoom.onZoom);
+  }, { passive: false });
+}
 
-  const cellOf = (ev: Event) => {
-    const el = (ev.target as Element | null)?.closest?.('rect.cell') as SVGRectElement | null;
-    return el ? select<SVGRectElement, Cell>(el).datum() : undefined;
+/** The zoom handler of the last render (the tools bar and the wheel share it). */
+const currentZoom: { onZoom?: (w: number | undefined) => void } = {};
+
+export function nextCellWidth(lay: HeatmapLayout, dir: 'in' | 'out'): number {
+  const w = lay.cellW;
+  const next = dir === 'in' ? Math.max(w + 1, Math.round(w * 1.5)) : Math.min(w - 1, Math.round(w / 1.5));
+  return Math.max(lay.minCellW, Math.min(lay.maxCellW, next));
+}
+
+function zoomTo(lay: HeatmapLayout, dir: 'in' | 'out' | 'fit', token: number, offset: number, onZoom: ((w: number | undefined) => void) | undefined): void {
+  if (!onZoom) return;
+  const w = dir === 'fit' ? undefined : nextCellWidth(lay, dir);
+  if (w === lay.cellW) return;
+  zoomAnchor = { seq: ++anchorSeq, token, offset };
+  onZoom(w);
+}
+
+function wireEvents(block: HTMLElement, svgEl: SVGSVGElement, m: HeatmapModel, lay: HeatmapLayout, ctx: HeatmapContext, sel: number, cursorLi: number): void {
+  currentZoom.onZoom = ctx.onZoom;
+  const nT = m.tokens.length;
+  const nL = m.layers.length;
+  const svg = select(svgEl);
+  const cellAt = (ev: MouseEvent): { li: number; t: number } | undefined => {
+    const r = svgEl.getBoundingClientRect();
+    const x = ev.clientX - r.left - lay.padLeft;
+    const y = ev.clientY - r.top - lay.top;
+    if (x < 0 || y < 0 || x >= lay.plotW || y >= lay.plotH) return undefined;
+    return { li: Math.floor(y / lay.cellH), t: Math.floor(x / lay.cellW) };
+  };
+  const scroller = block.querySelector<HTMLDivElement>('.heatmap-scroll')!;
+  const reveal = (t: number) => {
+    const x = lay.padLeft + t * lay.cellW;
+    if (x < scroller.scrollLeft + lay.padLeft) scroller.scrollLeft = x - lay.padLeft;
+    else if (x + lay.cellW > scroller.scrollLeft + scroller.clientWidth) scroller.scrollLeft = x + lay.cellW - scroller.clientWidth + lay.padRight;
   };
   svg
     .on('mousemove', (ev: MouseEvent) => {
-      const c = cellOf(ev);
+      const c = cellAt(ev);
       if (c) ctx.showTooltip(cellInfoText(m, c.li, c.t), ev.clientX, ev.clientY);
       else ctx.hideTooltip();
     })
     .on('mouseleave', () => ctx.hideTooltip())
     .on('click', (ev: MouseEvent) => {
-      const c = cellOf(ev);
+      const c = cellAt(ev);
       if (c) {
         ctx.onCursorLayer(c.li);
         ctx.onSelectToken(c.t);
       }
     })
-    .on('focus blur', () => plot.select('rect.cursor').attr('display', document.activeElement === svg.node() && nT > 0 ? null : 'none'))
+    .on('focus blur', () => svg.select('rect.cursor').attr('display', document.activeElement === svgEl && nT > 0 ? null : 'none'))
     .on('keydown', (ev: KeyboardEvent) => {
+      const zoom = ({ '+': 'in', '=': 'in', '-': 'out', '0': 'fit' } as const)[ev.key as '+'];
+      if (zoom) {
+        ev.preventDefault();
+        const x = lay.padLeft + (sel + 0.5) * lay.cellW - scroller.scrollLeft;
+        zoomTo(lay, zoom, sel + 0.5, x, ctx.onZoom);
+        return;
+      }
       const moves: Record<string, [number, number]> = {
         ArrowLeft: [0, -1],
         ArrowRight: [0, 1],
@@ -226,6 +315,47 @@ export function renderHeatmap(block: HTMLElement, m: HeatmapModel, ctx: HeatmapC
       const li = Math.max(0, Math.min(nL - 1, cursorLi + mv[0]));
       const t = Math.max(0, Math.min(nT - 1, sel + mv[1]));
       if (li !== cursorLi) ctx.onCursorLayer(li);
-      if (t !== sel) ctx.onSelectToken(t);
+      if (t !== sel) {
+        reveal(t);
+        ctx.onSelectToken(t);
+      }
     });
+}
+
+export interface HeatmapToolsContext {
+  scale: ScaleMode;
+  zoomed: boolean;
+  onScale(scale: ScaleMode): void;
+  onZoom(cellWidth: number | undefined): void;
+}
+
+/** Scale toggle and zoom buttons above the maps; zoom keeps the centre of the first map's view in place. */
+export function renderHeatmapTools(section: HTMLElement, show: boolean, ctx: HeatmapToolsContext): void {
+  const bar = select(section)
+    .selectAll<HTMLDivElement, null>('div.heatmap-tools')
+    .data([null])
+    .join((e) => {
+      const b = e.insert('div', ':first-child').attr('class', 'heatmap-tools').attr('role', 'toolbar').attr('aria-label', 'Heatmap scale and zoom');
+      b.append('vscode-checkbox').attr('id', 'heatmap-full-range').attr('label', 'Full-range colour scale (no clipping)');
+      b.append('span').attr('class', 'spacer');
+      b.append('span').attr('class', 'zoom-label').text('Zoom');
+      b.append('vscode-button').attr('id', 'heatmap-zoom-out').attr('secondary', '').attr('aria-label', 'Zoom out').text('−');
+      b.append('vscode-button').attr('id', 'heatmap-zoom-in').attr('secondary', '').attr('aria-label', 'Zoom in').text('+');
+      b.append('vscode-button').attr('id', 'heatmap-zoom-fit').attr('secondary', '').attr('aria-label', 'Fit to width').text('Fit');
+      b.append('span').attr('class', 'hint').text('Ctrl+wheel zooms · Shift+wheel scrolls');
+      return b;
+    })
+    .attr('hidden', show ? null : '');
+  bar.select<HTMLInputElement>('#heatmap-full-range').property('checked', ctx.scale === 'full').on('change', (ev: Event) => ctx.onScale((ev.target as HTMLInputElement).checked ? 'full' : 'robust'));
+  const first = section.querySelector<HTMLElement>('div.heatmap-block');
+  const zoom = (dir: 'in' | 'out' | 'fit') => {
+    const d = first ? blocks.get(first)?.drawn : undefined;
+    if (!first || !d) return;
+    const scroller = first.querySelector<HTMLDivElement>('.heatmap-scroll')!;
+    const mid = scroller.clientWidth / 2;
+    zoomTo(d.lay, dir, (scroller.scrollLeft + mid - d.lay.padLeft) / d.lay.cellW, mid, ctx.onZoom);
+  };
+  bar.select('#heatmap-zoom-in').on('click', () => zoom('in'));
+  bar.select('#heatmap-zoom-out').on('click', () => zoom('out'));
+  bar.select('#heatmap-zoom-fit').attr('disabled', ctx.zoomed ? null : '').on('click', () => zoom('fit'));
 }

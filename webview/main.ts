@@ -17,7 +17,7 @@ import {
   Tokens,
   type HostToWebviewMessage,
 } from '../src/protocol/webview';
-import { composeSvg, svgToPng } from './export';
+import { composeSvg, exportCharts, svgToPng } from './export';
 import { interventionText, projectOutFromForm, steerFromForm } from './format';
 import { render, type RenderHandlers } from './render';
 import { reduce, restoreState, type Action, type InspectorState } from './state';
@@ -50,7 +50,10 @@ function dispatch(action: Action): void {
 
 function draw(): void {
   frame = 0;
+  const t0 = performance.now();
   render(state, root, handlers);
+  // read by the browser tests' timing of a large run
+  root.dataset.renderMs = (performance.now() - t0).toFixed(1);
 }
 
 function nLayers(): number {
@@ -75,8 +78,13 @@ async function exportAs(format: 'svg' | 'png' | 'json'): Promise<void> {
       post({ type: Export, format, data: JSON.stringify(state.run, null, 2), suggestedName: 'trace.json' });
       return;
     }
-    const charts = Array.from(root.querySelectorAll<SVGSVGElement>('svg.chart'));
-    const svg = composeSvg(charts, caption(), themeBackground(), themeForeground());
+    const built = exportCharts(root);
+    let svg: string;
+    try {
+      svg = composeSvg(built.charts, caption(), themeBackground(), themeForeground());
+    } finally {
+      built.dispose();
+    }
     if (format === 'svg') post({ type: Export, format, data: svg, suggestedName: 'trace.svg' });
     else post({ type: Export, format, data: await svgToPng(svg), suggestedName: 'trace.png' });
   } catch (e) {
@@ -109,6 +117,8 @@ const handlers: RenderHandlers = {
   dismissError: () => dispatch({ type: 'ui/dismissError' }),
   errorAction: (action) => post({ type: ErrorActionPicked, action }),
   colors: themeColors,
+  scale: (scale) => dispatch({ type: 'ui/scale', scale }),
+  zoom: (cellWidth) => dispatch({ type: 'ui/zoom', cellWidth }),
 };
 
 window.addEventListener('message', (ev: MessageEvent) => {

@@ -3,7 +3,7 @@
 
 import type { AxisSummary, Intervention, LabelResult, TokenInfo, TraceResult } from '../src/protocol/types';
 import type { InspectorState, ViewMode } from './state';
-import { robustMaxAbs } from '../src/protocol/scale';
+import { fullMaxAbs, robustMaxAbs } from '../src/protocol/scale';
 import type { RunStopReason } from '../src/protocol/webview';
 
 /** What is on screen: the streaming run (or what streamed of a stopped one), else the last finished run. */
@@ -86,9 +86,10 @@ export interface HeatmapModel {
   delta: (number | undefined)[][];
   /** Half-width of the symmetric colour domain (shared with the baseline in the values view). */
   maxAbs: number;
+  /** The same over the full range: the largest |value| of what maxAbs was taken from. */
+  fullMaxAbs: number;
 }
 
-/** Largest |v| over finite values; 1 when there are none so a blank map still has a legend. */
 /** The shared colour-domain rule (src/protocol/scale.ts): a high quantile of |value|, outliers saturate. */
 export function symmetricExtent(rows: number[][]): number {
   return robustMaxAbs(rows.flat());
@@ -140,6 +141,7 @@ function buildHeatmapModels(state: InspectorState): HeatmapModel[] {
       value,
       delta,
       maxAbs: Math.max(symmetricExtent(shown), baseRows.length ? symmetricExtent(baseRows) : 0),
+      fullMaxAbs: Math.max(fullMaxAbs(shown.flat()), baseRows.length ? fullMaxAbs(baseRows.flat()) : 0),
     };
   });
 }

@@ -5,10 +5,10 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import { select } from 'd3-selection';
 import { buildControls, updateControls, type ControlHandlers } from './controls';
 import { formatValue } from './format';
-import { renderHeatmap } from './heatmap';
+import { renderHeatmap, renderHeatmapTools } from './heatmap';
 import { heatmapModels, profileSeries, selectedToken, shownRun, type HeatmapModel } from './model';
 import { renderProfile } from './profile';
-import type { DivergingColors } from './scales';
+import type { DivergingColors, ScaleMode } from './scales';
 import type { InspectorState } from './state';
 import type { RunStopReason } from '../src/protocol/webview';
 import type { LabelResult, TraceResult } from '../src/protocol/types';
@@ -20,6 +20,8 @@ export interface RenderHandlers extends ControlHandlers {
   dismissError(): void;
   errorAction(action: ErrorAction): void;
   colors(): DivergingColors;
+  scale(mode: ScaleMode): void;
+  zoom(cellWidth: number | undefined): void;
 }
 
 function skeleton(root: HTMLElement, h: RenderHandlers): void {
@@ -126,8 +128,9 @@ export function render(state: InspectorState, root: HTMLElement, h: RenderHandle
   const token = run ? selectedToken(state, run) : 0;
   const models = heatmapModels(state);
   const colors = h.colors();
-  app
-    .select('section.heatmaps')
+  const section = app.select<HTMLElement>('section.heatmaps');
+  renderHeatmapTools(section.node()!, models.length > 0, { scale: state.scale, zoomed: state.cellWidth !== undefined, onScale: h.scale, onZoom: h.zoom });
+  section
     .selectAll<HTMLDivElement, HeatmapModel>('div.heatmap-block')
     .data(models, (d) => d.axis)
     .join('div')
@@ -138,8 +141,13 @@ export function render(state: InspectorState, root: HTMLElement, h: RenderHandle
         colors,
         selectedToken: token,
         cursorLayer: state.cursorLayer,
+        scale: state.scale,
+        cellWidth: state.cellWidth,
+        runSeq: state.runSeq,
+        streaming: run?.streaming ?? false,
         onSelectToken: h.selectToken,
         onCursorLayer: h.cursorLayer,
+        onZoom: h.zoom,
         showTooltip: (text, x, y) => showTooltip(root, text, x, y),
         hideTooltip: () => select(root).select('#tooltip').attr('hidden', ''),
       });

@@ -1,6 +1,7 @@
 // The inspector's whole state and the pure reducer that moves it. Everything the view shows
 // derives from this object, and it is what `setState` persists, so it must stay JSON.
 
+import type { ScaleMode } from './scales';
 import type { AxisSummary, Intervention, ModelSummary, Positions, TokenInfo, TraceResult } from '../src/protocol/types';
 import {
   Busy,
@@ -61,6 +62,12 @@ export interface InspectorState {
   form: FormState;
   /** Form validation message, shown next to the controls. */
   formError?: string;
+  /** Heatmap colour scale: robust (outliers marked) or the full range. */
+  scale: ScaleMode;
+  /** Heatmap cell width the user zoomed to (px); undefined fits the view. */
+  cellWidth?: number;
+  /** Counts runs, so the heatmaps scroll to a new run's generated part once (not on its final message). */
+  runSeq: number;
 }
 
 export type UiAction =
@@ -69,7 +76,9 @@ export type UiAction =
   | { type: 'ui/view'; view: ViewMode }
   | { type: 'ui/form'; patch: Partial<FormState> }
   | { type: 'ui/formError'; message?: string }
-  | { type: 'ui/dismissError' };
+  | { type: 'ui/dismissError' }
+  | { type: 'ui/scale'; scale: ScaleMode }
+  | { type: 'ui/zoom'; cellWidth?: number };
 
 export type Action = HostToWebviewMessage | UiAction;
 
@@ -81,6 +90,8 @@ export function initialState(): InspectorState {
     busy: false,
     cursorLayer: 0,
     view: 'values',
+    scale: 'robust',
+    runSeq: 0,
     form: { steerAxis: '', coefficient: '1', steerFrom: '', steerTo: '', positions: 'all', poAxis: '', poFrom: '', poTo: '' },
   };
 }
@@ -92,7 +103,10 @@ export function restoreState(saved: unknown): InspectorState {
   const s = saved as Partial<InspectorState>;
   if (s.version !== 1 || !Array.isArray(s.axes) || !Array.isArray(s.interventions)) return fresh;
   // A reload ends whatever was in flight: the host restarts it or sends the result anew.
-  return { ...fresh, ...s, form: { ...fresh.form, ...(s.form ?? {}) }, busy: false, busyMessage: undefined, live: undefined };
+  const scale = s.scale === 'full' ? 'full' : 'robust';
+  const cellWidth = typeof s.cellWidth === 'number' && Number.isFinite(s.cellWidth) && s.cellWidth > 0 ? s.cellWidth : undefined;
+  const runSeq = typeof s.runSeq === 'number' && Number.isFinite(s.runSeq) ? s.runSeq : 0;
+  return { ...fresh, ...s, scale, cellWidth, runSeq, form: { ...fresh.form, ...(s.form ?? {}) }, busy: false, busyMessage: undefined, live: undefined };
 }
 
 /** Pick sensible form defaults once axes and layer count are known, keeping what the user typed. */
@@ -125,6 +139,8 @@ export function reduce(state: InspectorState, action: Action): InspectorState {
         model,
         interventions,
         live: undefined,
+        // the final message of a run that streamed here is the same run; anything else is new
+        runSeq: state.live && !state.live.stopped ? state.runSeq : state.runSeq + 1,
         busy: false,
         busyMessage: undefined,
         error: undefined,
@@ -144,6 +160,7 @@ export function reduce(state: InspectorState, action: Action): InspectorState {
           projections: action.axes.map(() => action.layers.map(() => [])),
           interventions: action.interventions,
         },
+        runSeq: state.runSeq + 1,
         busy: true,
         error: undefined,
       };
@@ -191,6 +208,10 @@ export function reduce(state: InspectorState, action: Action): InspectorState {
       return { ...state, formError: action.message };
     case 'ui/dismissError':
       return { ...state, error: undefined };
+    case 'ui/scale':
+      return { ...state, scale: action.scale === 'full' ? 'full' : 'robust' };
+    case 'ui/zoom':
+      return { ...state, cellWidth: action.cellWidth !== undefined && Number.isFinite(action.cellWidth) && action.cellWidth > 0 ? action.cellWidth : undefined };
     default:
       return state;
   }

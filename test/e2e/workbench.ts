@@ -142,11 +142,14 @@ export interface HeatmapCell {
   value: number;
 }
 
-/** Every heatmap cell of `axis` as the page shows it (data-layer, data-token, data-value). */
+/** Every heatmap cell of `axis` as the page shows it: the map's value rows (one per layer, data-values). */
 export async function readHeatmap(view: FrameLocator, axis: string): Promise<HeatmapCell[]> {
-  const cells = view.locator(`div.heatmap-block[data-axis="${axis}"] rect.cell`);
-  return cells.evaluateAll((els) =>
-    els.map((e) => ({ layer: Number(e.getAttribute('data-layer')), token: Number(e.getAttribute('data-token')), value: Number(e.getAttribute('data-value')) })),
+  const rows = view.locator(`div.heatmap-block[data-axis="${axis}"] div.heatmap-values span.row`);
+  return rows.evaluateAll((els) =>
+    els.flatMap((e) => {
+      const layer = Number(e.getAttribute('data-layer'));
+      return (e.getAttribute('data-values') ?? '').split(' ').filter((v) => v !== '').map((v, token) => ({ layer, token, value: Number(v) }));
+    }),
   );
 }
 

@@ -7,9 +7,10 @@ import { color as parseColor } from 'd3-color';
 import { interpolateLab } from 'd3-interpolate';
 import { isWebviewToHostMessage, RunStarted, RunStopped, SetInterventions, Tokens, ErrorShown, Busy } from '../../src/protocol/webview';
 import { cellText, formatDelta, interventionText, layerRanges, projectOutFromForm, steerFromForm, tokenLabel } from '../../webview/format';
-import { heatmapLayout } from '../../webview/layout';
+import { LABEL_PITCH, generatedScrollLeft, heatmapLayout, labelledTokens, regionLabels } from '../../webview/layout';
+import { fullMaxAbs, robustMaxAbs } from '../../src/protocol/scale';
 import { heatmapModels, profileSeries, promptLength, selectedToken, shownRun, symmetricExtent } from '../../webview/model';
-import { DEFAULT_COLORS, divergingColor } from '../../webview/scales';
+import { DEFAULT_COLORS, divergingColor, legendTicks, symmetricLinear } from '../../webview/scales';
 import { initialState, reduce, restoreState } from '../../webview/state';
 import { AXES, COMPLY, INTERVENTIONS, N_LAYERS, PROMPT, REFUSAL, baselineValue, intervenedValue, showRunMessage } from './webview-fixture';
 
@@ -186,7 +187,7 @@ test('colour scale is symmetric around 0, clamps, and greys out missing values',
   assert.equal(parseColor(c(-2))!.formatHex(), parseColor(interpolateLab('#0000ff', '#ffffff')(0.5))!.formatHex());
   assert.equal(c(Number.NaN), 'none');
   assert.equal(parseColor(divergingColor(0, DEFAULT_COLORS)(0))!.formatHex(), '#f7f7f7', 'an all-zero map still has a domain');
-  // The domain is the 90th percentile of |value| (NaN ignored): one outlier token saturates
+  // The domain is the 99th percentile of |value| (NaN ignored): one outlier token saturates
   // instead of washing every other cell out to white.
   assert.equal(symmetricExtent([[1, -3], [2, Number.NaN]]), 2);
   assert.equal(symmetricExtent([Array.from({ length: 99 }, (_, i) => (i % 2 ? 1 : -1)), [1000]]), 1);
@@ -194,15 +195,96 @@ test('colour scale is symmetric around 0, clamps, and greys out missing values',
 });
 
 test('layout: divider sits after the last prompt column, labels never overlap', () => {
-  const l = heatmapLayout(8, 27, 15, 900);
+  const l = heatmapLayout({ nLayers: 8, nTokens: 27, promptLength: 15, viewWidth: 900 });
   assert.equal(l.dividerX, 15 * l.cellW);
   assert.equal(l.plotW, 27 * l.cellW);
-  assert.ok(l.width >= l.margin.left + l.plotW);
-  assert.ok(l.labelStep * l.cellW >= 10);
-  const many = heatmapLayout(40, 600, 500, 800);
-  assert.ok(many.cellW >= 4 && many.labelStep > 1 && many.layerStep >= 1);
+  assert.equal(l.innerW, l.padLeft + l.plotW + l.padRight);
+  assert.ok(l.axisW + l.innerW <= 900, 'a short run fits the view');
+  assert.ok(l.labelStep * l.cellW >= LABEL_PITCH);
+  const many = heatmapLayout({ nLayers: 40, nTokens: 600, promptLength: 500, viewWidth: 800 });
+  assert.ok(many.cellW >= 6 && many.labelStep > 1 && many.layerStep >= 1, 'a long run scrolls rather than shrinking cells to nothing');
   assert.ok(many.layerStep * many.cellH >= 10);
-  assert.equal(heatmapLayout(8, 10, 10, 800).dividerX, undefined, 'no divider before anything is generated');
+  assert.equal(heatmapLayout({ nLayers: 8, nTokens: 10, promptLength: 10, viewWidth: 800 }).dividerX, undefined, 'no divider before anything is generated');
+  // Zoom: the asked width is honoured within bounds; the canvas limit caps it for long runs.
+  assert.equal(heatmapLayout({ nLayers: 8, nTokens: 27, promptLength: 15, viewWidth: 900, cellWidth: 40 }).cellW, 40);
+  const long = heatmapLayout({ nLayers: 32, nTokens: 1000, promptLength: 900, viewWidth: 1000, cellWidth: 500, devicePixelRatio: 2 });
+  assert.ok(long.cellW * 1000 * 2 <= 30000 && long.cellW >= LABEL_PITCH, `zoomed in fully, every token of 1,000 can still be labelled (cell ${long.cellW}px)`);
+  // The label band holds the longest label: a 60° label of w px needs sin60·w below and cos60·w left.
+  const short = heatmapLayout({ nLayers: 8, nTokens: 27, promptLength: 15, viewWidth: 900, labelChars: 2 });
+  assert.ok(short.bottom < l.bottom && short.padLeft < l.padLeft);
+  assert.ok(l.padLeft >= 0.5 * 12 * 6 && l.bottom >= 0.866 * 12 * 6);
+});
+
+test('token labels: every step from the first generated token, the selected one always, neighbours give way', () => {
+  const t = labelledTokens(40, 15, 4, 21);
+  assert.ok(t.includes(15), 'the first generated token is labelled');
+  assert.ok(t.includes(21), 'the selected token is labelled');
+  assert.ok(!t.includes(19) && !t.includes(23), 'neighbours closer than a step give way to the selection');
+  for (let i = 1; i < t.length; i++) assert.ok(t[i]! - t[i - 1]! >= 2, `labels ${t[i - 1]} and ${t[i]} keep apart`);
+  assert.deepEqual(labelledTokens(5, 5, 1, 0), [0, 1, 2, 3, 4]);
+});
+
+test('region labels stay on their side of the divider and inside the plot, or are left out', () => {
+  const both = regionLabels(200, 400);
+  assert.deepEqual(both.map((r) => r.name), ['prompt', 'generated']);
+  assert.ok(both[0]!.right < 200 && both[1]!.left > 200 && both[0]!.left >= 0 && both[1]!.right <= 400);
+  assert.deepEqual(regionLabels(20, 400).map((r) => r.name), ['generated'], 'no room for "prompt" left of an early divider');
+  assert.deepEqual(regionLabels(380, 400).map((r) => r.name), ['prompt'], 'no room for "generated" right of a late divider');
+  assert.deepEqual(regionLabels(undefined, 400), []);
+});
+
+test('legend ticks never collide: thousands read compactly and fewer ticks are drawn when they would touch', () => {
+  for (const m of [0.37, 2.5, 25, 46, 640, 6000, 12345, 2.5e6]) {
+    const scale = symmetricLinear(m, [0, 160]);
+    const { values, format } = legendTicks(scale);
+    assert.ok(values.length >= 2, `${m}: at least two ticks`);
+    const boxes = values.map((v) => ({ x: scale(v), w: format(v).length * 6 }));
+    for (let i = 1; i < boxes.length; i++) assert.ok(boxes[i]!.x - boxes[i - 1]!.x >= (boxes[i]!.w + boxes[i - 1]!.w) / 2 + 8, `${m}: ${values.map(format).join(' ')} collide`);
+  }
+  const big = legendTicks(symmetricLinear(6000, [0, 160]));
+  assert.ok(big.values.map(big.format).includes('−5k') || big.values.map(big.format).includes('−6k'), big.values.map(big.format).join(' '));
+});
+
+test('robust and full colour scale: the robust one is the 99th percentile of |v|, the full one never clips', () => {
+  const values = Array.from({ length: 1000 }, (_, i) => (i % 2 ? 1 : -1) * (i < 995 ? 10 : 46));
+  assert.equal(robustMaxAbs(values), 10);
+  assert.equal(fullMaxAbs(values), 46);
+  assert.equal(fullMaxAbs([Number.NaN]), 1);
+});
+
+test('scale and zoom live in the state and survive a reload; a new run counts once, its final message does not', () => {
+  let s = reduce(loaded(), { type: 'ui/scale', scale: 'full' });
+  s = reduce(s, { type: 'ui/zoom', cellWidth: 18 });
+  const r = restoreState(JSON.parse(JSON.stringify(s)));
+  assert.equal(r.scale, 'full');
+  assert.equal(r.cellWidth, 18);
+  assert.equal(reduce(r, { type: 'ui/zoom', cellWidth: undefined }).cellWidth, undefined, 'Fit');
+  assert.equal(restoreState({ ...JSON.parse(JSON.stringify(s)), scale: 'weird', cellWidth: -3 }).scale, 'robust');
+  assert.equal(restoreState({ ...JSON.parse(JSON.stringify(s)), cellWidth: 'x' }).cellWidth, undefined);
+  const seq0 = s.runSeq;
+  s = reduce(s, { type: RunStarted, axes: AXES, layers: [0], interventions: [] });
+  assert.equal(s.runSeq, seq0 + 1);
+  s = reduce(s, showRunMessage());
+  assert.equal(s.runSeq, seq0 + 1, 'the streamed run\'s result is the same run');
+  s = reduce(s, showRunMessage());
+  assert.equal(s.runSeq, seq0 + 2, 'a result that did not stream here is a new run');
+});
+
+test('scroll to the generated part: the divider a quarter in, or the newest token while streaming', () => {
+  const lay = heatmapLayout({ nLayers: 6, nTokens: 314, promptLength: 280, viewWidth: 900 });
+  const view = 800;
+  const x = generatedScrollLeft(lay, view, false);
+  const divider = lay.padLeft + lay.dividerX!;
+  assert.ok(divider - x > 0 && divider - x < view, 'the divider is in view');
+  assert.ok(lay.padLeft + lay.plotW - x <= view, 'and all of a short generation after it');
+  const longGen = heatmapLayout({ nLayers: 6, nTokens: 600, promptLength: 280, viewWidth: 900 });
+  const xl = generatedScrollLeft(longGen, view, false);
+  assert.ok(Math.abs(longGen.padLeft + longGen.dividerX! - xl - view / 4) <= 1, 'a long generation starts a quarter in');
+  const end = generatedScrollLeft(lay, view, true);
+  assert.equal(end, lay.innerW - view, 'streaming follows the newest token');
+  const none = heatmapLayout({ nLayers: 6, nTokens: 314, promptLength: 314, viewWidth: 900 });
+  assert.equal(generatedScrollLeft(none, view, false), none.innerW - view, 'prompt only: its end');
+  assert.equal(generatedScrollLeft(heatmapLayout({ nLayers: 6, nTokens: 20, promptLength: 15, viewWidth: 900 }), 900, false), 0, 'a run that fits does not scroll');
 });
 
 test('tokens read visibly, values and interventions read compactly', () => {
