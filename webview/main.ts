@@ -19,7 +19,7 @@ import {
   type HostToWebviewMessage,
 } from '../src/protocol/webview';
 import { composeSvg, svgToPng } from './export';
-import { interventionText, projectOutFromForm, steerFromForm } from './format';
+import { capFromForm, controlFromForm, interventionText, projectOutFromForm, steerFromForm } from './format';
 import { render, type RenderHandlers } from './render';
 import { reduce, restoreState, type Action, type InspectorState } from './state';
 import { themeBackground, themeColors, themeForeground, watchTheme } from './theme';
@@ -102,6 +102,18 @@ const handlers: RenderHandlers = {
     if (r.ok) post(r.message);
     dispatch({ type: 'ui/formError', message: r.ok ? undefined : r.error });
   },
+  addCap: () => {
+    const r = capFromForm(state.form, axisNames(), nLayers());
+    if (r.ok) post(r.message);
+    dispatch({ type: 'ui/formError', message: r.ok ? undefined : r.error });
+  },
+  runControl: () => {
+    const r = controlFromForm(state.form, axisNames(), state.interventions);
+    if (r.ok) post(r.message);
+    dispatch({ type: 'ui/formError', message: r.ok ? undefined : r.error });
+  },
+  pin: () => dispatch({ type: 'ui/pin' }),
+  unpin: () => dispatch({ type: 'ui/unpin' }),
   selectToken: (token) => {
     if (token === state.selectedToken) return;
     dispatch({ type: 'ui/selectToken', token });

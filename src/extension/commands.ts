@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import { parseLayerSpec } from '../engine/prompts/layers';
 import { VECTOR_EXTENSIONS } from '../engine/directions/formats/index';
 import { exportAxis } from './exportAxis';
-import type { Intervention } from '../protocol/types';
+import type { Intervention, Positions } from '../protocol/types';
+import { DEFAULT_STEER_COEFFICIENT, DEFAULT_STEER_POSITIONS } from '../protocol/defaults';
 import { readSettings, resolvePath } from './config';
 import type { Controller } from './controller';
 import { experiments } from './experiments/index';
@@ -35,6 +36,38 @@ async function rerunIfShown(d: Deps): Promise<void> {
     InspectorPanel.show(d.ctx, d.controller);
     await d.controller.rerun();
   }
+}
+
+/**
+ * After an intervention change: the controller reruns the shown prompt (debounced); bring the
+ * inspector forward so the user sees the view marked stale, then the new run.
+ */
+function revealIfShown(d: Deps): void {
+  if (d.controller.source) InspectorPanel.show(d.ctx, d.controller);
+}
+
+const POSITION_ITEMS: { label: string; description: string; positions: Positions }[] = [
+  { label: 'prompt', description: "the prompt's tokens only", positions: 'prompt' },
+  { label: 'all', description: 'every token, prompt and generated', positions: 'all' },
+  { label: 'generated', description: 'generated tokens only', positions: 'generated' },
+];
+
+async function askPositions(title: string, preferred: Positions): Promise<Positions | undefined> {
+  const items = [...POSITION_ITEMS].sort((a, b) => Number(b.positions === preferred) - Number(a.positions === preferred));
+  const pick = await vscode.window.showQuickPick(items, { title, placeHolder: `Token positions (default ${preferred})` });
+  return pick?.positions;
+}
+
+function isPositions(x: unknown): x is Positions {
+  return POSITION_ITEMS.some((p) => p.positions === x);
+}
+
+/** A cap bound as typed: empty means open; otherwise a finite number. */
+function parseBound(text: string): number | undefined | 'bad' {
+  const t = text.trim();
+  if (t === '') return undefined;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : 'bad';
 }
 
 /** Loaded axes (loading the model first when needed); undefined when that failed. */
@@ -86,7 +119,7 @@ const table: Record<string, Factory> = {
     return d.controller.rerun();
   },
 
-  'refusalLens.steer': (d) => async (axisArg?: unknown, coefArg?: unknown, layersArg?: unknown) => {
+  'refusalLens.steer': (d) => async (axisArg?: unknown, coefArg?: unknown, layersArg?: unknown, positionsArg?: unknown) => {
     const axes = await loadedAxes(d);
     if (!axes) return;
     const axis = typeof axisArg === 'string' ? axisArg : (await vscode.window.showQuickPick(axes, { title: 'Steer: axis', placeHolder: 'Add a multiple of this direction' }));
@@ -96,17 +129,19 @@ const table: Record<string, Factory> = {
     if (coefficient === undefined) {
       const text = await vscode.window.showInputBox({
         title: `Steer along ${axis}: coefficient`,
-        prompt: 'Multiple of the stored direction added to the residual stream (negative subtracts it)',
-        value: '4',
-        validateInput: (v) => (Number.isFinite(Number(v)) && v.trim() !== '' ? undefined : 'a number, e.g. 4 or -2.5'),
+        prompt: `Multiple of the stored direction added to the residual stream (1 = one difference of means; negative subtracts it). ${DEFAULT_STEER_COEFFICIENT} at the prompt's positions is specific on the built-in model.`,
+        value: String(DEFAULT_STEER_COEFFICIENT),
+        validateInput: (v) => (Number.isFinite(Number(v)) && v.trim() !== '' ? undefined : `a number, e.g. ${DEFAULT_STEER_COEFFICIENT} or -0.5`),
       });
       if (text === undefined) return;
       coefficient = Number(text);
     }
     const layers = Array.isArray(layersArg) ? parseLayerSpec(layersArg as number[], d.controller.model?.layers) : await askLayers(d, `Steer along ${axis}: layers`);
     if (!layers) return;
-    d.controller.addIntervention({ kind: 'steer', axis, coefficient, layers });
-    await rerunIfShown(d);
+    const positions = isPositions(positionsArg) ? positionsArg : layersArg !== undefined ? DEFAULT_STEER_POSITIONS : await askPositions(`Steer along ${axis}: positions`, DEFAULT_STEER_POSITIONS);
+    if (!positions) return;
+    d.controller.addIntervention({ kind: 'steer', axis, coefficient, layers, ...(positions !== 'all' ? { positions } : {}) });
+    revealIfShown(d);
   },
 
   'refusalLens.projectOut': (d) => async (axesArg?: unknown, layersArg?: unknown) => {
@@ -125,13 +160,56 @@ const table: Record<string, Factory> = {
     const layers = Array.isArray(layersArg) ? parseLayerSpec(layersArg as number[], d.controller.model?.layers) : await askLayers(d, `Project out ${chosen.join(' + ')}: layers`);
     if (!layers) return;
     d.controller.addIntervention({ kind: 'project_out', axes: chosen, layers });
-    await rerunIfShown(d);
+    revealIfShown(d);
+  },
+
+  'refusalLens.cap': (d) => async (axisArg?: unknown, loArg?: unknown, hiArg?: unknown, layersArg?: unknown, positionsArg?: unknown) => {
+    const axes = await loadedAxes(d);
+    if (!axes) return;
+    const axis = typeof axisArg === 'string' ? axisArg : await vscode.window.showQuickPick(axes, { title: 'Cap: axis', placeHolder: 'Clamp the projection on this direction' });
+    if (!axis) return;
+    if (!axes.includes(axis)) return void vscode.window.showErrorMessage(`Refusal Lens: unknown axis "${axis}"; loaded: ${axes.join(', ')}`);
+    const scripted = layersArg !== undefined;
+    let lo = typeof loArg === 'number' ? loArg : undefined;
+    let hi = typeof hiArg === 'number' ? hiArg : undefined;
+    if (!scripted) {
+      const ask = async (which: 'lower' | 'upper', other?: number) => {
+        const text = await vscode.window.showInputBox({
+          title: `Cap ${axis}: ${which} bound`,
+          prompt: `The projection r·v̂ is kept ${which === 'lower' ? 'at or above' : 'at or below'} this value; leave empty for no ${which} bound`,
+          value: '',
+          validateInput: (v) => {
+            const b = parseBound(v);
+            if (b === 'bad') return 'a number, or empty for no bound';
+            if (which === 'upper' && b === undefined && other === undefined) return 'give at least one bound';
+            if (which === 'upper' && b !== undefined && other !== undefined && b < other) return `the upper bound must be ≥ the lower bound (${other})`;
+            return undefined;
+          },
+        });
+        if (text === undefined) return 'cancel' as const;
+        return parseBound(text) as number | undefined;
+      };
+      const l = await ask('lower');
+      if (l === 'cancel') return;
+      const h = await ask('upper', l);
+      if (h === 'cancel') return;
+      lo = l;
+      hi = h;
+    }
+    if (lo === undefined && hi === undefined) return void vscode.window.showErrorMessage('Refusal Lens: a cap needs a lower bound, an upper bound or both.');
+    if (lo !== undefined && hi !== undefined && lo > hi) return void vscode.window.showErrorMessage(`Refusal Lens: the cap's lower bound ${lo} is above its upper bound ${hi}.`);
+    const layers = Array.isArray(layersArg) ? parseLayerSpec(layersArg as number[], d.controller.model?.layers) : await askLayers(d, `Cap ${axis}: layers`);
+    if (!layers) return;
+    const positions = isPositions(positionsArg) ? positionsArg : scripted ? 'all' : await askPositions(`Cap ${axis}: positions`, 'all');
+    if (!positions) return;
+    d.controller.addIntervention({ kind: 'cap', axis, ...(lo !== undefined ? { lo } : {}), ...(hi !== undefined ? { hi } : {}), layers, ...(positions !== 'all' ? { positions } : {}) });
+    revealIfShown(d);
   },
 
   'refusalLens.clearInterventions': (d) => async () => {
-    const had = d.controller.interventions.length;
+    if (!d.controller.interventions.length) return;
     d.controller.setInterventions([]);
-    if (had) await rerunIfShown(d);
+    revealIfShown(d);
   },
 
   'refusalLens.selectModel': (d) => async (folderArg?: unknown) => {

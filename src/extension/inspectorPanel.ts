@@ -9,8 +9,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AxisSummary, Intervention, ModelSummary, TokenEvent, TraceResult } from '../protocol/types';
 import {
+  AddCap,
   AddProjectOut,
   AddSteer,
+  RunControl,
   Busy,
   RunStopped,
   ClearInterventions,
@@ -27,6 +29,7 @@ import {
   type ExportMessage,
   type HostToWebviewMessage,
   type RunStopReason,
+  type RunSubject,
 } from '../protocol/webview';
 import type { Controller, RunView } from './controller';
 
@@ -83,8 +86,8 @@ export class InspectorPanel implements RunView {
   tokens(event: TokenEvent): void {
     this.post({ type: Tokens, event });
   }
-  showRun(run: TraceResult, baseline: TraceResult | undefined, axes: AxisSummary[], model: ModelSummary, interventions: Intervention[]): void {
-    this.post({ type: ShowRun, run, ...(baseline ? { baseline } : {}), axes, model, interventions });
+  showRun(run: TraceResult, baseline: TraceResult | undefined, axes: AxisSummary[], model: ModelSummary, interventions: Intervention[], subject: RunSubject | undefined): void {
+    this.post({ type: ShowRun, run, ...(baseline ? { baseline } : {}), axes, model, interventions, ...(subject ? { subject } : {}) });
   }
   setInterventions(interventions: Intervention[]): void {
     this.post({ type: SetInterventions, interventions });
@@ -113,7 +116,7 @@ export class InspectorPanel implements RunView {
     const c = this.controller;
     switch (m.type) {
       case Ready:
-        if (c.run && c.model) this.showRun(c.run, c.interventions.length ? c.baseline : undefined, c.axes, c.model, c.interventions);
+        if (c.run && c.model) this.showRun(c.run, c.run !== c.baseline ? c.baseline : undefined, c.axes, c.model, c.interventions, c.subject);
         return;
       case Rerun:
         await c.rerun();
@@ -128,6 +131,25 @@ export class InspectorPanel implements RunView {
         const problem = this.checkIntervention(m.axes, m.layers);
         if (problem) return this.error(problem);
         c.addIntervention({ kind: 'project_out', axes: m.axes, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
+        return;
+      }
+      case AddCap: {
+        const problem = this.checkIntervention([m.axis], m.layers);
+        if (problem) return this.error(problem);
+        c.addIntervention({
+          kind: 'cap',
+          axis: m.axis,
+          ...(m.lo !== undefined ? { lo: m.lo } : {}),
+          ...(m.hi !== undefined ? { hi: m.hi } : {}),
+          layers: m.layers,
+          ...(m.positions ? { positions: m.positions } : {}),
+        });
+        return;
+      }
+      case RunControl: {
+        const problem = this.checkIntervention([m.axis], [0]);
+        if (problem) return this.error(problem);
+        await c.rerun({ axis: m.axis, seed: m.seed });
         return;
       }
       case RemoveIntervention:

@@ -69,6 +69,22 @@ export function interventionAxes(iv: Intervention): string[] {
   }
 }
 
+/** `iv` with axis `from` read as `to` (a random-control run swaps an axis for its control). */
+export function renameAxis(iv: Intervention, from: string, to: string): Intervention {
+  const swap = (a: string) => (a === from ? to : a);
+  switch (iv.kind) {
+    case 'steer':
+    case 'cap':
+      return { ...iv, axis: swap(iv.axis) };
+    case 'project_out':
+      return { ...iv, axes: iv.axes.map(swap) };
+    default: {
+      const never: never = iv;
+      throw new Error(`unknown intervention kind ${JSON.stringify((never as { kind?: unknown }).kind)}`);
+    }
+  }
+}
+
 export type Role = 'system' | 'user' | 'assistant';
 export interface ChatMessage {
   role: Role;
@@ -145,6 +161,13 @@ export interface AxisSummary {
   sha256?: string;
   /** Loading findings worth showing, e.g. the file was computed on another graph than the loaded one. */
   warnings?: string[];
+  /** A norm-matched random control made from axis `of` with `seed` (no file). */
+  control?: { of: string; seed: number };
+}
+
+/** The name of an axis' norm-matched random control: `persona-random` (seed 0), `persona-random-7`. */
+export function randomControlName(axis: string, seed: number): string {
+  return seed === 0 ? `${axis}-random` : `${axis}-random-${seed}`;
 }
 
 export interface Timings {
