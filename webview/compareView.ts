@@ -21,7 +21,7 @@ export function buildCompare(parent: HTMLElement): HTMLElement {
     c.append('div').attr('class', 'compare-label');
     c.append('pre').attr('class', 'response-text');
   }
-  sec.append('table').attr('class', 'compare-table');
+  sec.append('div').attr('class', 'compare-table-wrap').append('table').attr('class', 'compare-table');
   sec.append('h3').attr('class', 'pinned-maps-heading').text('Pinned run: projections');
   sec.append('div').attr('class', 'pinned-heatmaps');
   return sec.node()!;

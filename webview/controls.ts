@@ -91,7 +91,10 @@ export function buildControls(container: HTMLElement, h: ControlHandlers): void 
   ivs.append('p').attr('class', 'chips-empty').text('None: the next run is the plain model.');
   button(ivs as unknown as Div, 'clear-interventions', 'Clear all', h.clear);
 
-  const forms = root.append('div').attr('class', 'forms');
+  // Collapsible: in a narrow panel the four forms would push the response and heatmaps off screen.
+  const box = root.append('details').attr('class', 'forms-box').attr('open', '');
+  box.append('summary').text('Add an intervention · random control');
+  const forms = box.append('div').attr('class', 'forms');
   const steer = forms.append('section').attr('class', 'form steer').attr('aria-labelledby', 'steer-heading');
   steer.append('h2').attr('id', 'steer-heading').text('Steer');
   const sRow = steer.append('div').attr('class', 'row');

@@ -50,7 +50,7 @@ export function renderSubject(block: HTMLElement, state: InspectorState, run: Tr
   root.attr('data-stale', st ? (st.failed ? 'failed' : 'interventions') : null).classed('control-run', !!s?.control);
   select(block.parentElement).classed('stale', !!st);
   const banner = staleText(st, state.busy);
-  root.select('div.stale-banner').attr('hidden', banner ? null : '').text(banner ?? '');
+  select(block.parentElement).select('div.stale-banner').attr('hidden', banner ? null : '').text(banner ?? '');
   if (!s || !run) return;
   root.select('div.subject-source').text(subjectSource(s));
   root.select('div.control-note').attr('hidden', s.control ? null : '').text(controlText(s) ?? '');
@@ -62,8 +62,9 @@ export function renderSubject(block: HTMLElement, state: InspectorState, run: Tr
 }
 
 export function buildSubject(parent: HTMLElement): HTMLElement {
+  // the banner sits outside the subject so it can stay pinned to the top while the page scrolls
+  select(parent).append('div').attr('class', 'stale-banner').attr('role', 'status').attr('hidden', '');
   const block = select(parent).append('section').attr('class', 'subject').attr('aria-label', 'What this run is of');
-  block.append('div').attr('class', 'stale-banner').attr('role', 'status');
   block.append('div').attr('class', 'subject-source');
   block.append('div').attr('class', 'control-note');
   for (const cls of ['subject-system', 'subject-user', 'subject-prefill', 'subject-model', 'subject-interventions']) {

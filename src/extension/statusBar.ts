@@ -6,7 +6,8 @@ import { describeDevice } from '../protocol/device';
 import type { Controller } from './controller';
 
 export function interventionSummary(iv: Intervention): string {
-  const layers = layerRange(iv.layers);
+  // positions are part of what runs (the default steer touches the prompt only): say them when not all
+  const layers = `${layerRange(iv.layers)}${iv.positions && iv.positions !== 'all' ? ` (${iv.positions})` : ''}`;
   if (iv.kind === 'steer') return `steer ${iv.axis} ${iv.coefficient >= 0 ? '+' : ''}${iv.coefficient} @ ${layers}`;
   if (iv.kind === 'cap') return `${capText(iv)} @ ${layers}`;
   return `project out ${iv.axes.join('+')} @ ${layers}`;

@@ -213,7 +213,7 @@ test('inspector webview in headless Chromium', { timeout: 90_000 }, async (t) =>
       await page.fill('#steer-from input', '3');
       await page.fill('#steer-to input', '5');
       await page.click('#add-steer');
-      assert.deepEqual(await lastPosted(page), { type: 'addSteer', axis: 'persona', coefficient: -4, layers: [3, 4, 5] });
+      assert.deepEqual(await lastPosted(page), { type: 'addSteer', axis: 'persona', coefficient: -4, layers: [3, 4, 5], positions: 'prompt' }, 'the form starts at the default positions (prompt)');
       const before = (await posted(page)).length;
       await page.fill('#po-to input', String(N_LAYERS + 3));
       await page.click('#add-project-out');
