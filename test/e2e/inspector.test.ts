@@ -177,7 +177,16 @@ describe('inspector: subject, stale marking, interventions, Cap…, random contr
   });
 
   test('Cap… from the palette: an empty lower bound is open', async () => {
-    await wb.runCommand('Refusal Lens: Cap…');
+    // The palette can lose the quick pick the command opens while the machine is loaded (it
+    // closes on a focus change): run the command again rather than wait on a hidden pick.
+    const title = wb.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Cap: axis' });
+    for (let attempt = 1; ; attempt++) {
+      await wb.runCommand('Refusal Lens: Cap…');
+      const shown = await title.waitFor({ state: 'visible', timeout: 20_000 }).then(() => true, () => false);
+      if (shown) break;
+      await wb.screenshot(`cap-pick-hidden-${attempt}`);
+      assert.ok(attempt < 3, 'the Cap: axis pick never showed');
+    }
     await wb.pick('persona', 'Cap: axis');
     await wb.input('lower bound', '');
     await wb.input('upper bound', '0');
