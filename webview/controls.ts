@@ -10,7 +10,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { select, type Selection } from 'd3-selection';
 import { COEFFICIENT_SLIDER_SPAN, COEFFICIENT_SLIDER_STEP } from '../src/protocol/defaults';
-import type { Intervention } from '../src/protocol/types';
+import { POSITION_LABELS, POSITIONS, type Intervention } from '../src/protocol/interventions';
 import { interventionText } from './format';
 import type { FormState, InspectorState } from './state';
 
@@ -177,11 +177,7 @@ export function updateControls(container: HTMLElement, state: InspectorState, h:
   setOptions(container, 'po-axis', axisOptions, state.form.poAxis);
   setOptions(container, 'cap-axis', axisOptions, state.form.capAxis);
   setOptions(container, 'control-axis', axisOptions, state.form.controlAxis);
-  const positionOptions = [
-    { value: 'all', label: 'all tokens' },
-    { value: 'prompt', label: 'prompt only' },
-    { value: 'generated', label: 'generated only' },
-  ];
+  const positionOptions = POSITIONS.map((p) => ({ value: p, label: POSITION_LABELS[p] }));
   setOptions(container, 'steer-positions', positionOptions, state.form.positions);
   setOptions(container, 'cap-positions', positionOptions, state.form.capPositions);
   const slider = root.select<HTMLInputElement>('#steer-slider').node();

@@ -1,7 +1,9 @@
 // Pure text: how tokens, values and interventions read on screen, and turning the
 // steer / project-out / cap / control forms into messages (with the errors a user can act on).
 
-import { capText, interventionAxes, type Intervention, type TokenInfo } from '../src/protocol/types';
+import type { TokenInfo } from '../src/protocol/types';
+import { describeIntervention, interventionAxes, interventionProblems, type Intervention } from '../src/protocol/interventions';
+import { formatLayerRanges } from '../src/protocol/layers';
 import { AddCap, AddProjectOut, AddSteer, RunControl, type AddCapMessage, type AddProjectOutMessage, type AddSteerMessage, type RunControlMessage } from '../src/protocol/webview';
 import type { FormState } from './state';
 
@@ -24,27 +26,11 @@ export function formatDelta(d: number | undefined): string {
 }
 
 /** Compact layer list: [3,4,5,6,9] → "3–6, 9". */
-export function layerRanges(layers: number[]): string {
-  const s = [...layers].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < s.length; ) {
-    let j = i;
-    while (j + 1 < s.length && s[j + 1] === s[j]! + 1) j++;
-    parts.push(i === j ? `${s[i]}` : `${s[i]}–${s[j]}`);
-    i = j + 1;
-  }
-  return parts.join(', ');
-}
+export const layerRanges = formatLayerRanges;
 
+/** A chip's text: the registry's one description, in its on-screen form. */
 export function interventionText(iv: Intervention): string {
-  const where = `L${layerRanges(iv.layers)}`;
-  const pos = iv.positions && iv.positions !== 'all' ? ` (${iv.positions})` : '';
-  if (iv.kind === 'steer') {
-    const c = iv.coefficient;
-    return `steer ${iv.axis} ${c >= 0 ? '+' : '−'}${Math.abs(c)} @ ${where}${pos}`;
-  }
-  if (iv.kind === 'cap') return `${capText(iv)} @ ${where}${pos}`;
-  return `project out ${iv.axes.join(' + ')} @ ${where}${pos}`;
+  return describeIntervention(iv, 'display');
 }
 
 export interface CellInfo {
@@ -87,14 +73,24 @@ export function steerFromForm(form: FormState, axes: string[], nLayers: number):
   if (typeof layers === 'string') return { ok: false, error: layers };
   const message: AddSteerMessage = { type: AddSteer, axis: form.steerAxis, coefficient, layers };
   if (form.positions !== 'all') message.positions = form.positions;
-  return { ok: true, message };
+  const problem = registryProblem({ ...message, kind: 'steer' }, axes, nLayers);
+  return problem ? { ok: false, error: problem } : { ok: true, message };
 }
 
 export function projectOutFromForm(form: FormState, axes: string[], nLayers: number): Parsed<AddProjectOutMessage> {
   if (!axes.includes(form.poAxis)) return { ok: false, error: 'Choose an axis to project out.' };
   const layers = parseLayerRange(form.poFrom, form.poTo, nLayers);
   if (typeof layers === 'string') return { ok: false, error: layers };
-  return { ok: true, message: { type: AddProjectOut, axes: [form.poAxis], layers } };
+  const message: AddProjectOutMessage = { type: AddProjectOut, axes: [form.poAxis], layers };
+  const problem = registryProblem({ ...message, kind: 'project_out' }, axes, nLayers);
+  return problem ? { ok: false, error: problem } : { ok: true, message };
+}
+
+/** The registry's checks on what a form built (bounds such as the steering coefficient's), as a sentence. */
+function registryProblem(fields: Record<string, unknown>, axes: string[], nLayers: number): string | undefined {
+  const { type: _type, ...iv } = fields;
+  const p = interventionProblems(iv, { nLayers, axes })[0];
+  return p ? `${p.message[0]!.toUpperCase()}${p.message.slice(1)}.` : undefined;
 }
 
 /** A cap bound as typed: empty is open (undefined), else a finite number, else an error message. */
@@ -119,7 +115,8 @@ export function capFromForm(form: FormState, axes: string[], nLayers: number): P
   if (lo !== undefined) message.lo = lo;
   if (hi !== undefined) message.hi = hi;
   if (form.capPositions !== 'all') message.positions = form.capPositions;
-  return { ok: true, message };
+  const problem = registryProblem({ ...message, kind: 'cap' }, axes, nLayers);
+  return problem ? { ok: false, error: problem } : { ok: true, message };
 }
 
 /** The random control reruns the active interventions with `axis` swapped out: one of them must use it. */

@@ -1,15 +1,17 @@
-// Command-line forms of interventions:
-//   --steer AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]       e.g. persona:4:2-5   refusal:-1.5:6,7:generated
+// Command-line forms of interventions, one option per kind of the registry
+// (src/protocol/interventions.ts): the kind's own fields in order, then LAYERS, then an optional
+// POSITIONS, then an optional @SOURCE layer:
+//   --steer AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]         e.g. persona:4:2-5   refusal:-1.5:6,7:generated
 //   --project-out AXIS[,AXIS…]:LAYERS[:POSITIONS][@SOURCE] e.g. persona:3-5  persona,refusal:all
-//   --cap AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE]          e.g. persona::0:4-5 (cap from above at 0)  persona:-2:2:3
+//   --cap AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE]           e.g. persona::0:4-5 (cap from above at 0)  persona:-2:2:3
 //     an empty LO or HI is open on that side; at least one is given
 // LAYERS uses the prompt-file layer syntax ("4-7", "4,6,8-10") or "all".
-import { capText, type Intervention, type Positions } from '../protocol/types';
-import { formatLayerSpec, parseLayerSpec } from '../engine/prompts/index';
-import { UsageError } from './args';
-import { LIMITS } from '../protocol/limits';
-
-const POSITIONS: Positions[] = ['all', 'prompt', 'generated'];
+import {
+  cliUsage, describeIntervention as describe, fieldProblems, INTERVENTION_KINDS, INTERVENTIONS, isPositions, kindSpec, POSITIONS,
+  type FieldProblem, type FieldSpec, type Intervention, type InterventionKind,
+} from '../protocol/interventions';
+import { parseLayerSpec } from '../engine/prompts/index';
+import { list, UsageError, type OptionSpec, type ParsedArgs } from './args';
 
 function splitSource(spec: string): { body: string; sourceLayer?: number } {
   const at = spec.lastIndexOf('@');
@@ -29,72 +31,86 @@ function layers(spec: string, nLayers: number, whole: string): number[] {
   }
 }
 
-function positions(p: string | undefined, whole: string): Positions | undefined {
-  if (p === undefined) return undefined;
-  if (!POSITIONS.includes(p as Positions)) throw new UsageError(`'${whole}': positions must be one of ${POSITIONS.join(', ')}`);
-  return p as Positions;
-}
-
-export function parseSteer(spec: string, nLayers: number): Intervention {
-  const { body, sourceLayer } = splitSource(spec);
-  const parts = body.split(':');
-  if (parts.length < 3 || parts.length > 4) throw new UsageError(`--steer '${spec}': expected AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]`);
-  if (parts[0].trim() === '') throw new UsageError(`--steer '${spec}': no axis named before the first ':'`);
-  if (parts[1].trim() === '') throw new UsageError(`--steer '${spec}': the coefficient is empty`);
-  const coefficient = Number(parts[1]);
-  if (!Number.isFinite(coefficient)) throw new UsageError(`--steer '${spec}': coefficient '${parts[1]}' is not a number`);
-  if (Math.abs(coefficient) > LIMITS.steerCoefficient) {
-    throw new UsageError(`--steer '${spec}': coefficient ${coefficient} is outside ±${LIMITS.steerCoefficient} (the residual stream would overflow)`);
+/** One of the kind's own fields from its text; undefined for an empty optional one. */
+function readField(f: FieldSpec, text: string, first: boolean, fail: (why: string) => never): unknown {
+  const s = text.trim();
+  switch (f.type) {
+    case 'axis':
+      if (s === '') fail(first ? "no axis named before the first ':'" : `no ${f.label} named`);
+      return text;
+    case 'axes': {
+      const names = text.split(',').filter(Boolean);
+      if (!names.length) fail('no axis named');
+      return names;
+    }
+    case 'number': {
+      if (s === '') fail(`the ${f.label} is empty`);
+      const x = Number(text);
+      if (!Number.isFinite(x)) fail(`${f.label} '${text}' is not a number`);
+      return x;
+    }
+    case 'bound': {
+      if (s === '') return undefined;
+      const x = Number(text);
+      if (!Number.isFinite(x)) fail(`${f.label} '${text}' is not a number${/^p\d/.test(s) ? ' (percentile bounds are not supported yet)' : ''}`);
+      return x;
+    }
+    case 'layers':
+    case 'layer':
+    case 'positions':
+      throw new Error(`--${f.name}: a common field is not among a kind's own CLI fields`);
+    default: {
+      const never: never = f.type;
+      throw new Error(`unknown field type ${String(never)}`);
+    }
   }
-  const out: Intervention = { kind: 'steer', axis: parts[0], coefficient, layers: layers(parts[2], nLayers, spec) };
-  const pos = positions(parts[3], spec);
-  if (pos) out.positions = pos;
-  if (sourceLayer !== undefined) out.sourceLayer = sourceLayer;
-  return out;
 }
 
-export function parseProjectOut(spec: string, nLayers: number): Intervention {
-  const { body, sourceLayer } = splitSource(spec);
-  const parts = body.split(':');
-  if (parts.length < 2 || parts.length > 3) throw new UsageError(`--project-out '${spec}': expected AXIS[,AXIS…]:LAYERS[:POSITIONS][@SOURCE]`);
-  const axes = parts[0].split(',').filter(Boolean);
-  if (!axes.length) throw new UsageError(`--project-out '${spec}': no axis named`);
-  const out: Intervention = { kind: 'project_out', axes, layers: layers(parts[1], nLayers, spec) };
-  const pos = positions(parts[2], spec);
-  if (pos) out.positions = pos;
-  if (sourceLayer !== undefined) out.sourceLayer = sourceLayer;
-  return out;
-}
-
-export function parseCap(spec: string, nLayers: number): Intervention {
-  const { body, sourceLayer } = splitSource(spec);
-  const parts = body.split(':');
-  if (parts.length < 4 || parts.length > 5) throw new UsageError(`--cap '${spec}': expected AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE] (an empty LO or HI is open, e.g. persona::0:4-5)`);
-  if (parts[0].trim() === '') throw new UsageError(`--cap '${spec}': no axis named before the first ':'`);
-  const bound = (s: string, which: string): number | undefined => {
-    if (s.trim() === '') return undefined;
-    const x = Number(s);
-    if (!Number.isFinite(x)) throw new UsageError(`--cap '${spec}': ${which} bound '${s}' is not a number${/^p\d/.test(s.trim()) ? ' (percentile bounds are not supported yet)' : ''}`);
-    return x;
+/** Parses `--<flag> SPEC` for one kind; every problem is a UsageError naming the option and the spec. */
+export function parseIntervention(kind: InterventionKind, spec: string, nLayers: number): Intervention {
+  const k = INTERVENTIONS[kind];
+  const fail = (why: string): never => {
+    throw new UsageError(`--${k.flag} '${spec}': ${why}`);
   };
-  const lo = bound(parts[1], 'lower');
-  const hi = bound(parts[2], 'upper');
-  if (lo === undefined && hi === undefined) throw new UsageError(`--cap '${spec}': give a lower bound, an upper bound or both`);
-  if (lo !== undefined && hi !== undefined && lo > hi) throw new UsageError(`--cap '${spec}': lower bound ${lo} is above upper bound ${hi}`);
-  const out: Intervention = { kind: 'cap', axis: parts[0], ...(lo !== undefined ? { lo } : {}), ...(hi !== undefined ? { hi } : {}), layers: layers(parts[3], nLayers, spec) };
-  const pos = positions(parts[4], spec);
-  if (pos) out.positions = pos;
-  if (sourceLayer !== undefined) out.sourceLayer = sourceLayer;
-  return out;
+  const { body, sourceLayer } = splitSource(spec);
+  const parts = body.split(':');
+  const own = k.fields.length;
+  if (parts.length < own + 1 || parts.length > own + 2) {
+    fail(`expected ${cliUsage(kind)}, e.g. ${k.example}${k.note ? ` (${k.note})` : ''}`);
+  }
+  const iv: Record<string, unknown> = { kind };
+  k.fields.forEach((f, i) => {
+    const v = readField(f, parts[i]!, i === 0, fail);
+    if (v !== undefined) iv[f.name] = v;
+  });
+  iv.layers = layers(parts[own]!, nLayers, spec);
+  const pos = parts[own + 1];
+  if (pos !== undefined) {
+    if (!isPositions(pos)) throw new UsageError(`'${spec}': positions must be one of ${POSITIONS.join(', ')}`);
+    iv.positions = pos;
+  }
+  if (sourceLayer !== undefined) iv.sourceLayer = sourceLayer;
+  // Bounds and rules from the registry (the axes are checked once the axis files are open).
+  const problems: FieldProblem[] = k.fields.flatMap((f) => (iv[f.name] === undefined ? [] : fieldProblems(f, iv[f.name], {})));
+  if (!problems.length) problems.push(...(kindSpec(kind).rules as (iv: Intervention) => FieldProblem[])(iv as unknown as Intervention));
+  if (problems.length) fail(problems[0]!.message);
+  return iv as unknown as Intervention;
 }
 
-/** A short human form, for summaries and status lines. */
+/** One list option per kind, `--steer`, `--project-out`, `--cap`, with its form and example. */
+export function interventionOptions(suffix: (example: string) => string): OptionSpec[] {
+  return INTERVENTION_KINDS.map((kind) => {
+    const k = INTERVENTIONS[kind];
+    return { name: k.flag, kind: 'list' as const, description: `${cliUsage(kind)}${suffix(k.example)}${k.note ? ` (${k.note})` : ''}` };
+  });
+}
+
+/** Every intervention given on the command line, kind by kind in registry order. */
+export function interventionsFromArgs(args: ParsedArgs, nLayers: number): Intervention[] {
+  return INTERVENTION_KINDS.flatMap((kind) => list(args, INTERVENTIONS[kind].flag).map((s) => parseIntervention(kind, s, nLayers)));
+}
+
+/** A short human form, for summaries and status lines: the registry's one description. */
 export function describeIntervention(iv: Intervention): string {
-  const ls = formatLayerSpec(iv.layers);
-  const pos = iv.positions && iv.positions !== 'all' ? ` (${iv.positions})` : '';
-  const src = iv.sourceLayer !== undefined ? ` from L${iv.sourceLayer}` : '';
-  if (iv.kind === 'cap') return `${capText(iv)} @ L${ls}${src}${pos}`;
-  return iv.kind === 'steer'
-    ? `steer ${iv.axis} ${iv.coefficient >= 0 ? '+' : ''}${iv.coefficient} @ L${ls}${src}${pos}`
-    : `project out ${iv.axes.join('+')} @ L${ls}${src}${pos}`;
+  return describe(iv);
 }

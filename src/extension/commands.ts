@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { parseLayerSpec } from '../engine/prompts/layers';
 import { VECTOR_EXTENSIONS } from '../engine/directions/formats/index';
 import { exportAxis } from './exportAxis';
-import type { Intervention, Positions } from '../protocol/types';
+import { interventionProblems, isPositions, POSITION_LABELS, POSITIONS, type Intervention, type Positions } from '../protocol/interventions';
 import { DEFAULT_STEER_COEFFICIENT, DEFAULT_STEER_POSITIONS } from '../protocol/defaults';
 import { readSettings, resolvePath } from './config';
 import type { Controller } from './controller';
@@ -46,20 +46,12 @@ function revealIfShown(d: Deps): void {
   if (d.controller.source) InspectorPanel.show(d.ctx, d.controller);
 }
 
-const POSITION_ITEMS: { label: string; description: string; positions: Positions }[] = [
-  { label: 'prompt', description: "the prompt's tokens only", positions: 'prompt' },
-  { label: 'all', description: 'every token, prompt and generated', positions: 'all' },
-  { label: 'generated', description: 'generated tokens only', positions: 'generated' },
-];
+const POSITION_ITEMS = POSITIONS.map((p) => ({ label: p, description: POSITION_LABELS[p], positions: p }));
 
 async function askPositions(title: string, preferred: Positions): Promise<Positions | undefined> {
   const items = [...POSITION_ITEMS].sort((a, b) => Number(b.positions === preferred) - Number(a.positions === preferred));
   const pick = await vscode.window.showQuickPick(items, { title, placeHolder: `Token positions (default ${preferred})` });
   return pick?.positions;
-}
-
-function isPositions(x: unknown): x is Positions {
-  return POSITION_ITEMS.some((p) => p.positions === x);
 }
 
 /** A cap bound as typed: empty means open; otherwise a finite number. */
@@ -68,6 +60,14 @@ function parseBound(text: string): number | undefined | 'bad' {
   if (t === '') return undefined;
   const v = Number(t);
   return Number.isFinite(v) ? v : 'bad';
+}
+
+/** Adds an intervention the registry finds sound for the loaded model and axes (coefficient and bound ranges included); else says why. */
+function addChecked(d: Deps, iv: Intervention): boolean {
+  const problem = interventionProblems(iv, { nLayers: d.controller.model?.layers, axes: d.controller.axes.map((a) => a.name) })[0];
+  if (problem) void vscode.window.showErrorMessage(`Refusal Lens: ${problem.message}`);
+  else d.controller.addIntervention(iv);
+  return !problem;
 }
 
 /** Loaded axes (loading the model first when needed); undefined when that failed. */
@@ -140,8 +140,7 @@ const table: Record<string, Factory> = {
     if (!layers) return;
     const positions = isPositions(positionsArg) ? positionsArg : layersArg !== undefined ? DEFAULT_STEER_POSITIONS : await askPositions(`Steer along ${axis}: positions`, DEFAULT_STEER_POSITIONS);
     if (!positions) return;
-    d.controller.addIntervention({ kind: 'steer', axis, coefficient, layers, ...(positions !== 'all' ? { positions } : {}) });
-    revealIfShown(d);
+    if (addChecked(d, { kind: 'steer', axis, coefficient, layers, ...(positions !== 'all' ? { positions } : {}) })) revealIfShown(d);
   },
 
   'refusalLens.projectOut': (d) => async (axesArg?: unknown, layersArg?: unknown) => {
@@ -159,8 +158,7 @@ const table: Record<string, Factory> = {
     if (unknown.length) return void vscode.window.showErrorMessage(`Refusal Lens: unknown axis ${unknown.join(', ')}; loaded: ${axes.join(', ')}`);
     const layers = Array.isArray(layersArg) ? parseLayerSpec(layersArg as number[], d.controller.model?.layers) : await askLayers(d, `Project out ${chosen.join(' + ')}: layers`);
     if (!layers) return;
-    d.controller.addIntervention({ kind: 'project_out', axes: chosen, layers });
-    revealIfShown(d);
+    if (addChecked(d, { kind: 'project_out', axes: chosen, layers })) revealIfShown(d);
   },
 
   'refusalLens.cap': (d) => async (axisArg?: unknown, loArg?: unknown, hiArg?: unknown, layersArg?: unknown, positionsArg?: unknown) => {
@@ -202,8 +200,7 @@ const table: Record<string, Factory> = {
     if (!layers) return;
     const positions = isPositions(positionsArg) ? positionsArg : scripted ? 'all' : await askPositions(`Cap ${axis}: positions`, 'all');
     if (!positions) return;
-    d.controller.addIntervention({ kind: 'cap', axis, ...(lo !== undefined ? { lo } : {}), ...(hi !== undefined ? { hi } : {}), layers, ...(positions !== 'all' ? { positions } : {}) });
-    revealIfShown(d);
+    if (addChecked(d, { kind: 'cap', axis, ...(lo !== undefined ? { lo } : {}), ...(hi !== undefined ? { hi } : {}), layers, ...(positions !== 'all' ? { positions } : {}) })) revealIfShown(d);
   },
 
   'refusalLens.clearInterventions': (d) => async () => {

@@ -3,6 +3,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEVICES, isDeviceSetting, type DeviceSetting } from '../protocol/device';
+import { DEFAULT_ANNOTATE_BATCH } from '../protocol/annotate';
+import { LIMITS } from '../protocol/limits';
 
 export const SECTION = 'refusalLens';
 
@@ -70,7 +72,7 @@ export function readSettings(problems: string[] = []): Settings {
     annotateResultsFile: str('annotate.resultsFile', '').trim(),
     annotateLayers: str('annotate.layers', 'all').trim() || 'all',
     annotatePositions: list('annotate.positions'),
-    annotateBatchSize: int('annotate.batchSize', 32, 1, 256),
+    annotateBatchSize: int('annotate.batchSize', DEFAULT_ANNOTATE_BATCH, 1, LIMITS.batchSize),
     annotateInlineLayer: int('annotate.inlineLayer', -1, -1, 4096),
   };
 }

@@ -32,6 +32,10 @@ import {
   type RunSubject,
 } from '../protocol/webview';
 import type { Controller, RunView } from './controller';
+import { fieldOf, fieldProblems, interventionProblems } from '../protocol/interventions';
+
+const AXES_FIELD = fieldOf('project_out', 'axes')!;
+const LAYERS_FIELD = fieldOf('project_out', 'layers')!;
 
 export const VIEW_TYPE = 'refusalLens.inspector';
 
@@ -121,22 +125,12 @@ export class InspectorPanel implements RunView {
       case Rerun:
         await c.rerun();
         return;
-      case AddSteer: {
-        const problem = this.checkIntervention([m.axis], m.layers);
-        if (problem) return this.error(problem);
-        c.addIntervention({ kind: 'steer', axis: m.axis, coefficient: m.coefficient, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
-        return;
-      }
-      case AddProjectOut: {
-        const problem = this.checkIntervention(m.axes, m.layers);
-        if (problem) return this.error(problem);
-        c.addIntervention({ kind: 'project_out', axes: m.axes, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
-        return;
-      }
-      case AddCap: {
-        const problem = this.checkIntervention([m.axis], m.layers);
-        if (problem) return this.error(problem);
-        c.addIntervention({
+      case AddSteer:
+        return this.add({ kind: 'steer', axis: m.axis, coefficient: m.coefficient, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
+      case AddProjectOut:
+        return this.add({ kind: 'project_out', axes: m.axes, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
+      case AddCap:
+        return this.add({
           kind: 'cap',
           axis: m.axis,
           ...(m.lo !== undefined ? { lo: m.lo } : {}),
@@ -144,8 +138,6 @@ export class InspectorPanel implements RunView {
           layers: m.layers,
           ...(m.positions ? { positions: m.positions } : {}),
         });
-        return;
-      }
       case RunControl: {
         const problem = this.checkIntervention([m.axis], [0]);
         if (problem) return this.error(problem);
@@ -166,14 +158,17 @@ export class InspectorPanel implements RunView {
     }
   }
 
-  /** The validator checks shapes; the model and the loaded axes decide what is in range. */
+  /** The validator checks shapes; the registry checks the whole intervention against the model and the loaded axes. */
+  private add(iv: Intervention): void {
+    const problem = interventionProblems(iv, { nLayers: this.controller.model?.layers, axes: this.controller.axes.map((a) => a.name) })[0];
+    if (problem) return this.error(problem.message);
+    this.controller.addIntervention(iv);
+  }
+
+  /** The validator checks shapes; the registry's field checks against the model and the loaded axes decide what is in range. */
   private checkIntervention(axes: string[], layers: number[]): string | undefined {
-    const known = new Set(this.controller.axes.map((a) => a.name));
-    const unknown = axes.filter((a) => !known.has(a));
-    if (unknown.length) return `unknown axis ${unknown.join(', ')}; loaded: ${[...known].join(', ') || '(none)'}`;
-    const n = this.controller.model?.layers;
-    if (n !== undefined && layers.some((l) => l >= n)) return `layers must be 0–${n - 1} for this model`;
-    return undefined;
+    const ctx = { nLayers: this.controller.model?.layers, axes: this.controller.axes.map((a) => a.name) };
+    return [...fieldProblems(AXES_FIELD, axes, ctx), ...fieldProblems(LAYERS_FIELD, layers, ctx)][0]?.message;
   }
 
   private async export(m: ExportMessage): Promise<void> {

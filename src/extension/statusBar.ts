@@ -1,25 +1,13 @@
 // The status bar item: which model is loaded and which interventions are active; a click
 // opens Select Model. Text only from the controller's state, refreshed on every change.
 import * as vscode from 'vscode';
-import { capText, type Intervention } from '../protocol/types';
+import { describeIntervention, type Intervention } from '../protocol/interventions';
 import { describeDevice } from '../protocol/device';
 import type { Controller } from './controller';
 
+/** The registry's one description, in its on-screen form (as the inspector's chips). */
 export function interventionSummary(iv: Intervention): string {
-  // positions are part of what runs (the default steer touches the prompt only): say them when not all
-  const layers = `${layerRange(iv.layers)}${iv.positions && iv.positions !== 'all' ? ` (${iv.positions})` : ''}`;
-  if (iv.kind === 'steer') return `steer ${iv.axis} ${iv.coefficient >= 0 ? '+' : ''}${iv.coefficient} @ ${layers}`;
-  if (iv.kind === 'cap') return `${capText(iv)} @ ${layers}`;
-  return `project out ${iv.axes.join('+')} @ ${layers}`;
-}
-
-/** "3" / "2–5" / "1,4,7" */
-export function layerRange(layers: number[]): string {
-  if (layers.length === 0) return '-';
-  const sorted = [...layers].sort((a, b) => a - b);
-  const contiguous = sorted.every((l, i) => i === 0 || l === sorted[i - 1]! + 1);
-  if (sorted.length === 1) return String(sorted[0]);
-  return contiguous ? `${sorted[0]}–${sorted[sorted.length - 1]}` : sorted.join(',');
+  return describeIntervention(iv, 'display');
 }
 
 export function createStatusBar(controller: Controller): vscode.Disposable {

@@ -7,6 +7,7 @@
 
 import type { CancellationToken, Disposable, MessageConnection } from 'vscode-jsonrpc';
 import { tooDeepMessage, valueTooDeep } from './nesting';
+import type { AnnotatePosition } from './annotate';
 import type { AxisSummary, DecodingOptions, Intervention, Label, ModelSummary, PromptInput, TokenEvent, TokenInfo, TraceResult } from './types';
 
 /** A request type: method name plus phantom parameter and result types. */
@@ -109,8 +110,8 @@ export const Trace = request<TraceParams, TraceResult>('refusalLens/trace');
 
 // ─────────── experiments (issue 4): annotate a dataset, run an ablation condition file ───────────
 
-/** Where a dataset row's projection was read: see src/engine/experiments/annotate.ts. */
-export type AnnotatePosition = 'last_prompt' | 'post_instruction' | 'prompt_mean' | 'response_mean';
+/** Where a dataset row's projection was read: the list is src/protocol/annotate.ts. */
+export type { AnnotatePosition } from './annotate';
 
 export interface AnnotateParams {
   /** Chosen by the host; echoed in every `ExperimentProgress` and `AnnotateRow` of this run. */
@@ -123,11 +124,11 @@ export interface AnnotateParams {
   axes?: string[];
   /** 0-based layers to report (default: all). */
   layers?: number[];
-  /** Default ['last_prompt', 'response_mean']. */
+  /** Default DEFAULT_ANNOTATE_POSITIONS (last_prompt, response_mean). */
   positions?: AnnotatePosition[];
   interventions?: Intervention[];
   decoding: DecodingOptions;
-  /** Prompts per batch (default 8); keep it fixed across resumes. */
+  /** Prompts per batch (default DEFAULT_ANNOTATE_BATCH, 32); keep it fixed across resumes. */
   batchSize?: number;
   /** Discard an existing results file instead of resuming. */
   restart?: boolean;

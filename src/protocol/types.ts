@@ -6,84 +6,9 @@
 // (except that HF applies the final norm to its last entry; we never do).
 import type { DeviceReport } from './device';
 
-/** Which token positions an intervention touches. */
-export type Positions = 'all' | 'prompt' | 'generated';
-
-/** r ← r + coefficient · v_l  (raw stored vector, so coefficient 1 adds one difference of means). */
-export interface SteerIntervention {
-  kind: 'steer';
-  /** Name of a loaded axis. */
-  axis: string;
-  coefficient: number;
-  /** 0-based layers where the vector is added. */
-  layers: number[];
-  /** Take v from this layer for every target layer (default: v_l at layer l). */
-  sourceLayer?: number;
-  positions?: Positions;
-}
-
-/** r ← r − Q Qᵀ r, Q an orthonormal basis of span{v̂_l(axis) : axis ∈ axes}; applied after the steers of the same layer. */
-export interface ProjectOutIntervention {
-  kind: 'project_out';
-  axes: string[];
-  layers: number[];
-  sourceLayer?: number;
-  positions?: Positions;
-}
-
-/**
- * Activation capping: p = r·v̂_l, r ← r + (clamp(p, lo, hi) − p)·v̂_l, applied after the steers and
- * project-outs of the same layer. An absent bound is open on that side; at least one is given.
- * Caps active at one layer are applied together from the same r (exact when their axes are orthogonal).
- */
-export interface CapIntervention {
-  kind: 'cap';
-  axis: string;
-  lo?: number;
-  hi?: number;
-  layers: number[];
-  sourceLayer?: number;
-  positions?: Positions;
-}
-
-export type Intervention = SteerIntervention | ProjectOutIntervention | CapIntervention;
-
-/** "cap persona ≤ 0", "cap persona ≥ -2", "cap persona to [-2, 0]": the one wording every describer uses. */
-export function capText(iv: CapIntervention): string {
-  if (iv.lo !== undefined && iv.hi !== undefined) return `cap ${iv.axis} to [${iv.lo}, ${iv.hi}]`;
-  return iv.hi !== undefined ? `cap ${iv.axis} ≤ ${iv.hi}` : `cap ${iv.axis} ≥ ${iv.lo}`;
-}
-
-/** The axis names an intervention reads (exhaustive over kinds). */
-export function interventionAxes(iv: Intervention): string[] {
-  switch (iv.kind) {
-    case 'steer':
-    case 'cap':
-      return [iv.axis];
-    case 'project_out':
-      return iv.axes;
-    default: {
-      const never: never = iv;
-      throw new Error(`unknown intervention kind ${JSON.stringify((never as { kind?: unknown }).kind)}`);
-    }
-  }
-}
-
-/** `iv` with axis `from` read as `to` (a random-control run swaps an axis for its control). */
-export function renameAxis(iv: Intervention, from: string, to: string): Intervention {
-  const swap = (a: string) => (a === from ? to : a);
-  switch (iv.kind) {
-    case 'steer':
-    case 'cap':
-      return { ...iv, axis: swap(iv.axis) };
-    case 'project_out':
-      return { ...iv, axes: iv.axes.map(swap) };
-    default: {
-      const never: never = iv;
-      throw new Error(`unknown intervention kind ${JSON.stringify((never as { kind?: unknown }).kind)}`);
-    }
-  }
-}
+// Interventions (their types, kinds, fields, description and checks) live in the registry.
+export type { CapIntervention, Intervention, InterventionKind, Positions, ProjectOutIntervention, SteerIntervention } from './interventions';
+import type { Intervention } from './interventions';
 
 export type Role = 'system' | 'user' | 'assistant';
 export interface ChatMessage {
@@ -108,7 +33,12 @@ export interface DecodingOptions {
   stopAtEos?: boolean;
 }
 
-export type Label = 'refusal' | 'bypass' | 'degenerate';
+/** What a response is labelled, in the order receipts and tables list them. */
+export const LABELS = ['refusal', 'bypass', 'degenerate'] as const;
+export type Label = (typeof LABELS)[number];
+export function isLabel(x: unknown): x is Label {
+  return typeof x === 'string' && (LABELS as readonly string[]).includes(x);
+}
 
 export interface LabelResult {
   label: Label;

@@ -5,7 +5,8 @@
 // message it receives: the webview is a browser page and its messages are untrusted input.
 // No runtime dependencies: this file is bundled into the webview.
 
-import type { AxisSummary, Intervention, ModelSummary, Positions, TokenEvent, TraceResult } from './types';
+import type { AxisSummary, ModelSummary, TokenEvent, TraceResult } from './types';
+import { isPositions, type Intervention, type Positions } from './interventions';
 
 // ───────────────────────────── host → webview ─────────────────────────────
 
@@ -239,7 +240,6 @@ export const LIMITS = {
   maxFileNameLength: 255,
 } as const;
 
-const POSITIONS: readonly string[] = ['all', 'prompt', 'generated'];
 const FORMATS: readonly string[] = ['svg', 'png', 'json'];
 const PNG_PREFIX = 'data:image/png;base64,';
 
@@ -269,7 +269,7 @@ function isLayers(x: unknown): x is number[] {
 }
 
 function isOptionalPositions(x: unknown): boolean {
-  return x === undefined || (typeof x === 'string' && POSITIONS.includes(x));
+  return x === undefined || isPositions(x);
 }
 
 function isOptionalBound(x: unknown): boolean {

@@ -2,7 +2,8 @@
 // condition file with the loaded model, streaming progress (and rows) as notifications, and
 // `checkConditions` without a model. Errors the host must tell apart travel as JSON-RPC
 // ResponseErrors with a code from rpc.ts (and, for condition files, the located issues).
-import { interventionAxes } from '../protocol/types';
+import { interventionAxes } from '../protocol/interventions';
+import { ANNOTATE_POSITIONS, DEFAULT_ANNOTATE_POSITIONS, isAnnotatePosition } from '../protocol/annotate';
 import * as path from 'node:path';
 import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
 import {
@@ -17,7 +18,6 @@ import {
   type AblateParams,
   type AblateResult,
   type AnnotateParams,
-  type AnnotatePosition,
   type AnnotateResult,
   type CheckConditionsResult,
   type ConditionIssue,
@@ -41,7 +41,6 @@ export interface ExperimentHost {
   axes(): Map<string, Direction>;
 }
 
-const POSITIONS: readonly AnnotatePosition[] = ['last_prompt', 'post_instruction', 'prompt_mean', 'response_mean'];
 
 let experiments: Promise<[Experiments, ResultsFile]> | undefined;
 function load(): Promise<[Experiments, ResultsFile]> {
@@ -101,8 +100,8 @@ async function annotate(host: ExperimentHost, p: AnnotateParams, signal: AbortSi
   const out = absolute(p.out, 'annotate: out');
   if (path.resolve(out) === path.resolve(dataset)) throw bad('annotate: the results file must not be the dataset itself');
   if (!p.decoding || typeof p.decoding.maxNewTokens !== 'number') throw bad('annotate: decoding.maxNewTokens is required');
-  const positions = p.positions ?? ['last_prompt', 'response_mean'];
-  for (const x of positions) if (!POSITIONS.includes(x)) throw bad(`annotate: position '${x}' is not one of ${POSITIONS.join(', ')}`);
+  const positions = p.positions ?? [...DEFAULT_ANNOTATE_POSITIONS];
+  for (const x of positions) if (!isAnnotatePosition(x)) throw bad(`annotate: position '${x}' is not one of ${ANNOTATE_POSITIONS.join(', ')}`);
   const model = host.model();
   const loaded = host.axes();
   const names = p.axes ?? [...loaded.keys()];

@@ -20,7 +20,8 @@ import {
   type LoadModelParams,
   type TraceParams,
 } from '../protocol/rpc';
-import { interventionAxes, randomControlName, type AxisSummary, type ModelSummary, type TokenEvent, type TraceResult } from '../protocol/types';
+import { interventionAxes } from '../protocol/interventions';
+import { randomControlName, type AxisSummary, type ModelSummary, type TokenEvent, type TraceResult } from '../protocol/types';
 import { describeDevice, isDeviceSetting, DEVICES } from '../protocol/device';
 import { registerExperiments } from './experiments';
 import type { Logger } from './log';

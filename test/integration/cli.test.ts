@@ -147,9 +147,9 @@ test('trace --cap: recorded, described, readout on the capped axis inside the bo
   assert.equal(text.code, 0, text.err);
   assert.match(text.out, /cap A to \[-1, 0\.5\] @ L1/);
   const bad: [string, RegExp][] = [
-    ['A:::1', /give a lower bound, an upper bound or both/],
+    ['A:::1', /--cap 'A:::1': a cap intervention needs "lo", "hi" or both/],
     ['A:p25::1', /lower bound 'p25' is not a number \(percentile bounds are not supported yet\)/],
-    ['A:2:1:1', /lower bound 2 is above upper bound 1/],
+    ['A:2:1:1', /cap bounds: lo 2 is above hi 1/],
     ['A:0:1', /expected AXIS:LO:HI:LAYERS/],
     ['A::0:9', /9/],
   ];

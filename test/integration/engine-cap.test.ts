@@ -148,9 +148,9 @@ describe('cap validation', () => {
   const run = (iv: object) => model.residuals(prompt, { axes, interventions: [iv as Intervention] });
   it('refuses a cap with no bound, inverted bounds, a non-finite bound or an unknown axis', async () => {
     const a = axes[0]!.name;
-    await assert.rejects(run({ kind: 'cap', axis: a, layers: [1] }), /interventions\[0\]: a cap needs a lower bound \(lo\), an upper bound \(hi\) or both/);
-    await assert.rejects(run({ kind: 'cap', axis: a, lo: 2, hi: 1, layers: [1] }), /interventions\[0\]: cap bounds lo 2 > hi 1/);
-    await assert.rejects(run({ kind: 'cap', axis: a, hi: Infinity, layers: [1] }), /interventions\[0\]\.hi must be a finite number/);
+    await assert.rejects(run({ kind: 'cap', axis: a, layers: [1] }), /interventions\[0\]: a cap intervention needs "lo", "hi" or both/);
+    await assert.rejects(run({ kind: 'cap', axis: a, lo: 2, hi: 1, layers: [1] }), /interventions\[0\]: cap bounds: lo 2 is above hi 1/);
+    await assert.rejects(run({ kind: 'cap', axis: a, hi: Infinity, layers: [1] }), /interventions\[0\]: hi must be a finite number/);
     await assert.rejects(run({ kind: 'cap', axis: 'nope', hi: 0, layers: [1] }), /interventions\[0\]: unknown axis "nope"/);
   });
 });

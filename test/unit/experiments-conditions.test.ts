@@ -120,9 +120,9 @@ test('cap interventions: resolved with an open side omitted; no bound, lo > hi a
     return issues[0];
   };
   const none = one('{ "kind": "cap", "axis": "persona", "layers": [1] }');
-  assert.equal(none.field, 'conditions[0].interventions[1]');
+  assert.equal(none.field, 'conditions[0].interventions[1].hi', 'located as in a prompt file: the registry names the field');
   assert.equal(none.line, 8);
-  assert.match(none.message, /a cap needs "lo", "hi" or both/);
+  assert.match(none.message, /a cap intervention needs "lo", "hi" or both/);
   const inverted = one('{ "kind": "cap", "axis": "persona", "lo": 2, "hi": 1, "layers": [1] }');
   assert.equal(inverted.field, 'conditions[0].interventions[1].lo');
   assert.match(inverted.message, /lo 2 is above hi 1/);

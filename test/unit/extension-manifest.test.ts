@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { ANNOTATE_POSITIONS, DEFAULT_ANNOTATE_BATCH, DEFAULT_ANNOTATE_POSITIONS } from '../../src/protocol/annotate';
+import { LIMITS } from '../../src/protocol/limits';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -50,4 +52,12 @@ test('the panel serializer activates on the view type the panel uses, and main i
   assert.ok(pkg.activationEvents.includes(`onWebviewPanel:${viewType}`));
   assert.equal(pkg.main, './dist/extension.js');
   assert.match(readFileSync(path.join(ROOT, 'esbuild.config.mjs'), 'utf8'), /src\/extension\/extension\.ts'\], outfile: 'dist\/extension\.js'/);
+});
+
+test('the annotate settings offer the protocol\'s positions and defaults (one list, src/protocol/annotate.ts)', () => {
+  const props = pkg.contributes.configuration.properties;
+  assert.deepEqual(props['refusalLens.annotate.positions'].items.enum, [...ANNOTATE_POSITIONS]);
+  assert.deepEqual(props['refusalLens.annotate.positions'].default, [...DEFAULT_ANNOTATE_POSITIONS]);
+  assert.equal(props['refusalLens.annotate.batchSize'].default, DEFAULT_ANNOTATE_BATCH);
+  assert.equal(props['refusalLens.annotate.batchSize'].maximum, LIMITS.batchSize);
 });

@@ -98,7 +98,7 @@ describe('validateInterventions', () => {
     assert.throws(() => ok([{ kind: 'steer', axis: 'persona', coefficient: 1, layers: [0] }]), /interventions\[0\]: unknown axis "persona" \(loaded: a, b\)/);
   });
   it('names a layer out of range with the valid range', () => {
-    assert.throws(() => ok([{ kind: 'project_out', axes: ['a'], layers: [0, 3] }]), /interventions\[0\]\.layers: layer 3 is out of range \(the model has layers 0\.\.2\)/);
+    assert.throws(() => ok([{ kind: 'project_out', axes: ['a'], layers: [0, 3] }]), /interventions\[0\]: layers: layer 3 is out of range \(the model has layers 0\.\.2\)/);
     assert.throws(() => ok([{ kind: 'steer', axis: 'a', coefficient: 1, layers: [0], sourceLayer: -1 }]), /sourceLayer: layer -1 is out of range/);
   });
   it('rejects a NaN coefficient, a bad positions value, an axis of the wrong shape', () => {
@@ -141,9 +141,9 @@ describe('cap feeds', () => {
 
   it('validation: bounds, axis and layers', () => {
     const bad = (iv: object) => () => validateInterventions([iv as Intervention], [a, b], L, D);
-    assert.throws(bad({ kind: 'cap', axis: 'a', layers: [0] }), /interventions\[0\]: a cap needs a lower bound \(lo\), an upper bound \(hi\) or both/);
-    assert.throws(bad({ kind: 'cap', axis: 'a', lo: 1, hi: 0, layers: [0] }), /cap bounds lo 1 > hi 0/);
-    assert.throws(bad({ kind: 'cap', axis: 'a', lo: 'p25', layers: [0] }), /interventions\[0\]\.lo must be a finite number, got "p25"/);
+    assert.throws(bad({ kind: 'cap', axis: 'a', layers: [0] }), /interventions\[0\]: a cap intervention needs "lo", "hi" or both/);
+    assert.throws(bad({ kind: 'cap', axis: 'a', lo: 1, hi: 0, layers: [0] }), /cap bounds: lo 1 is above hi 0/);
+    assert.throws(bad({ kind: 'cap', axis: 'a', lo: 'p25', layers: [0] }), /interventions\[0\]: lo must be a finite number, got "p25"/);
     assert.throws(bad({ kind: 'cap', axis: 'c', hi: 0, layers: [0] }), /unknown axis "c"/);
     assert.throws(bad({ kind: 'cap', axis: 'a', hi: 0, layers: [3] }), /layer 3 is out of range/);
     assert.throws(bad({ kind: 'clamp', axis: 'a', layers: [0] }), /kind must be "steer", "project_out" or "cap", got "clamp"/);

@@ -5,7 +5,7 @@ import type { Command } from '../command';
 import { bool, list, str, UsageError } from '../args';
 import { RANDOM_CONTROL_OPTION, withRandomControls } from '../random-control';
 import { MODEL_OPTIONS, Warnings, openAxes, openModel } from '../load';
-import { parseCap, parseProjectOut, parseSteer } from '../interventions';
+import { interventionOptions, interventionsFromArgs } from '../interventions';
 import { annotate, DEFAULT_ANNOTATE_BATCH, PROJECTION_POSITIONS, type ProjectionPosition } from '../../engine/experiments/annotate';
 import { parseLayers } from '../../engine/experiments/layers';
 import { assertOwnResultsFile, ResultsFileError } from '../../engine/experiments/results-file';
@@ -23,9 +23,7 @@ export const annotateCommand: Command = {
     { name: 'out', kind: 'string', short: 'o', description: 'results JSONL (rerun with the same settings to resume)' },
     { name: 'layers', kind: 'string', short: 'l', description: "layers to report: '4-7,9' or 'all'", default: 'all' },
     { name: 'positions', kind: 'string', description: `comma-separated: ${PROJECTION_POSITIONS.join(', ')}`, default: 'last_prompt,response_mean' },
-    { name: 'steer', kind: 'list', description: 'AXIS:COEF:LAYERS[:POSITIONS][@SOURCE], applied to every prompt' },
-    { name: 'project-out', kind: 'list', description: 'AXIS[,AXIS]:LAYERS[:POSITIONS][@SOURCE], applied to every prompt' },
-    { name: 'cap', kind: 'list', description: 'AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE], applied to every prompt' },
+    ...interventionOptions(() => ', applied to every prompt'),
     RANDOM_CONTROL_OPTION,
     { name: 'batch-size', kind: 'number', description: 'prompts per batch (keep it fixed across resumes)', default: DEFAULT_ANNOTATE_BATCH },
     ...DECODING_OPTIONS,
@@ -67,7 +65,7 @@ export const annotateCommand: Command = {
       }
       const axes = withRandomControls(await openAxes(model, list(args, 'axis'), [], '.', new Warnings(io, false)), list(args, 'random-control'));
       if (!axes.length) io.err('note: no axes (give --axis FILE, or use a model folder with axes/); rows will carry labels only\n');
-      const interventions = [...list(args, 'steer').map((s) => parseSteer(s, L)), ...list(args, 'project-out').map((s) => parseProjectOut(s, L)), ...list(args, 'cap').map((s) => parseCap(s, L))];
+      const interventions = interventionsFromArgs(args, L);
       const s = await annotate(model, dataset, out, {
         axes, layers, positions, interventions,
         decoding: decodingFrom(args, 64),

@@ -5,7 +5,7 @@ import type { Command } from '../command';
 import { bool, list, num, str, UsageError } from '../args';
 import { RANDOM_CONTROL_OPTION, withRandomControls } from '../random-control';
 import { MODEL_OPTIONS, PROMPT_OPTIONS, STRICT_OPTION, Warnings, openAxes, openModel, promptFromArgs, readPromptFile } from '../load';
-import { parseCap, parseProjectOut, parseSteer, describeIntervention } from '../interventions';
+import { describeIntervention, interventionOptions, interventionsFromArgs } from '../interventions';
 import { renderAxis, profileLine } from '../heatmap';
 import { lastPromptIndex } from '../../engine/report/html';
 import { promptSystem, renderWarnings } from '../../engine/directions/index';
@@ -18,9 +18,7 @@ export const traceCommand: Command = {
   options: [
     ...MODEL_OPTIONS,
     ...PROMPT_OPTIONS,
-    { name: 'steer', kind: 'list', description: 'AXIS:COEF:LAYERS[:POSITIONS][@SOURCE], e.g. persona:4:2-5' },
-    { name: 'project-out', kind: 'list', description: 'AXIS[,AXIS]:LAYERS[:POSITIONS][@SOURCE], e.g. persona:3-5' },
-    { name: 'cap', kind: 'list', description: 'AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE], e.g. persona::0:4-5 (empty LO or HI = open)' },
+    ...interventionOptions((ex) => `, e.g. ${ex}`),
     RANDOM_CONTROL_OPTION,
     { name: 'max-new-tokens', kind: 'number', short: 'n', description: 'tokens to generate' },
     { name: 'temperature', kind: 'number', description: 'sampling temperature (0 = greedy)' },
@@ -45,9 +43,7 @@ export const traceCommand: Command = {
       const axes = withRandomControls(opened, list(args, 'random-control'));
       const interventions: Intervention[] = [
         ...(fromFile?.interventions ?? []).map(({ layerSpec: _spec, ...iv }) => iv as Intervention),
-        ...list(args, 'steer').map((s) => parseSteer(s, L)),
-        ...list(args, 'project-out').map((s) => parseProjectOut(s, L)),
-        ...list(args, 'cap').map((s) => parseCap(s, L)),
+        ...interventionsFromArgs(args, L),
       ];
       warnings.check();
       const decoding: DecodingOptions = { maxNewTokens: 32, ...(fromFile?.decoding ?? {}) };

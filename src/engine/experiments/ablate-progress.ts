@@ -9,7 +9,7 @@
 // (left padding): a rerun redoes whole batches the same way and gets the same bytes.
 import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Label } from '../../protocol/types';
+import { isLabel, type Label } from '../../protocol/types';
 import { FileWriteError, fsReason, writeAll, writeFileAtomic, type WriteHooks } from '../io/atomic';
 
 export const PROGRESS_FILE = 'progress.jsonl';
@@ -28,7 +28,6 @@ interface BatchLine {
   rows: { id: string; label: Label; refusalScore: number | string; response: string }[];
 }
 
-const LABEL_SET = new Set<string>(['refusal', 'bypass', 'degenerate']);
 // JSON has no Infinity/NaN; a degenerate output's score can be ±Infinity, and must come back as it was.
 const encodeScore = (x: number): number | string => (Number.isFinite(x) ? x : String(x));
 const decodeScore = (x: unknown): number | undefined => (typeof x === 'number' ? x : x === 'Infinity' ? Infinity : x === '-Infinity' ? -Infinity : x === 'NaN' ? NaN : undefined);
@@ -43,7 +42,7 @@ function parseBatch(line: string): BatchLine | undefined {
   const b = v as BatchLine;
   if (!b || typeof b.job !== 'string' || !Number.isInteger(b.batch) || !Array.isArray(b.rows)) return undefined;
   for (const r of b.rows) {
-    if (!r || typeof r.id !== 'string' || !LABEL_SET.has(r.label) || typeof r.response !== 'string' || decodeScore(r.refusalScore) === undefined) return undefined;
+    if (!r || typeof r.id !== 'string' || !isLabel(r.label) || typeof r.response !== 'string' || decodeScore(r.refusalScore) === undefined) return undefined;
   }
   return b;
 }

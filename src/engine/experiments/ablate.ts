@@ -3,7 +3,8 @@
 // finished batches there as they complete (a rerun resumes) and writes the receipt's files.
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { interventionAxes, type Intervention, type Label } from '../../protocol/types';
+import { interventionAxes } from '../../protocol/interventions';
+import type { Intervention, Label } from '../../protocol/types';
 import { randomControl, type Direction } from '../directions/index';
 import { loadDirection, type LensModel } from '../index';
 import { DEFAULT_MARGINS } from '../labels/index';

@@ -23,24 +23,21 @@ import { acquireLock, LockHeldError } from '../io/lock';
 import { assertOwnResultsFile, isErrorLine, openExisting, replaceAtomically, ResultsAppender, ResultsFileError, RUN_SETTINGS_SCHEMA, sidecarPathFor } from './results-file';
 import { chunks, ProgressTracker, throwIfAborted, type ProgressFn } from './progress';
 import { rowPrompt } from './dataset';
+import { DEFAULT_ANNOTATE_BATCH, DEFAULT_ANNOTATE_POSITIONS, type AnnotatePosition as ProjectionPosition } from '../../protocol/annotate';
 export { summariseAnnotations, readAnnotations, readResults, type ProjectionSummary, type AnnotationSummary } from './annotate-summary';
 
-export type ProjectionPosition = 'last_prompt' | 'post_instruction' | 'prompt_mean' | 'response_mean';
-export const PROJECTION_POSITIONS: readonly ProjectionPosition[] = ['last_prompt', 'post_instruction', 'prompt_mean', 'response_mean'];
-
-
-/** Prompts per batch by default: batch 32 annotated 3.8× faster than batch 1 on the built-in model, batch 8 only 2.6× (BENCHMARKS.md). */
-export const DEFAULT_ANNOTATE_BATCH = 32;
+// The value lists are in src/protocol/annotate.ts (the worker and the extension check against them too).
+export { ANNOTATE_POSITIONS as PROJECTION_POSITIONS, DEFAULT_ANNOTATE_BATCH, type AnnotatePosition as ProjectionPosition } from '../../protocol/annotate';
 
 export interface AnnotateOptions {
   axes: Direction[];
   /** 0-based layers to report (default all). */
   layers?: number[];
-  /** Default ['last_prompt', 'response_mean']. */
+  /** Default DEFAULT_ANNOTATE_POSITIONS (last_prompt, response_mean). */
   positions?: ProjectionPosition[];
   interventions?: Intervention[];
   decoding: DecodingOptions;
-  /** Prompts per batch (default 8). Keep it fixed across resumes for byte-identical files. */
+  /** Prompts per batch (default DEFAULT_ANNOTATE_BATCH, 32). Keep it fixed across resumes for byte-identical files. */
   batchSize?: number;
   /** Start over: discard an existing results file instead of resuming. */
   restart?: boolean;
@@ -221,7 +218,7 @@ export async function annotate(model: LensModel, datasetPath: string, outPath: s
   const L = model.summary.layers;
   const layers = o.layers ?? Array.from({ length: L }, (_, l) => l);
   for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= L) throw new Error(`annotate: layer ${l} is outside 0..${L - 1}`);
-  const positions = o.positions ?? ['last_prompt', 'response_mean'];
+  const positions = o.positions ?? [...DEFAULT_ANNOTATE_POSITIONS];
   const batchSize = o.batchSize ?? DEFAULT_ANNOTATE_BATCH;
   const { rows: all, diagnostics } = await readDataset(datasetPath, datasetPath, o.fields ?? {}, 'dataset');
   const rows = o.shard ? shardRows(all, batchSize, o.shard) : all;

@@ -8,7 +8,8 @@ import { LIMITS } from '../../protocol/limits';
 import type { FieldMap } from '../prompts/index';
 import * as path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import type { DecodingOptions, Intervention, Positions } from '../../protocol/types';
+import type { DecodingOptions } from '../../protocol/types';
+import { fieldsOf, kindSpec, type FieldProblem, type Intervention, type InterventionKind } from '../../protocol/interventions';
 import schemaJson from '../../../schemas/conditions.schema.json';
 import { parseLayers } from './layers';
 import { lineColumn, tooDeepMessage, valueTooDeep } from '../../protocol/nesting';
@@ -39,11 +40,10 @@ export function fieldName(p: JsonPath): string {
 }
 
 type RawLayers = number[] | string;
-interface RawSteer { kind: 'steer'; axis: string; coefficient: number; layers: RawLayers; sourceLayer?: number; positions?: Positions }
-interface RawProject { kind: 'project_out'; axes: string[]; layers: RawLayers; sourceLayer?: number; positions?: Positions }
-interface RawCap { kind: 'cap'; axis: string; lo?: number; hi?: number; layers: RawLayers; sourceLayer?: number; positions?: Positions }
-type RawIntervention = RawSteer | RawProject | RawCap;
-type RawWindowIv = Omit<RawSteer, 'layers'> | Omit<RawProject, 'layers'>;
+/** An intervention as the schema lets it through: layers still as written. */
+type RawIntervention = { [K in InterventionKind]: Omit<Extract<Intervention, { kind: K }>, 'layers'> & { layers: RawLayers } }[InterventionKind];
+/** A sweep's moving intervention: its layers come from the window (the schema allows steer and project_out). */
+type RawWindowIv = Omit<RawIntervention, 'layers'>;
 
 export type SetSource = { kind: 'file'; file: string; display: string } | { kind: 'builtin'; builtin: string; display: string };
 export interface SetSpec { name: string; source: SetSource; limit?: number; system?: string; fields?: FieldMap }
@@ -153,14 +153,17 @@ export function parseConditions(text: string, file: string, sha256 = createHash(
     if (!like) problems.push(locate(['axes', a.name, 'randomLike'], `no axis named '${a.randomLike}' (axes: ${[...axisNames].join(', ')})`));
     else if (like.kind === 'random') problems.push(locate(['axes', a.name, 'randomLike'], `'${a.randomLike}' is itself a random control; name a direction file axis`));
   }
-  const checkAxisRefs = (iv: { kind: string; axis?: string; axes?: string[] }, p: JsonPath) => {
-    const one = iv.kind !== 'project_out';
-    const names = one ? [iv.axis!] : iv.axes!;
-    names.forEach((n, i) => {
-      if (!axisNames.has(n)) {
-        problems.push(locate(one ? [...p, 'axis'] : [...p, 'axes', i], `no axis named '${n}'${axisNames.size ? ` (axes: ${[...axisNames].join(', ')})` : ' (the file defines no axes)'}`));
+  // The axis fields the registry declares for the kind, each name checked against `axes`.
+  const checkAxisRefs = (iv: RawWindowIv, p: JsonPath) => {
+    const rec = iv as unknown as Record<string, unknown>;
+    for (const f of fieldsOf(iv.kind)) {
+      const named: [unknown, JsonPath][] = f.type === 'axis' ? [[rec[f.name], [...p, f.name]]] : f.type === 'axes' ? ((rec[f.name] as string[] | undefined) ?? []).map((n, i) => [n, [...p, f.name, i]]) : [];
+      for (const [n, at] of named) {
+        if (typeof n === 'string' && !axisNames.has(n)) {
+          problems.push(locate(at, `no axis named '${n}'${axisNames.size ? ` (axes: ${[...axisNames].join(', ')})` : ' (the file defines no axes)'}`));
+        }
       }
-    });
+    }
   };
   const runName = new Map<string, JsonPath>();
   const common = (c: any, p: JsonPath): ConditionSpec => {
@@ -170,9 +173,9 @@ export function parseConditions(text: string, file: string, sha256 = createHash(
     const interventions = ((c.interventions ?? []) as RawIntervention[]).map((raw, i) => {
       const ip = [...p, 'interventions', i];
       checkAxisRefs(raw, ip);
-      if (raw.kind === 'cap') {
-        if (raw.lo === undefined && raw.hi === undefined) problems.push(locate(ip, 'a cap needs "lo", "hi" or both (the bounds on the projection; a missing one is open)'));
-        else if (raw.lo !== undefined && raw.hi !== undefined && raw.lo > raw.hi) problems.push(locate([...ip, 'lo'], `cap bounds: lo ${raw.lo} is above hi ${raw.hi}`));
+      // The kind's rules across fields (a cap's bounds); the schema has checked each field.
+      for (const r of (kindSpec(raw.kind).rules as (iv: RawIntervention) => FieldProblem[])(raw)) {
+        problems.push(locate(r.field ? [...ip, r.field] : ip, r.message));
       }
       return { raw, path: ip };
     });
@@ -217,19 +220,14 @@ export function resolveIntervention(plan: ConditionPlan, spec: InterventionSpec,
     problems.push(plan.locate([...p, 'sourceLayer'], `layer ${raw.sourceLayer} is outside 0..${nLayers - 1}`));
     return undefined;
   }
-  const extra = { ...(raw.sourceLayer !== undefined ? { sourceLayer: raw.sourceLayer } : {}), ...(raw.positions !== undefined ? { positions: raw.positions } : {}) };
-  switch (raw.kind) {
-    case 'steer':
-      return { kind: 'steer', axis: raw.axis, coefficient: raw.coefficient, layers, ...extra };
-    case 'project_out':
-      return { kind: 'project_out', axes: [...raw.axes], layers, ...extra };
-    case 'cap':
-      return { kind: 'cap', axis: raw.axis, ...(raw.lo !== undefined ? { lo: raw.lo } : {}), ...(raw.hi !== undefined ? { hi: raw.hi } : {}), layers, ...extra };
-    default: {
-      const never: never = raw;
-      throw new Error(`unknown intervention kind ${JSON.stringify((never as { kind?: unknown }).kind)}`);
-    }
+  // The registry's fields, in its order (receipts and their hash see the same object for the same file).
+  const rec = raw as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { kind: raw.kind };
+  for (const f of fieldsOf(raw.kind)) {
+    const v = f.name === 'layers' ? layers : rec[f.name];
+    if (v !== undefined) out[f.name] = Array.isArray(v) ? [...v] : v;
   }
+  return out as unknown as Intervention;
 }
 
 /** The layer windows a sweep visits: [from, from+size-1], then every `stride` layers, within `to`. */

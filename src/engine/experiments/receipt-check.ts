@@ -4,6 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Receipt } from './receipt';
 import { LABELS } from './receipt';
+import { fieldsOf, isInterventionKind, kindList, type FieldType } from '../../protocol/interventions';
 
 type Check = (v: unknown, at: string) => string | undefined;
 
@@ -40,13 +41,12 @@ const list = (c: Check): Check => (v, at) => {
   return undefined;
 };
 
+// The shape the registry declares for each kind (values only; the renderers need no more).
+const FIELD_CHECK: { [T in FieldType]: Check } = { axis: str, axes: list(str), number: num, bound: num, layers: list(int), layer: int, positions: str };
 const intervention: Check = (v, at) => {
   if (!isObj(v)) return `${at}: expected an object, got ${kind(v)}`;
-  const common = { layers: list(int), sourceLayer: optional(int), positions: optional(str) };
-  if (v.kind === 'steer') return obj({ axis: str, coefficient: num, ...common })(v, at);
-  if (v.kind === 'project_out') return obj({ axes: list(str), ...common })(v, at);
-  if (v.kind === 'cap') return obj({ axis: str, lo: optional(num), hi: optional(num), ...common })(v, at);
-  return `${at}.kind: expected "steer", "project_out" or "cap", got ${kind(v.kind)}`;
+  if (!isInterventionKind(v.kind)) return `${at}.kind: expected ${kindList()}, got ${kind(v.kind)}`;
+  return obj(Object.fromEntries(fieldsOf(v.kind).map((f) => [f.name, f.required ? FIELD_CHECK[f.type] : optional(FIELD_CHECK[f.type])])))(v, at);
 };
 
 const rate = obj({ count: int, rate: num, lo: num, hi: num });

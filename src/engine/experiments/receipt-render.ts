@@ -1,19 +1,13 @@
 // The receipt as text for people: a Markdown page, a booktabs LaTeX table ready for a paper,
 // and CSV for spreadsheets. Pure functions of the receipt, so they are as deterministic as it is.
 // Every string from outside (names, titles, prompts, paths) goes through src/engine/report/escape.
-import { capText, type Intervention } from '../../protocol/types';
+import { describeIntervention as describe, type Intervention } from '../../protocol/interventions';
 import { csvRow, latexEscape, markdownCode, markdownText } from '../report/escape';
 import { formatLayers } from './layers';
 import { LABELS, type ConditionResult, type Receipt, type SweepResult } from './receipt';
 
-export function describeIntervention(iv: Intervention): string {
-  const src = iv.sourceLayer !== undefined ? ` (v from L${iv.sourceLayer})` : '';
-  const pos = iv.positions && iv.positions !== 'all' ? ` [${iv.positions}]` : '';
-  if (iv.kind === 'cap') return `${capText(iv)} @ L${formatLayers(iv.layers)}${src}${pos}`;
-  return iv.kind === 'steer'
-    ? `steer ${iv.axis} ${iv.coefficient >= 0 ? '+' : ''}${iv.coefficient} @ L${formatLayers(iv.layers)}${src}${pos}`
-    : `project out ${iv.axes.join('+')} @ L${formatLayers(iv.layers)}${src}${pos}`;
-}
+/** Interventions read as everywhere else: the registry's one description. */
+export const describeIntervention = (iv: Intervention): string => describe(iv);
 
 const pct = (x: number) => (100 * x).toFixed(1);
 const score = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');

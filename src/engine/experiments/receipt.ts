@@ -3,11 +3,11 @@
 // per-condition label counts with Wilson intervals. `hash` covers all of it except `created`,
 // so the same inputs give the same receipt hash (and, minus `created`, the same bytes).
 import { createHash } from 'node:crypto';
-import type { DecodingOptions, Intervention, Label } from '../../protocol/types';
+import { LABELS, type DecodingOptions, type Intervention, type Label } from '../../protocol/types';
 import { mean, wilson } from './stats';
 
 export const RECEIPT_SCHEMA = 'refusal-lens.receipt/1';
-export const LABELS: readonly Label[] = ['refusal', 'bypass', 'degenerate'];
+export { LABELS };
 
 export interface RateCell {
   count: number;

@@ -9,6 +9,7 @@
 import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
+import { isLabel } from '../../protocol/types';
 import { LIMITS } from '../../protocol/limits';
 import { FileReadError, readBoundedFile } from '../io/read';
 
@@ -41,14 +42,12 @@ export class ResultsFileError extends Error {
 
 export const sidecarPathFor = (file: string) => `${file}.run.json`;
 
-const LABELS = ['refusal', 'bypass', 'degenerate'];
-
 /** A results row as written by annotate: a result (label, score, projections) or an error row. */
 export function isResultsLine(x: unknown): boolean {
   const r = x as Record<string, unknown> | null;
   if (typeof r !== 'object' || r === null || Array.isArray(r) || typeof r.id !== 'string' || !Number.isInteger(r.line)) return false;
   if (typeof r.error === 'string') return true;
-  return LABELS.includes(r.label as string) && typeof r.refusalScore === 'number' && typeof r.projections === 'object' && r.projections !== null;
+  return isLabel(r.label) && typeof r.refusalScore === 'number' && typeof r.projections === 'object' && r.projections !== null;
 }
 
 export function isErrorLine(x: unknown): boolean {

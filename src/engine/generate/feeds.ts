@@ -2,9 +2,9 @@
 // (prefill = prompt positions, decode = generated positions). Built once per phase and
 // reused for every decode step; an inactive layer feeds shared zero tensors.
 
-import type { Intervention, Positions } from '../../protocol/types.js';
+import { interventionProblem, type Intervention, type Positions } from '../../protocol/interventions.js';
+import { hookNames } from '../onnx/rewrite.js';
 import { floatTensor, type Feeds, type OrtTensor } from '../runtime.js';
-import { LIMITS } from '../../protocol/limits.js';
 
 /** The fields of a direction that feeds need (Direction of src/engine/directions is one). */
 export interface AxisVectors {
@@ -15,7 +15,8 @@ export interface AxisVectors {
   dModel: number;
 }
 
-export type Phase = 'prompt' | 'generated';
+/** A session run is all-prompt (prefill) or all-generated (a decode step). */
+export type Phase = Exclude<Positions, 'all'>;
 
 export function activeIn(iv: Intervention, phase: Phase): boolean {
   const p: Positions = iv.positions ?? 'all';
@@ -39,45 +40,11 @@ export function validateInterventions(
     if (names.has(a.name)) throw new Error(`axes[${i}]: duplicate axis name "${a.name}"`);
     names.add(a.name);
   });
-  const known = () => (names.size ? [...names].join(', ') : 'none loaded');
-  const layer = (l: unknown, where: string) => {
-    if (typeof l !== 'number' || !Number.isInteger(l) || l < 0 || l >= nLayers) {
-      throw new Error(`${where}: layer ${JSON.stringify(l)} is out of range (the model has layers 0..${nLayers - 1})`);
-    }
-  };
+  const ctx = { nLayers, axes: [...names] };
   interventions.forEach((iv, i) => {
-    const at = `interventions[${i}]`;
-    if (!iv || (iv.kind !== 'steer' && iv.kind !== 'project_out' && iv.kind !== 'cap')) {
-      throw new Error(`${at}: kind must be "steer", "project_out" or "cap", got ${JSON.stringify((iv as { kind?: unknown })?.kind)}`);
-    }
-    if (iv.positions !== undefined && !['all', 'prompt', 'generated'].includes(iv.positions)) {
-      throw new Error(`${at}.positions must be all, prompt or generated, got ${JSON.stringify(iv.positions)}`);
-    }
-    if (!Array.isArray(iv.layers) || iv.layers.length === 0) throw new Error(`${at}.layers must be a non-empty list`);
-    iv.layers.forEach((l) => layer(l, `${at}.layers`));
-    if (iv.sourceLayer !== undefined) layer(iv.sourceLayer, `${at}.sourceLayer`);
-    const axisNames = iv.kind === 'project_out' ? iv.axes : [iv.axis];
-    if (!Array.isArray(axisNames) || axisNames.length === 0) throw new Error(`${at}.axes must be a non-empty list`);
-    for (const n of axisNames) {
-      if (!names.has(n)) throw new Error(`${at}: unknown axis "${n}" (loaded: ${known()})`);
-    }
-    if (iv.kind === 'cap') checkCapBounds(iv.lo, iv.hi, at);
-    if (iv.kind === 'steer' && !Number.isFinite(iv.coefficient)) {
-      throw new Error(`${at}.coefficient must be a finite number, got ${JSON.stringify(iv.coefficient)}`);
-    }
-    if (iv.kind === 'steer' && Math.abs(iv.coefficient) > LIMITS.steerCoefficient) {
-      throw new Error(`${at}.coefficient ${iv.coefficient} is outside ±${LIMITS.steerCoefficient} (the residual stream would overflow)`);
-    }
+    const problem = interventionProblem(iv, ctx, `interventions[${i}]`);
+    if (problem) throw new Error(problem);
   });
-}
-
-/** A cap needs at least one finite bound, and lo ≤ hi when both are given. */
-export function checkCapBounds(lo: unknown, hi: unknown, at: string): void {
-  if (lo === undefined && hi === undefined) throw new Error(`${at}: a cap needs a lower bound (lo), an upper bound (hi) or both`);
-  for (const [k, v] of [['lo', lo], ['hi', hi]] as const) {
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`${at}.${k} must be a finite number, got ${JSON.stringify(v)}`);
-  }
-  if (typeof lo === 'number' && typeof hi === 'number' && lo > hi) throw new Error(`${at}: cap bounds lo ${lo} > hi ${hi}`);
 }
 
 /**
@@ -126,33 +93,42 @@ export function interventionFeeds(
   const byName = new Map(axes.map((a) => [a.name, a]));
   const feeds: Feeds = {};
   for (let l = 0; l < nLayers; l++) {
+    const names = hookNames(l).inputNames;
     let add: Float64Array | undefined; // [d_model]
     const span: Float32Array[] = [];
     const caps: { u: Float64Array; lo: number; hi: number }[] = [];
     for (const iv of interventions) {
       if (!activeIn(iv, phase) || !iv.layers.includes(l)) continue;
       const src = iv.sourceLayer ?? l;
-      if (iv.kind === 'steer') {
-        const v = layerVector(byName.get(iv.axis)!, src);
-        add ??= new Float64Array(dModel);
-        for (let d = 0; d < dModel; d++) add[d]! += iv.coefficient * v[d]!;
-      } else if (iv.kind === 'project_out') {
-        for (const n of iv.axes) span.push(layerVector(byName.get(n)!, src));
-      } else if (iv.kind === 'cap') {
-        const v = layerVector(byName.get(iv.axis)!, src);
-        const len = norm(v);
-        if (len === 0) continue; // a zero axis has no direction to cap along
-        caps.push({ u: Float64Array.from(v, (x) => x / len), lo: iv.lo ?? -Infinity, hi: iv.hi ?? Infinity });
-      } else {
-        const never: never = iv;
-        throw new Error(`interventionFeeds: unknown intervention kind ${JSON.stringify((never as { kind?: unknown }).kind)}`);
+      // One case per kind of the registry (src/protocol/interventions.ts); each fills the inputs it declares.
+      switch (iv.kind) {
+        case 'steer': {
+          const v = layerVector(byName.get(iv.axis)!, src);
+          add ??= new Float64Array(dModel);
+          for (let d = 0; d < dModel; d++) add[d]! += iv.coefficient * v[d]!;
+          break;
+        }
+        case 'project_out':
+          for (const n of iv.axes) span.push(layerVector(byName.get(n)!, src));
+          break;
+        case 'cap': {
+          const v = layerVector(byName.get(iv.axis)!, src);
+          const len = norm(v);
+          if (len === 0) break; // a zero axis has no direction to cap along
+          caps.push({ u: Float64Array.from(v, (x) => x / len), lo: iv.lo ?? -Infinity, hi: iv.hi ?? Infinity });
+          break;
+        }
+        default: {
+          const never: never = iv;
+          throw new Error(`interventionFeeds: unknown intervention kind ${JSON.stringify((never as { kind?: unknown }).kind)}`);
+        }
       }
     }
-    feeds[`rl.add.${l}`] = add ? floatTensor(Float32Array.from(add), [dModel]) : zeros.add[l]!;
+    feeds[names.add] = add ? floatTensor(Float32Array.from(add), [dModel]) : zeros.add[l]!;
     const basis = gramSchmidt(span, dModel);
     if (basis.length === 0) {
-      feeds[`rl.proj.${l}`] = zeros.proj[l]!;
-      feeds[`rl.projT.${l}`] = zeros.projT[l]!;
+      feeds[names.proj] = zeros.proj[l]!;
+      feeds[names.projT] = zeros.projT[l]!;
     } else {
       const k = basis.length;
       const q = new Float32Array(k * dModel); // [k, d_model]
@@ -163,14 +139,14 @@ export function interventionFeeds(
           qT[d * k + i] = b[d]!;
         }
       });
-      feeds[`rl.proj.${l}`] = floatTensor(q, [k, dModel]);
-      feeds[`rl.projT.${l}`] = floatTensor(qT, [dModel, k]);
+      feeds[names.proj] = floatTensor(q, [k, dModel]);
+      feeds[names.projT] = floatTensor(qT, [dModel, k]);
     }
     if (caps.length === 0) {
-      feeds[`rl.capU.${l}`] = zeros.capU[l]!;
-      feeds[`rl.capUT.${l}`] = zeros.capUT[l]!;
-      feeds[`rl.capLo.${l}`] = zeros.capLo[l]!;
-      feeds[`rl.capHi.${l}`] = zeros.capHi[l]!;
+      feeds[names.capU] = zeros.capU[l]!;
+      feeds[names.capUT] = zeros.capUT[l]!;
+      feeds[names.capLo] = zeros.capLo[l]!;
+      feeds[names.capHi] = zeros.capHi[l]!;
     } else {
       const m = caps.length;
       const u = new Float32Array(dModel * m); // [d_model, m]
@@ -181,10 +157,10 @@ export function interventionFeeds(
           uT[j * dModel + d] = c.u[d]!;
         }
       });
-      feeds[`rl.capU.${l}`] = floatTensor(u, [dModel, m]);
-      feeds[`rl.capUT.${l}`] = floatTensor(uT, [m, dModel]);
-      feeds[`rl.capLo.${l}`] = floatTensor(Float32Array.from(caps, (c) => c.lo), [m]);
-      feeds[`rl.capHi.${l}`] = floatTensor(Float32Array.from(caps, (c) => c.hi), [m]);
+      feeds[names.capU] = floatTensor(u, [dModel, m]);
+      feeds[names.capUT] = floatTensor(uT, [m, dModel]);
+      feeds[names.capLo] = floatTensor(Float32Array.from(caps, (c) => c.lo), [m]);
+      feeds[names.capHi] = floatTensor(Float32Array.from(caps, (c) => c.hi), [m]);
     }
   }
   return feeds;
@@ -197,7 +173,7 @@ export function readoutFeeds(axes: readonly AxisVectors[], nLayers: number, zero
   const feeds: Feeds = {};
   for (let l = 0; l < nLayers; l++) {
     if (n === 0) {
-      feeds[`rl.axesT.${l}`] = zeros.axesT[l]!;
+      feeds[hookNames(l).inputNames.axesT] = zeros.axesT[l]!;
       continue;
     }
     const t = new Float32Array(dModel * n); // [d_model, n]
@@ -207,7 +183,7 @@ export function readoutFeeds(axes: readonly AxisVectors[], nLayers: number, zero
       if (len === 0) return; // a zero axis reads 0 everywhere
       for (let d = 0; d < dModel; d++) t[d * n + j] = v[d]! / len;
     });
-    feeds[`rl.axesT.${l}`] = floatTensor(t, [dModel, n]);
+    feeds[hookNames(l).inputNames.axesT] = floatTensor(t, [dModel, n]);
   }
   return feeds;
 }

@@ -8,7 +8,7 @@ export { formatPath, type Path } from './check';
 export { contentId, parseJsonl, parseJsonRecords, PROMPT_TEXT_FIELDS, type FieldMap, type JsonRecord } from './jsonl';
 export { formatLayerSpec, parseLayerSpec } from './layers';
 export { DECODING_FIELDS, parsePromptFile, PROMPT_FIELDS, type PromptFileOptions } from './promptFile';
-export { CAP_FIELDS, PROJECT_OUT_FIELDS, STEER_FIELDS } from './interventions';
+export { promptFileFields } from './interventions';
 export { sha256Bytes, sha256Text } from './sha256';
 
 /** The model input for a dataset row or a parsed prompt file (messages are copied). */

@@ -1,16 +1,18 @@
-// The `interventions` list of a prompt file: steer, project_out and cap objects as in
-// src/protocol/types.ts, with `layers` also accepted as a string ("4-7", "4,6,8-10", "all").
+// The `interventions` list of a prompt file: objects of the kinds in the registry
+// (src/protocol/interventions.ts), with `layers` also accepted as a string ("4-7", "4,6,8-10", "all").
 import type { Node } from 'jsonc-parser';
 import type { PromptIntervention } from '../../protocol/prompts';
-import type { Positions } from '../../protocol/types';
+import {
+  fieldsOf, isInterventionKind, isPositions, kindList, kindSpec, POSITIONS,
+  type FieldProblem, type FieldSpec, type Intervention, type InterventionKind,
+} from '../../protocol/interventions';
 import type { Checker, Path } from './check';
 import { parseLayerSpec } from './layers';
-import { LIMITS } from '../../protocol/limits';
 
-export const STEER_FIELDS = ['kind', 'axis', 'coefficient', 'layers', 'sourceLayer', 'positions'] as const;
-export const PROJECT_OUT_FIELDS = ['kind', 'axes', 'layers', 'sourceLayer', 'positions'] as const;
-export const CAP_FIELDS = ['kind', 'axis', 'lo', 'hi', 'layers', 'sourceLayer', 'positions'] as const;
-const POSITIONS: readonly Positions[] = ['all', 'prompt', 'generated'];
+/** The keys an intervention object of `kind` may have in a prompt file. */
+export function promptFileFields(kind: InterventionKind): string[] {
+  return ['kind', ...fieldsOf(kind).map((f) => f.name)];
+}
 
 export function readInterventions(c: Checker, node: Node, path: Path, nLayers?: number): PromptIntervention[] | undefined {
   const items = c.array(node, path);
@@ -25,85 +27,92 @@ export function readInterventions(c: Checker, node: Node, path: Path, nLayers?: 
   return ok ? out : undefined;
 }
 
+// Read field by field as the registry declares them (src/protocol/interventions.ts), each
+// problem located at its node; then the registry's rules across fields.
 function readIntervention(c: Checker, node: Node, path: Path, nLayers?: number): PromptIntervention | undefined {
   if (!c.object(node, path)) return undefined;
   const kindNode = node.children?.find((p) => p.children?.[0]?.value === 'kind')?.children?.[1];
   if (!kindNode) {
-    c.at(node, [...path, 'kind'], 'intervention has no kind: use "steer", "project_out" or "cap"');
+    c.at(node, [...path, 'kind'], `intervention has no kind: use ${kindList()}`);
     return undefined;
   }
   const kind = c.string(kindNode, [...path, 'kind']);
   if (kind === undefined) return undefined;
-  if (kind !== 'steer' && kind !== 'project_out' && kind !== 'cap') {
-    c.at(kindNode, [...path, 'kind'], `unknown intervention kind '${kind}': use "steer", "project_out" or "cap"`);
+  if (!isInterventionKind(kind)) {
+    c.at(kindNode, [...path, 'kind'], `unknown intervention kind '${kind}': use ${kindList()}`);
     return undefined;
   }
-  const steer = kind === 'steer';
-  const oneAxis = kind !== 'project_out';
-  // The one mix-up worth naming: steer and cap take one axis, project_out a list.
+  const fields = fieldsOf(kind);
+  const oneAxis = fields.some((f) => f.type === 'axis');
+  // The one mix-up worth naming: some kinds take one axis, others a list.
   const hint = (key: string): string | undefined => (oneAxis && key === 'axes' ? 'axis' : !oneAxis && key === 'axis' ? 'axes' : undefined);
-  const f = c.fields(node, path, kind === 'steer' ? STEER_FIELDS : kind === 'cap' ? CAP_FIELDS : PROJECT_OUT_FIELDS, hint);
-  const need = (key: string, what: string): Node | undefined => {
-    const v = f.get(key);
-    if (!v) c.at(node, [...path, key], `${kind} intervention needs "${key}" (${what})`);
-    return v;
-  };
+  const f = c.fields(node, path, promptFileFields(kind), hint);
+  const iv: Record<string, unknown> = { kind };
   let ok = true;
-  const check = <T>(v: T | undefined): T | undefined => {
-    if (v === undefined) ok = false;
-    return v;
-  };
-
-  const layersNode = need('layers', 'a list of layers or a string like "4-7"');
-  const layers = layersNode ? check(readLayers(c, layersNode, [...path, 'layers'], nLayers)) : check(undefined);
-  let sourceLayer: number | undefined;
-  const src = f.get('sourceLayer');
-  if (src) sourceLayer = check(c.number(src, [...path, 'sourceLayer'], { integer: true, min: 0, max: nLayers === undefined ? undefined : nLayers - 1 }));
-  let positions: Positions | undefined;
-  const pos = f.get('positions');
-  if (pos) {
-    const p = check(c.string(pos, [...path, 'positions']));
-    if (p !== undefined && !POSITIONS.includes(p as Positions)) {
-      c.at(pos, [...path, 'positions'], `positions must be "all", "prompt" or "generated", got '${p}'`);
-      ok = false;
-    } else positions = p as Positions | undefined;
-  }
-
-  let iv: PromptIntervention | undefined;
-  if (steer) {
-    const axisNode = need('axis', 'the name of a loaded axis');
-    const axis = axisNode ? check(c.string(axisNode, [...path, 'axis'], { nonEmpty: true })) : check(undefined);
-    const coefNode = need('coefficient', 'a number; 1 adds one difference of means');
-    const coefficient = coefNode ? check(c.number(coefNode, [...path, 'coefficient'], { min: -LIMITS.steerCoefficient, max: LIMITS.steerCoefficient })) : check(undefined);
-    if (ok) iv = { kind: 'steer', axis: axis!, coefficient: coefficient!, layers: layers!.layers };
-  } else if (kind === 'cap') {
-    const axisNode = need('axis', 'the name of a loaded axis');
-    const axis = axisNode ? check(c.string(axisNode, [...path, 'axis'], { nonEmpty: true })) : check(undefined);
-    const bound = (key: 'lo' | 'hi') => {
-      const n = f.get(key);
-      return n ? { node: n, value: check(c.number(n, [...path, key])) } : undefined;
-    };
-    const lo = bound('lo');
-    const hi = bound('hi');
-    if (!lo && !hi) {
-      c.at(node, [...path, 'hi'], 'cap intervention needs "lo", "hi" or both (the bounds on the projection; a missing one is open)');
-      ok = false;
-    } else if (lo?.value !== undefined && hi?.value !== undefined && lo.value > hi.value) {
-      c.at(lo.node, [...path, 'lo'], `cap bounds: lo ${lo.value} is above hi ${hi.value}`);
-      ok = false;
+  let layerSpec: string | undefined;
+  for (const spec of fields) {
+    const v = f.get(spec.name);
+    const at = [...path, spec.name];
+    if (!v) {
+      if (spec.required) {
+        c.at(node, at, `${kind} intervention needs "${spec.name}" (${spec.doc})`);
+        ok = false;
+      }
+      continue;
     }
-    if (ok) iv = { kind: 'cap', axis: axis!, ...(lo ? { lo: lo.value! } : {}), ...(hi ? { hi: hi.value! } : {}), layers: layers!.layers };
-  } else {
-    const axesNode = need('axes', 'a list of axis names');
-    const axes = axesNode ? check(readNames(c, axesNode, [...path, 'axes'])) : check(undefined);
-    if (ok) iv = { kind: 'project_out', axes: axes!, layers: layers!.layers };
+    const value = readField(c, spec, v, at, nLayers);
+    if (value === undefined) {
+      ok = false;
+      continue;
+    }
+    if (spec.type === 'layers') {
+      const l = value as { layers: number[]; spec?: string };
+      iv[spec.name] = l.layers;
+      layerSpec = l.spec;
+    } else iv[spec.name] = value;
   }
-  if (!iv) return undefined;
-  if (layers!.spec !== undefined) iv.layerSpec = layers!.spec;
-  if (sourceLayer !== undefined) iv.sourceLayer = sourceLayer;
-  if (positions !== undefined) iv.positions = positions;
-  return iv;
+  if (!ok) return undefined;
+  const out = iv as unknown as PromptIntervention;
+  for (const p of (kindSpec(kind).rules as (iv: Intervention) => FieldProblem[])(out)) {
+    c.at(p.field ? (f.get(p.field) ?? node) : node, p.field ? [...path, p.field] : path, p.message);
+    ok = false;
+  }
+  if (!ok) return undefined;
+  if (layerSpec !== undefined) out.layerSpec = layerSpec;
+  return out;
 }
+
+/** One field's value, checked by its type and bounds; undefined after reporting a problem. */
+function readField(c: Checker, spec: FieldSpec, node: Node, path: Path, nLayers?: number): unknown {
+  switch (spec.type) {
+    case 'axis':
+      return c.string(node, path, { nonEmpty: true });
+    case 'axes':
+      return readNames(c, node, path);
+    case 'number':
+    case 'bound':
+      return c.number(node, path, { min: spec.min, max: spec.max });
+    case 'layers':
+      return readLayers(c, node, path, nLayers);
+    case 'layer':
+      return c.number(node, path, { integer: true, min: 0, max: nLayers === undefined ? undefined : nLayers - 1 });
+    case 'positions': {
+      const p = c.string(node, path);
+      if (p === undefined) return undefined;
+      if (!isPositions(p)) {
+        c.at(node, path, `positions must be ${kindListOf(POSITIONS)}, got '${p}'`);
+        return undefined;
+      }
+      return p;
+    }
+    default: {
+      const never: never = spec.type;
+      throw new Error(`unknown field type ${String(never)}`);
+    }
+  }
+}
+
+const kindListOf = (xs: readonly string[]) => `${xs.slice(0, -1).map((x) => `"${x}"`).join(', ')} or "${xs[xs.length - 1]}"`;
 
 /** Layers as resolved numbers plus the string form when one was written. */
 function readLayers(c: Checker, node: Node, path: Path, nLayers?: number): { layers: number[]; spec?: string } | undefined {

@@ -33,10 +33,10 @@ import { confirmLoads } from '../trust';
 import { CancelledError } from '../workerClient';
 import { issueSpan, issuesSummary } from './conditionIssues';
 import { page, receiptBody, summaryBody } from './render';
+import { ANNOTATE_POSITIONS, DEFAULT_ANNOTATE_POSITIONS, isAnnotatePosition } from '../../protocol/annotate';
 import { readReceiptFile } from '../../engine/experiments/receipt-check';
 import { inlineText, isResultsFile, parseResults, progressMessage, resultsByLine, resultsFileRefusal, resultsPathFor, rowDetails, type ResultRow } from './results';
 
-const POSITIONS: readonly AnnotatePosition[] = ['last_prompt', 'post_instruction', 'prompt_mean', 'response_mean'];
 const MAX_SCAN_CHARS = 8 * 1024 * 1024;
 const MAX_LENSES = 5000;
 export const SUMMARY_VIEW = 'refusalLens.annotationSummary';
@@ -224,10 +224,10 @@ export class ExperimentsUi implements vscode.Disposable {
     const problems: string[] = [];
     const settings = readSettings(problems);
     for (const p of problems) this.log.warn(`settings: ${p}`);
-    const positions = (settings.annotatePositions.length ? settings.annotatePositions : ['last_prompt', 'response_mean']) as AnnotatePosition[];
-    const badPos = positions.filter((p) => !POSITIONS.includes(p));
+    const positions = (settings.annotatePositions.length ? settings.annotatePositions : [...DEFAULT_ANNOTATE_POSITIONS]) as AnnotatePosition[];
+    const badPos = positions.filter((p) => !isAnnotatePosition(p));
     if (badPos.length) {
-      void vscode.window.showErrorMessage(`Refusal Lens: refusalLens.annotate.positions: ${badPos.join(', ')} is not one of ${POSITIONS.join(', ')}.`);
+      void vscode.window.showErrorMessage(`Refusal Lens: refusalLens.annotate.positions: ${badPos.join(', ')} is not one of ${ANNOTATE_POSITIONS.join(', ')}.`);
       return undefined;
     }
     const out = this.store.resultsPath(dataset);

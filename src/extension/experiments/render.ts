@@ -5,10 +5,9 @@
 import type { ProjectionSummary } from '../../engine/experiments/annotate';
 import type { Receipt } from '../../engine/experiments/receipt';
 import { describeIntervention } from '../../engine/experiments/receipt-render';
-import type { Label } from '../../protocol/types';
+import { LABELS, type Label } from '../../protocol/types';
 import { fmt } from './results';
 
-const LABELS: readonly Label[] = ['refusal', 'bypass', 'degenerate'];
 /** Label colours that read on light and dark themes. */
 export const LABEL_COLOURS: Record<Label, string> = { refusal: '#d9534f', bypass: '#3c9d5d', degenerate: '#9a8c3a' };
 

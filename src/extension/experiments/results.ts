@@ -6,7 +6,7 @@ import { assertOwnResultsFile } from '../../engine/experiments/results-file';
 import { describeOwner, lockHolder } from '../../engine/io/lock';
 import { parseJsonl } from '../../engine/prompts/index';
 import type { AnnotatedErrorRow, AnnotatedRow, AnnotatePosition, ExperimentProgressParams } from '../../protocol/rpc';
-import type { Label } from '../../protocol/types';
+import { isLabel } from '../../protocol/types';
 import { valueTooDeep } from '../../protocol/nesting';
 
 /** A result row as the editor keeps it: what the worker streams, plus the response when read from the file. */
@@ -53,13 +53,11 @@ export function resultsFileRefusal(out: string, fromSetting: boolean): string | 
   return holder ? `${path.basename(out)} is being written by another ${describeOwner(holder)}; wait for it to finish.` : undefined;
 }
 
-const LABELS: readonly Label[] = ['refusal', 'bypass', 'degenerate'];
-
 function isRow(x: unknown): x is ResultRow {
   const r = x as LabelledRow & { error?: unknown };
   if (typeof r !== 'object' || r === null || typeof r.id !== 'string') return false;
   if (typeof r.error === 'string') return true;
-  return LABELS.includes(r.label) && typeof r.refusalScore === 'number' && typeof r.projections === 'object' && r.projections !== null;
+  return isLabel(r.label) && typeof r.refusalScore === 'number' && typeof r.projections === 'object' && r.projections !== null;
 }
 
 /**
