@@ -65,8 +65,12 @@ export function comparison(state: InspectorState): Comparison | undefined {
   };
 }
 
-/** Heatmap models of the pinned run (values only), for the side-by-side view. */
-export function pinnedHeatmaps(run: TraceResult): HeatmapModel[] {
+/**
+ * Heatmap models of the pinned run (values only), for the side-by-side view. With `current`, each
+ * axis' colour domain covers both runs, so equal colours mean equal values across the two (a
+ * projected-out axis reads as near zero, not as its noise stretched to full colour).
+ */
+export function pinnedHeatmaps(run: TraceResult, current?: TraceResult): HeatmapModel[] {
   const nPrompt = promptLength(run.tokens);
   return run.axes.map((ax, a) => {
     const value = run.layers.map((_, li) => run.tokens.map((_, t) => run.projections[a]?.[li]?.[t] ?? Number.NaN));
@@ -82,7 +86,12 @@ export function pinnedHeatmaps(run: TraceResult): HeatmapModel[] {
       shown: value,
       value,
       delta: value.map((r) => r.map(() => undefined)),
-      maxAbs: symmetricExtent(value),
+      maxAbs: Math.max(symmetricExtent(value), sameAxis(current, ax.name)),
     };
   });
+}
+
+function sameAxis(run: TraceResult | undefined, axis: string): number {
+  const a = run?.axes.findIndex((x) => x.name === axis) ?? -1;
+  return a >= 0 ? symmetricExtent(run!.projections[a] ?? []) : 0;
 }

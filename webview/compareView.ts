@@ -15,7 +15,8 @@ export function buildCompare(parent: HTMLElement): HTMLElement {
   sec.append('h2').attr('id', 'compare-heading').text('Compare: pinned run vs current run');
   const cols = sec.append('div').attr('class', 'compare-cols');
   for (const which of ['pinned', 'current']) {
-    const c = cols.append('div').attr('class', `compare-col ${which}`);
+    // not `current`: the response's own block is div.current
+    const c = cols.append('div').attr('class', `compare-col compare-${which}`);
     c.append('h3').text(which === 'pinned' ? 'Pinned' : 'Current');
     c.append('div').attr('class', 'compare-title');
     c.append('div').attr('class', 'compare-label');
@@ -65,17 +66,19 @@ function fillTable(table: HTMLElement, cmp: Comparison): void {
   }
 }
 
-// The pinned heatmaps are rebuilt only when the pinned run changes.
-let memo: { run?: TraceResult; models: HeatmapModel[] } = { models: [] };
+// The pinned heatmaps are rebuilt only when the pinned or the current run changes.
+let memo: { run?: TraceResult; current?: TraceResult; models: HeatmapModel[] } = { models: [] };
 
 export function renderCompare(section: HTMLElement, state: InspectorState, ctx: Omit<HeatmapContext, 'selectedToken' | 'cursorLayer'>): void {
   const cmp = comparison(state);
   const sec = select(section).attr('hidden', cmp ? null : '');
   if (!cmp) return;
-  fillColumn(sec.select<HTMLElement>('div.compare-col.pinned').node()!, cmp.pinned);
-  fillColumn(sec.select<HTMLElement>('div.compare-col.current').node()!, cmp.current);
+  fillColumn(sec.select<HTMLElement>('div.compare-col.compare-pinned').node()!, cmp.pinned);
+  fillColumn(sec.select<HTMLElement>('div.compare-col.compare-current').node()!, cmp.current);
   fillTable(sec.select<HTMLElement>('table.compare-table').node()!, cmp);
-  if (memo.run !== cmp.pinned.run) memo = { run: cmp.pinned.run, models: pinnedHeatmaps(cmp.pinned.run) };
+  if (memo.run !== cmp.pinned.run || memo.current !== cmp.current.run) {
+    memo = { run: cmp.pinned.run, current: cmp.current.run, models: pinnedHeatmaps(cmp.pinned.run, cmp.current.run) };
+  }
   const last = Math.max(0, memo.models[0]?.promptLength ?? 1) - 1;
   sec
     .select('div.pinned-heatmaps')

@@ -84,7 +84,7 @@ async function viewShows(expected: TraceResult): Promise<string> {
       if (!(Math.abs(v - want) <= TOLERANCE * Math.max(1, Math.abs(want)))) return `${axis} L${l} t${t}: shows ${v}, engine ${want}`;
     }
   }
-  const label = await view.locator('div.current span.badge').getAttribute('data-label', { timeout: 2000 });
+  const label = await view.locator('section.response div.current span.badge').getAttribute('data-label', { timeout: 2000 });
   return label === expected.label.label ? '' : `badge ${label}, engine ${expected.label.label}`;
 }
 
@@ -157,8 +157,8 @@ describe('inspector: subject, stale marking, interventions, Cap…, random contr
       }
       return '';
     });
-    assert.match(await text('div.compare-col.pinned div.compare-title'), /default\.rlprompt · system: You are a helpful assistant\./);
-    assert.match(await text('div.compare-col.current div.compare-title'), /compliant\.rlprompt/);
+    assert.match(await text('div.compare-col.compare-pinned div.compare-title'), /default\.rlprompt · system: You are a helpful assistant\./);
+    assert.match(await text('div.compare-col.compare-current div.compare-title'), /compliant\.rlprompt/);
     await wb.inspector().locator('section.compare').scrollIntoViewIfNeeded();
     await wb.screenshot('compare-two-prompts');
     await wb.inspector().locator('section.subject').scrollIntoViewIfNeeded();
@@ -201,7 +201,7 @@ describe('inspector: subject, stale marking, interventions, Cap…, random contr
     await wb.inspector().locator('#run-control').click();
     await until('control run', () => viewShows(ref.control!));
     assert.match(await text('div.control-note'), /^Random control: persona replaced by persona-random/);
-    assert.match(await text('div.current h2'), /random control: persona-random in place of persona/);
+    assert.match(await text('section.response div.current h2'), /random control: persona-random in place of persona/);
     assert.match(await text('div.subject-interventions span.v'), /steer persona-random \+0\.25 .*cap persona-random ≤ 0/);
     await wb.screenshot('random-control');
   });
@@ -214,7 +214,7 @@ describe('inspector: subject, stale marking, interventions, Cap…, random contr
     assert.match(await text('div.stale-banner'), /^Stale: the last request failed/);
     assert.equal(await view.locator('div.app.stale').count(), 1, 'the readouts are dimmed');
     assert.equal(await viewShows(ref.control!), '', 'the previous run stays');
-    await view.locator('div.current').scrollIntoViewIfNeeded();
+    await view.locator('section.response div.current').scrollIntoViewIfNeeded();
     assert.ok(await view.locator('div.stale-banner').isVisible(), 'the banner stays in view while the page scrolls');
     await sleep(500);
     await wb.screenshot('stale-after-failure');

@@ -170,6 +170,10 @@ test('compare two prompts: pin one, show another, and read both at their own las
   const maps = pinnedHeatmaps(pinned);
   assert.deepEqual(maps.map((m) => m.axis), ['persona', 'refusal']);
   assert.ok(maps.every((m) => m.axisIndex >= 1000), 'distinct legend ids from the current heatmaps');
+  // the pinned run projected refusal out (≈ 0.001): on the shared domain it reads as near zero
+  const shared = pinnedHeatmaps(pinned, other);
+  assert.ok(maps[1]!.maxAbs < 0.01, `alone its noise fills the scale (${maps[1]!.maxAbs})`);
+  assert.ok(shared[1]!.maxAbs > 1, `shared with the current run (${shared[1]!.maxAbs})`);
   s = reduce(s, { type: 'ui/unpin' });
   assert.equal(comparison(s), undefined);
 });
