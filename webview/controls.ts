@@ -27,6 +27,7 @@ export interface ControlHandlers {
   runControl(): void;
   pin(): void;
   unpin(): void;
+  formsOpen(open: boolean): void;
 }
 
 type Div = Selection<HTMLDivElement, unknown, null, undefined>;
@@ -92,7 +93,11 @@ export function buildControls(container: HTMLElement, h: ControlHandlers): void 
   button(ivs as unknown as Div, 'clear-interventions', 'Clear all', h.clear);
 
   // Collapsible: in a narrow panel the four forms would push the response and heatmaps off screen.
-  const box = root.append('details').attr('class', 'forms-box').attr('open', '');
+  const box = root
+    .append('details')
+    .attr('class', 'forms-box')
+    .attr('open', '')
+    .on('toggle', (ev: Event) => h.formsOpen((ev.target as HTMLDetailsElement).open));
   box.append('summary').text('Add an intervention · random control');
   const forms = box.append('div').attr('class', 'forms');
   const steer = forms.append('section').attr('class', 'form steer').attr('aria-labelledby', 'steer-heading');
@@ -180,6 +185,8 @@ export function updateControls(container: HTMLElement, state: InspectorState, h:
   const positionOptions = POSITIONS.map((p) => ({ value: p, label: POSITION_LABELS[p] }));
   setOptions(container, 'steer-positions', positionOptions, state.form.positions);
   setOptions(container, 'cap-positions', positionOptions, state.form.capPositions);
+  const formsBox = root.select<HTMLDetailsElement>('details.forms-box').node();
+  if (formsBox && formsBox.open !== state.formsOpen) formsBox.open = state.formsOpen;
   const slider = root.select<HTMLInputElement>('#steer-slider').node();
   const c = Number(state.form.coefficient);
   if (slider && Number.isFinite(c) && state.form.coefficient.trim() !== '' && Number(slider.value) !== c) slider.value = String(c);

@@ -114,6 +114,9 @@ const handlers: RenderHandlers = {
   },
   pin: () => dispatch({ type: 'ui/pin' }),
   unpin: () => dispatch({ type: 'ui/unpin' }),
+  formsOpen: (open) => {
+    if (open !== state.formsOpen) dispatch({ type: 'ui/formsOpen', open });
+  },
   selectToken: (token) => {
     if (token === state.selectedToken) return;
     dispatch({ type: 'ui/selectToken', token });

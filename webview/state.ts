@@ -82,6 +82,8 @@ export interface InspectorState {
   /** Layer index (row) of the keyboard cursor in the heatmaps. */
   cursorLayer: number;
   view: ViewMode;
+  /** The intervention forms are unfolded (folded away, the response and heatmaps come up the page). */
+  formsOpen: boolean;
   form: FormState;
   /** Form validation message, shown next to the controls. */
   formError?: string;
@@ -93,6 +95,7 @@ export type UiAction =
   | { type: 'ui/view'; view: ViewMode }
   | { type: 'ui/form'; patch: Partial<FormState> }
   | { type: 'ui/formError'; message?: string }
+  | { type: 'ui/formsOpen'; open: boolean }
   | { type: 'ui/pin' }
   | { type: 'ui/unpin' }
   | { type: 'ui/dismissError' };
@@ -107,6 +110,7 @@ export function initialState(): InspectorState {
     busy: false,
     cursorLayer: 0,
     view: 'values',
+    formsOpen: true,
     form: {
       steerAxis: '',
       coefficient: String(DEFAULT_STEER_COEFFICIENT),
@@ -245,6 +249,8 @@ export function reduce(state: InspectorState, action: Action): InspectorState {
       return { ...state, formError: action.message };
     case 'ui/dismissError':
       return { ...state, error: undefined };
+    case 'ui/formsOpen':
+      return { ...state, formsOpen: action.open };
     case 'ui/pin':
       return state.run ? { ...state, pinned: { run: state.run, ...(state.subject ? { subject: state.subject } : {}) } } : state;
     case 'ui/unpin':

@@ -177,3 +177,9 @@ test('compare two prompts: pin one, show another, and read both at their own las
   s = reduce(s, { type: 'ui/unpin' });
   assert.equal(comparison(s), undefined);
 });
+
+test('folding the intervention forms away is remembered with the state', () => {
+  const s = reduce(shown(), { type: 'ui/formsOpen', open: false });
+  assert.equal(s.formsOpen, false);
+  assert.equal(initialState().formsOpen, true);
+});
