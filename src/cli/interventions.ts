@@ -31,29 +31,32 @@ function layers(spec: string, nLayers: number, whole: string): number[] {
   }
 }
 
-/** One of the kind's own fields from its text; undefined for an empty optional one. */
-function readField(f: FieldSpec, text: string, first: boolean, fail: (why: string) => never): unknown {
+/**
+ * One of the kind's own fields from its text: the fields it sets (one part may set more than one,
+ * e.g. a value with a unit suffix); none for an empty optional one.
+ */
+function readField(f: FieldSpec, text: string, first: boolean, fail: (why: string) => never): Record<string, unknown> {
   const s = text.trim();
   switch (f.type) {
     case 'axis':
       if (s === '') fail(first ? "no axis named before the first ':'" : `no ${f.label} named`);
-      return text;
+      return { [f.name]: text };
     case 'axes': {
       const names = text.split(',').filter(Boolean);
       if (!names.length) fail('no axis named');
-      return names;
+      return { [f.name]: names };
     }
     case 'number': {
       if (s === '') fail(`the ${f.label} is empty`);
       const x = Number(text);
       if (!Number.isFinite(x)) fail(`${f.label} '${text}' is not a number`);
-      return x;
+      return { [f.name]: x };
     }
     case 'bound': {
-      if (s === '') return undefined;
+      if (s === '') return {};
       const x = Number(text);
       if (!Number.isFinite(x)) fail(`${f.label} '${text}' is not a number${/^p\d/.test(s) ? ' (percentile bounds are not supported yet)' : ''}`);
-      return x;
+      return { [f.name]: x };
     }
     case 'layers':
     case 'layer':
@@ -79,10 +82,7 @@ export function parseIntervention(kind: InterventionKind, spec: string, nLayers:
     fail(`expected ${cliUsage(kind)}, e.g. ${k.example}${k.note ? ` (${k.note})` : ''}`);
   }
   const iv: Record<string, unknown> = { kind };
-  k.fields.forEach((f, i) => {
-    const v = readField(f, parts[i]!, i === 0, fail);
-    if (v !== undefined) iv[f.name] = v;
-  });
+  k.fields.forEach((f, i) => Object.assign(iv, readField(f, parts[i]!, i === 0, fail)));
   iv.layers = layers(parts[own]!, nLayers, spec);
   const pos = parts[own + 1];
   if (pos !== undefined) {

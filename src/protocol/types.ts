@@ -9,6 +9,8 @@ import type { DeviceReport } from './device';
 // Interventions (their types, kinds, fields, description and checks) live in the registry.
 export type { CapIntervention, Intervention, InterventionKind, Positions, ProjectOutIntervention, SteerIntervention } from './interventions';
 import type { Intervention } from './interventions';
+/** Its home is the registry; re-exported for code written against this file. */
+export { interventionAxes } from './interventions';
 
 export type Role = 'system' | 'user' | 'assistant';
 export interface ChatMessage {

@@ -129,3 +129,25 @@ test('cap interventions: resolved with an open side omitted; no bound, lo > hi a
   assert.match(one('{ "kind": "cap", "axis": "persnoa", "hi": 0, "layers": [1] }').message, /no axis named 'persnoa'/);
   assert.ok(one('{ "kind": "cap", "axis": "persona", "hi": "p25", "layers": [1] }').field?.startsWith('conditions[0].interventions[1]'));
 });
+
+test('a sweep can move a cap along the layers; its bounds are checked where they are written', () => {
+  const file = (cap: string) => `sets: { harmful: h.jsonl }
+axes: { persona: p.safetensors }
+decoding: { maxNewTokens: 8 }
+conditions: [{ name: baseline, set: harmful }]
+sweeps:
+  - name: sliding cap
+    set: harmful
+    interventions: [{ kind: steer, axis: persona, coefficient: 4, layers: "0-1" }]
+    window: { intervention: ${cap}, size: 2, stride: 2 }
+`;
+  const plan = parseConditions(file('{ kind: cap, axis: persona, hi: 0, positions: prompt }'), 'c.yaml');
+  assert.deepEqual(plan.sweeps[0].window.intervention, { kind: 'cap', axis: 'persona', hi: 0, positions: 'prompt' });
+  assert.deepEqual(sweepWindows(plan.sweeps[0].window, 6), [[0, 1], [2, 3], [4, 5]]);
+  const inverted = issuesOf(file('{ kind: cap, axis: persona, lo: 2, hi: 1 }'));
+  assert.equal(inverted.length, 1, JSON.stringify(inverted));
+  assert.equal(inverted[0].field, 'sweeps[0].window.intervention.lo');
+  assert.equal(inverted[0].line, 9);
+  assert.match(inverted[0].message, /cap bounds: lo 2 is above hi 1/);
+  assert.match(issuesOf(file('{ kind: cap, axis: persona }'))[0].message, /a cap intervention needs "lo", "hi" or both/);
+});

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  describeIntervention, fieldsOf, INTERVENTION_KINDS, INTERVENTIONS, interventionAxes, interventionProblems, POSITION_LABELS,
+  describeIntervention, fieldsOf, kindList, INTERVENTION_KINDS, INTERVENTIONS, interventionAxes, interventionProblems, POSITION_LABELS,
   POSITIONS, READOUT_INPUTS, type Intervention, type InterventionKind,
 } from '../../src/protocol/interventions';
 import { describeIntervention as cliText, parseIntervention } from '../../src/cli/interventions';
@@ -65,7 +65,8 @@ describe('every kind is complete', () => {
         assert.match(p[0]?.message ?? '', new RegExp(`${f.name} .* is outside`), k);
       }
     }
-    assert.match(interventionProblems({ kind: 'clamp', axis: 'a', layers: [0] })[0]!.message, /kind must be "steer", "project_out" or "cap", got "clamp"/);
+    assert.match(kindList(), /^"steer", ("[a-z_]+", )*"[a-z_]+" or "[a-z_]+"$/);
+    assert.equal(interventionProblems({ kind: 'clamp', axis: 'a', layers: [0] })[0]!.message, `kind must be ${kindList()}, got "clamp"`);
     assert.match(interventionProblems({ ...sample('steer'), positions: 'end' })[0]!.message, /positions must be all, prompt or generated/);
     assert.match(interventionProblems(sample('steer'), { nLayers: 4 })[0]!.message, /layers: layer 4 is out of range \(the model has layers 0\.\.3\)/);
   });
@@ -96,7 +97,18 @@ describe('the JSON schemas say what the registry says', () => {
     check('rlprompt.schema.json', items.oneOf!);
     assert.deepEqual(items.defaultSnippets!.map((d) => d.label), [...INTERVENTION_KINDS], 'a snippet per kind');
   });
-  it('conditions.schema.json', () => check('conditions.schema.json', schema('conditions.schema.json').$defs!.intervention!.anyOf!));
+  it('conditions.schema.json, and its sweep windows move every kind (its fields but layers)', () => {
+    const s = schema('conditions.schema.json');
+    check('conditions.schema.json', s.$defs!.intervention!.anyOf!);
+    const moving = s.$defs!.sweep!.properties!.window!.properties!.intervention!.anyOf!;
+    assert.deepEqual(moving.map((m) => m.properties!.kind!.const).sort(), [...INTERVENTION_KINDS].sort());
+    for (const m of moving) {
+      const k = m.properties!.kind!.const as InterventionKind;
+      const own = fieldsOf(k).filter((f) => f.name !== 'layers');
+      assert.deepEqual(Object.keys(m.properties!), ['kind', ...own.map((f) => f.name)], `window ${k}: fields`);
+      assert.deepEqual(m.required, ['kind', ...own.filter((f) => f.required).map((f) => f.name)], `window ${k}: required`);
+    }
+  });
 });
 
 describe('graph inputs', () => {
@@ -187,7 +199,7 @@ describe('one description', () => {
     assert.equal(receiptProblem(receipt(all)), undefined);
     const capAt = INTERVENTION_KINDS.indexOf('cap');
     assert.match(receiptProblem(receipt(all.map((iv, i) => (i === capAt ? { ...iv, hi: 'p25' } : iv))))!, new RegExp(`conditions\\[0\\]\\.interventions\\[${capAt}\\]\\.hi: expected a number`));
-    assert.match(receiptProblem(receipt([{ kind: 'clamp', layers: [0] }]))!, /interventions\[0\]\.kind: expected "steer", "project_out" or "cap"/);
+    assert.ok(receiptProblem(receipt([{ kind: 'clamp', layers: [0] }]))!.endsWith(`interventions[0].kind: expected ${kindList()}, got the string "clamp"`));
     assert.match(receiptProblem(receipt([{ kind: 'steer', axis: 'p', layers: [0] }]))!, /interventions\[0\]\.coefficient: missing/);
   });
 });

@@ -7,8 +7,8 @@
 import type { DecodingOptions, PromptInput } from '../../protocol/types';
 import type { LensModel } from '../index';
 
-export type PositionRule = 'last_prompt' | 'post_instruction' | 'response_mean';
-export const POSITION_RULES: readonly PositionRule[] = ['last_prompt', 'post_instruction', 'response_mean'];
+export const POSITION_RULES = ['last_prompt', 'post_instruction', 'response_mean'] as const;
+export type PositionRule = (typeof POSITION_RULES)[number];
 
 function commonSuffix(a: number[], b: number[]): number {
   let n = 0;

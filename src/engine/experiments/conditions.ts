@@ -42,7 +42,7 @@ export function fieldName(p: JsonPath): string {
 type RawLayers = number[] | string;
 /** An intervention as the schema lets it through: layers still as written. */
 type RawIntervention = { [K in InterventionKind]: Omit<Extract<Intervention, { kind: K }>, 'layers'> & { layers: RawLayers } }[InterventionKind];
-/** A sweep's moving intervention: its layers come from the window (the schema allows steer and project_out). */
+/** A sweep's moving intervention, of any kind: its layers come from the window. */
 type RawWindowIv = Omit<RawIntervention, 'layers'>;
 
 export type SetSource = { kind: 'file'; file: string; display: string } | { kind: 'builtin'; builtin: string; display: string };
@@ -165,6 +165,10 @@ export function parseConditions(text: string, file: string, sha256 = createHash(
       }
     }
   };
+  // The kind's rules across fields (a cap's bounds); the schema has checked each field.
+  const checkRules = (iv: RawWindowIv, p: JsonPath) => {
+    for (const r of (kindSpec(iv.kind).rules as (iv: RawWindowIv) => FieldProblem[])(iv)) problems.push(locate(r.field ? [...p, r.field] : p, r.message));
+  };
   const runName = new Map<string, JsonPath>();
   const common = (c: any, p: JsonPath): ConditionSpec => {
     if (!setNames.has(c.set)) problems.push(locate([...p, 'set'], `no prompt set named '${c.set}' (sets: ${[...setNames].join(', ')})`));
@@ -173,10 +177,7 @@ export function parseConditions(text: string, file: string, sha256 = createHash(
     const interventions = ((c.interventions ?? []) as RawIntervention[]).map((raw, i) => {
       const ip = [...p, 'interventions', i];
       checkAxisRefs(raw, ip);
-      // The kind's rules across fields (a cap's bounds); the schema has checked each field.
-      for (const r of (kindSpec(raw.kind).rules as (iv: RawIntervention) => FieldProblem[])(raw)) {
-        problems.push(locate(r.field ? [...ip, r.field] : ip, r.message));
-      }
+      checkRules(raw, ip);
       return { raw, path: ip };
     });
     return { name: c.name, set: c.set, ...(c.system !== undefined ? { system: c.system } : {}), interventions, path: p };
@@ -187,6 +188,7 @@ export function parseConditions(text: string, file: string, sha256 = createHash(
     const base = common(s, p);
     const w = s.window;
     checkAxisRefs(w.intervention, [...p, 'window', 'intervention']);
+    checkRules(w.intervention, [...p, 'window', 'intervention']);
     if (w.to !== undefined && w.to < (w.from ?? 0)) problems.push(locate([...p, 'window', 'to'], `to (${w.to}) is before from (${w.from ?? 0})`));
     return { ...base, window: { intervention: w.intervention, size: w.size ?? 1, stride: w.stride ?? 1, from: w.from ?? 0, ...(w.to !== undefined ? { to: w.to } : {}), path: [...p, 'window'] } };
   });

@@ -9,6 +9,7 @@ import type { ChatMessage, PromptInput } from '../../protocol/types';
 import { packageRoot } from '../builtin';
 import { sha256Hex } from '../directions/index';
 import type { FieldMap } from '../prompts/index';
+import type { PositionRule } from './activations';
 import { readDataset, readDatasetSync, type LoadedDataset } from './datasets/index';
 
 export interface PromptSet {
@@ -36,7 +37,7 @@ export interface SetLoadOptions {
 export interface BuiltinContrast {
   positive: string;
   negative: string;
-  positions: 'last_prompt' | 'post_instruction' | 'response_mean';
+  positions: PositionRule;
   description: string;
 }
 
