@@ -1,10 +1,10 @@
 // Pure text: how tokens, values and interventions read on screen, and turning the
-// steer / project-out forms into messages (with the errors a user can act on).
+// steer / project-out / cap / control forms into messages (with the errors a user can act on).
 
 import type { TokenInfo } from '../src/protocol/types';
-import { describeIntervention, interventionProblems, type Intervention } from '../src/protocol/interventions';
+import { describeIntervention, interventionAxes, interventionProblems, type Intervention } from '../src/protocol/interventions';
 import { formatLayerRanges } from '../src/protocol/layers';
-import { AddProjectOut, AddSteer, type AddProjectOutMessage, type AddSteerMessage } from '../src/protocol/webview';
+import { AddCap, AddProjectOut, AddSteer, RunControl, type AddCapMessage, type AddProjectOutMessage, type AddSteerMessage, type RunControlMessage } from '../src/protocol/webview';
 import type { FormState } from './state';
 import { NORM_SUFFIX, parseCoefficientText } from '../src/protocol/reference';
 
@@ -93,4 +93,41 @@ function registryProblem(fields: Record<string, unknown>, axes: string[], nLayer
   const { type: _type, ...iv } = fields;
   const p = interventionProblems(iv, { nLayers, axes })[0];
   return p ? `${p.message[0]!.toUpperCase()}${p.message.slice(1)}.` : undefined;
+}
+
+/** A cap bound as typed: empty is open (undefined), else a finite number, else an error message. */
+function parseBound(text: string, which: string): number | undefined | { error: string } {
+  const t = text.trim();
+  if (t === '') return undefined;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : { error: `The ${which} bound must be a number, or empty for none.` };
+}
+
+export function capFromForm(form: FormState, axes: string[], nLayers: number): Parsed<AddCapMessage> {
+  if (!axes.includes(form.capAxis)) return { ok: false, error: 'Choose an axis to cap.' };
+  const lo = parseBound(form.capLo, 'lower');
+  if (typeof lo === 'object') return { ok: false, error: lo.error };
+  const hi = parseBound(form.capHi, 'upper');
+  if (typeof hi === 'object') return { ok: false, error: hi.error };
+  if (lo === undefined && hi === undefined) return { ok: false, error: 'Give a lower bound, an upper bound or both (an empty bound is open).' };
+  if (lo !== undefined && hi !== undefined && lo > hi) return { ok: false, error: `The lower bound (${lo}) is above the upper bound (${hi}).` };
+  const layers = parseLayerRange(form.capFrom, form.capTo, nLayers);
+  if (typeof layers === 'string') return { ok: false, error: layers };
+  const message: AddCapMessage = { type: AddCap, axis: form.capAxis, layers };
+  if (lo !== undefined) message.lo = lo;
+  if (hi !== undefined) message.hi = hi;
+  if (form.capPositions !== 'all') message.positions = form.capPositions;
+  const problem = registryProblem({ ...message, kind: 'cap' }, axes, nLayers);
+  return problem ? { ok: false, error: problem } : { ok: true, message };
+}
+
+/** The random control reruns the active interventions with `axis` swapped out: one of them must use it. */
+export function controlFromForm(form: FormState, axes: string[], active: Intervention[]): Parsed<RunControlMessage> {
+  if (!axes.includes(form.controlAxis)) return { ok: false, error: 'Choose the axis to replace by a random direction.' };
+  const seedText = form.controlSeed.trim();
+  const seed = seedText === '' ? 0 : Number(seedText);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) return { ok: false, error: 'The seed is a whole number from 0.' };
+  const uses = active.some((iv) => interventionAxes(iv).includes(form.controlAxis));
+  if (!uses) return { ok: false, error: `No active intervention uses ${form.controlAxis}: add one first (the control reruns it with a random direction in its place).` };
+  return { ok: true, message: { type: RunControl, axis: form.controlAxis, seed } };
 }

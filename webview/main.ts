@@ -18,7 +18,7 @@ import {
   type HostToWebviewMessage,
 } from '../src/protocol/webview';
 import { composeSvg, exportCharts, svgToPng } from './export';
-import { interventionText, projectOutFromForm, steerFromForm } from './format';
+import { capFromForm, controlFromForm, interventionText, projectOutFromForm, steerFromForm } from './format';
 import { render, type RenderHandlers } from './render';
 import { reduce, restoreState, type Action, type InspectorState } from './state';
 import { themeBackground, themeColors, themeForeground, watchTheme } from './theme';
@@ -108,6 +108,21 @@ const handlers: RenderHandlers = {
     const r = projectOutFromForm(state.form, axisNames(), nLayers());
     if (r.ok) post(r.message);
     dispatch({ type: 'ui/formError', message: r.ok ? undefined : r.error });
+  },
+  addCap: () => {
+    const r = capFromForm(state.form, axisNames(), nLayers());
+    if (r.ok) post(r.message);
+    dispatch({ type: 'ui/formError', message: r.ok ? undefined : r.error });
+  },
+  runControl: () => {
+    const r = controlFromForm(state.form, axisNames(), state.interventions);
+    if (r.ok) post(r.message);
+    dispatch({ type: 'ui/formError', message: r.ok ? undefined : r.error });
+  },
+  pin: () => dispatch({ type: 'ui/pin' }),
+  unpin: () => dispatch({ type: 'ui/unpin' }),
+  formsOpen: (open) => {
+    if (open !== state.formsOpen) dispatch({ type: 'ui/formsOpen', open });
   },
   selectToken: (token) => {
     if (token === state.selectedToken) return;

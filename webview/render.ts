@@ -3,6 +3,7 @@
 
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import { select } from 'd3-selection';
+import { buildCompare, renderCompare } from './compareView';
 import { buildControls, updateControls, type ControlHandlers } from './controls';
 import { formatValue } from './format';
 import { renderHeatmap, renderHeatmapTools } from './heatmap';
@@ -10,6 +11,7 @@ import { heatmapModels, profileSeries, selectedToken, shownRun, type HeatmapMode
 import { renderProfile } from './profile';
 import type { DivergingColors, ScaleMode } from './scales';
 import type { InspectorState } from './state';
+import { buildSubject, renderSubject } from './subject';
 import type { RunStopReason } from '../src/protocol/webview';
 import type { LabelResult, TraceResult } from '../src/protocol/types';
 import { ERROR_ACTION_LABELS, type ErrorAction } from '../src/protocol/errors';
@@ -37,6 +39,7 @@ function skeleton(root: HTMLElement, h: RenderHandlers): void {
   err.append('pre').attr('class', 'error-detail');
   err.append('span').attr('class', 'error-actions');
   err.append('vscode-button').attr('class', 'error-dismiss').attr('secondary', '').text('Dismiss').on('click', h.dismissError);
+  buildSubject(app.node()!);
   buildControls(app.append('div').attr('class', 'controls').node()!, h);
   app.append('section').attr('class', 'response').attr('aria-label', 'Response');
   app.append('p').attr('class', 'empty').text('No run yet. Open a prompt file and run “Refusal Lens: Inspect Prompt”.');
@@ -44,6 +47,7 @@ function skeleton(root: HTMLElement, h: RenderHandlers): void {
   const prof = app.append('section').attr('class', 'profile-section').attr('aria-label', 'Layer profile');
   prof.append('div').attr('class', 'profile-container');
   prof.append('p').attr('class', 'hint').text('Click a heatmap column, or focus a heatmap and use ← →, to choose the token.');
+  buildCompare(app.node()!);
   select(root).append('div').attr('id', 'tooltip').attr('role', 'tooltip').attr('hidden', '');
 }
 
@@ -83,7 +87,10 @@ function streamedText(state: InspectorState): string {
 function renderResponse(section: HTMLElement, state: InspectorState): void {
   const run = shownRun(state);
   const text = run ? (run.streaming || run.stopped ? streamedText(state) : run.response) : undefined;
-  labelLine(section, 'current', state.baseline && run?.interventions.length ? 'Response (with interventions)' : 'Response', run?.label, text, run?.stopped);
+  const heading = state.subject?.control && !run?.streaming && !run?.stopped
+    ? `Response (random control: ${state.subject.control.name} in place of ${state.subject.control.axis})`
+    : state.baseline && run?.interventions.length ? 'Response (with interventions)' : 'Response';
+  labelLine(section, 'current', heading, run?.label, text, run?.stopped);
   const base: TraceResult | undefined = state.baseline && state.baseline !== state.run ? state.baseline : undefined;
   labelLine(section, 'baseline', 'Baseline response', base?.label, base?.response);
 }
@@ -118,6 +125,7 @@ export function render(state: InspectorState, root: HTMLElement, h: RenderHandle
     .join((enter) => enter.append('vscode-button').attr('class', 'error-action').on('click', (_ev, a) => h.errorAction(a)))
     .text((a) => ERROR_ACTION_LABELS[a]);
 
+  renderSubject(app.select<HTMLElement>('section.subject').node()!, state, state.run);
   updateControls(app.select<HTMLDivElement>('div.controls').node()!, state, h);
 
   const run = shownRun(state);
@@ -157,6 +165,19 @@ export function render(state: InspectorState, root: HTMLElement, h: RenderHandle
   if (run && run.tokens.length) {
     renderProfile(profile.select<HTMLDivElement>('div.profile-container').node()!, profileSeries(state, token), run.tokens[token], token);
   }
+  renderCompare(app.select<HTMLElement>('section.compare').node()!, state, {
+    width,
+    colors,
+    scale: state.scale,
+    cellWidth: state.cellWidth,
+    runSeq: state.runSeq,
+    streaming: false,
+    onZoom: h.zoom,
+    onSelectToken: () => undefined,
+    onCursorLayer: () => undefined,
+    showTooltip: (text, x, y) => showTooltip(root, text, x, y),
+    hideTooltip: () => select(root).select('#tooltip').attr('hidden', ''),
+  });
 }
 
 function showTooltip(root: HTMLElement, text: string, x: number, y: number): void {

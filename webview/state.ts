@@ -2,6 +2,7 @@
 // derives from this object, and it is what `setState` persists, so it must stay JSON.
 
 import type { ScaleMode } from './scales';
+import { DEFAULT_STEER_POSITIONS, DEFAULT_STEER_TEXT } from '../src/protocol/defaults';
 import type { AxisSummary, Intervention, ModelSummary, Positions, TokenInfo, TraceResult } from '../src/protocol/types';
 import {
   Busy,
@@ -13,6 +14,7 @@ import {
   Tokens,
   type HostToWebviewMessage,
   type RunStopReason,
+  type RunSubject,
 } from '../src/protocol/webview';
 import type { ErrorAction } from '../src/protocol/errors';
 
@@ -38,6 +40,22 @@ export interface FormState {
   poAxis: string;
   poFrom: string;
   poTo: string;
+  capAxis: string;
+  /** empty: no lower bound */
+  capLo: string;
+  /** empty: no upper bound */
+  capHi: string;
+  capFrom: string;
+  capTo: string;
+  capPositions: Positions;
+  controlAxis: string;
+  controlSeed: string;
+}
+
+/** A run kept aside to compare the next ones with (e.g. the default vs the compliant persona). */
+export interface PinnedRun {
+  run: TraceResult;
+  subject?: RunSubject;
 }
 
 export type ViewMode = 'values' | 'diff';
@@ -46,6 +64,11 @@ export interface InspectorState {
   version: 1;
   run?: TraceResult;
   baseline?: TraceResult;
+  /** What `run` was of (prompt file or dataset row, text, model, the interventions it was asked with). */
+  subject?: RunSubject;
+  /** The last request after `run` failed: what is shown is the previous run (see `error`). */
+  requestFailed?: boolean;
+  pinned?: PinnedRun;
   live?: LiveRun;
   axes: AxisSummary[];
   model?: ModelSummary;
@@ -59,6 +82,8 @@ export interface InspectorState {
   /** Layer index (row) of the keyboard cursor in the heatmaps. */
   cursorLayer: number;
   view: ViewMode;
+  /** The intervention forms are unfolded (folded away, the response and heatmaps come up the page). */
+  formsOpen: boolean;
   form: FormState;
   /** Form validation message, shown next to the controls. */
   formError?: string;
@@ -78,7 +103,10 @@ export type UiAction =
   | { type: 'ui/formError'; message?: string }
   | { type: 'ui/dismissError' }
   | { type: 'ui/scale'; scale: ScaleMode }
-  | { type: 'ui/zoom'; cellWidth?: number };
+  | { type: 'ui/zoom'; cellWidth?: number }
+  | { type: 'ui/formsOpen'; open: boolean }
+  | { type: 'ui/pin' }
+  | { type: 'ui/unpin' };
 
 export type Action = HostToWebviewMessage | UiAction;
 
@@ -92,7 +120,25 @@ export function initialState(): InspectorState {
     view: 'values',
     scale: 'robust',
     runSeq: 0,
-    form: { steerAxis: '', coefficient: '1', steerFrom: '', steerTo: '', positions: 'all', poAxis: '', poFrom: '', poTo: '' },
+    formsOpen: true,
+    form: {
+      steerAxis: '',
+      coefficient: DEFAULT_STEER_TEXT,
+      steerFrom: '',
+      steerTo: '',
+      positions: DEFAULT_STEER_POSITIONS,
+      poAxis: '',
+      poFrom: '',
+      poTo: '',
+      capAxis: '',
+      capLo: '',
+      capHi: '',
+      capFrom: '',
+      capTo: '',
+      capPositions: 'all',
+      controlAxis: '',
+      controlSeed: '0',
+    },
   };
 }
 
@@ -122,19 +168,25 @@ function fillFormDefaults(form: FormState, axes: AxisSummary[], nLayers: number)
     steerTo: form.steerTo || String(lastLayer),
     poFrom: form.poFrom || '0',
     poTo: form.poTo || String(lastLayer),
+    capAxis: pick(form.capAxis, names[0] ?? ''),
+    capFrom: form.capFrom || '0',
+    capTo: form.capTo || String(lastLayer),
+    controlAxis: pick(form.controlAxis, names[0] ?? ''),
   };
 }
 
 export function reduce(state: InspectorState, action: Action): InspectorState {
   switch (action.type) {
     case ShowRun: {
-      const { run, baseline, axes, model, interventions } = action;
+      const { run, baseline, axes, model, interventions, subject } = action;
       const keepToken = state.selectedToken !== undefined && state.selectedToken < run.tokens.length;
       const canDiff = baseline !== undefined;
       return {
         ...state,
         run,
         baseline,
+        subject,
+        requestFailed: undefined,
         axes,
         model,
         interventions,
@@ -191,7 +243,8 @@ export function reduce(state: InspectorState, action: Action): InspectorState {
     case RunStopped: {
       // keep what streamed (a cancelled long generation is still worth reading); nothing streamed: nothing to keep
       const live = state.live && state.live.tokens.length > 0 ? { ...state.live, stopped: action.reason } : undefined;
-      return { ...state, busy: false, busyMessage: undefined, live };
+      const requestFailed = action.reason === 'failed' && state.run !== undefined ? true : state.requestFailed;
+      return { ...state, busy: false, busyMessage: undefined, live, requestFailed };
     }
     case ErrorShown:
       // a form or request error leaves a streaming run alone; RunStopped ends a failed run
@@ -212,7 +265,40 @@ export function reduce(state: InspectorState, action: Action): InspectorState {
       return { ...state, scale: action.scale === 'full' ? 'full' : 'robust' };
     case 'ui/zoom':
       return { ...state, cellWidth: action.cellWidth !== undefined && Number.isFinite(action.cellWidth) && action.cellWidth > 0 ? action.cellWidth : undefined };
+    case 'ui/formsOpen':
+      return { ...state, formsOpen: action.open };
+    case 'ui/pin':
+      return state.run ? { ...state, pinned: { run: state.run, ...(state.subject ? { subject: state.subject } : {}) } } : state;
+    case 'ui/unpin':
+      return { ...state, pinned: undefined };
     default:
       return state;
   }
+}
+
+/** Two intervention lists ask for the same run (same kinds, axes, numbers, layers, positions, in order). */
+export function sameInterventions(a: readonly Intervention[], b: readonly Intervention[]): boolean {
+  return a.length === b.length && a.every((iv, i) => canonical(iv) === canonical(b[i]!));
+}
+
+function canonical(iv: Intervention): string {
+  const o = iv as unknown as Record<string, unknown>;
+  const norm = { ...o, positions: o.positions ?? 'all' };
+  return JSON.stringify(Object.keys(norm).sort().map((k) => [k, (norm as Record<string, unknown>)[k]]));
+}
+
+/** Why what is on screen is not what the current settings would give; nothing when it is current. */
+export interface Staleness {
+  /** The last request failed; the view is the run before it. */
+  failed: boolean;
+  /** The active interventions differ from those the shown run was asked with (a rerun follows). */
+  interventionsChanged: boolean;
+}
+
+export function staleness(state: InspectorState): Staleness | undefined {
+  if (!state.run || state.live) return undefined;
+  const asked = state.subject?.requested;
+  const failed = state.requestFailed === true;
+  const interventionsChanged = asked !== undefined && !sameInterventions(asked, state.interventions);
+  return failed || interventionsChanged ? { failed, interventionsChanged } : undefined;
 }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { OptionSpec } from './args';
 import { UsageError } from './args';
 import { randomControl, type Direction } from '../engine/index';
+import { randomControlName } from '../protocol/types';
 
 export const RANDOM_CONTROL_OPTION: OptionSpec = {
   name: 'random-control',
@@ -22,7 +23,7 @@ export function withRandomControls(axes: Direction[], specs: readonly string[]):
     const source = axes.find((a) => a.name === axisName);
     if (!source) throw new UsageError(`--random-control ${spec}: no axis named '${axisName}' among ${axes.map((a) => a.name).join(', ') || 'none'}`);
     const seed = seedText === undefined ? 0 : Number(seedText);
-    const name = seed === 0 ? `${axisName}-random` : `${axisName}-random-${seed}`;
+    const name = randomControlName(axisName!, seed);
     if (out.some((a) => a.name === name)) throw new UsageError(`--random-control ${spec}: an axis named '${name}' is already loaded`);
     const control = randomControl(source, seed, name);
     // Identity for resumable results: the control's bytes (fixed by the source axis and the seed).

@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import { parseLayerSpec } from '../engine/prompts/layers';
 import { VECTOR_EXTENSIONS } from '../engine/directions/formats/index';
 import { exportAxis } from './exportAxis';
-import type { Intervention } from '../protocol/types';
+import { interventionProblems, isPositions, POSITION_LABELS, POSITIONS, type Intervention, type Positions } from '../protocol/interventions';
+import { DEFAULT_STEER_POSITIONS, DEFAULT_STEER_TEXT } from '../protocol/defaults';
 import { readSettings, resolvePath } from './config';
 import type { Controller } from './controller';
 import { experiments } from './experiments/index';
@@ -17,7 +18,7 @@ import { promptSourceFromEditor, type PromptSource } from './promptFiles';
 import { interventionSummary } from './statusBar';
 import { notifyError, showError } from './errors';
 import { copyExamples, EXAMPLES_FOLDER, type CopiedExamples } from './examples';
-import { DEFAULT_NORM_COEFFICIENT, NORM_SUFFIX, parseCoefficientText } from '../protocol/reference';
+import { parseCoefficientText } from '../protocol/reference';
 
 export interface Deps {
   ctx: vscode.ExtensionContext;
@@ -38,6 +39,38 @@ async function rerunIfShown(d: Deps): Promise<void> {
     InspectorPanel.show(d.ctx, d.controller);
     await d.controller.rerun();
   }
+}
+
+/**
+ * After an intervention change: the controller reruns the shown prompt (debounced); bring the
+ * inspector forward so the user sees the view marked stale, then the new run.
+ */
+function revealIfShown(d: Deps): void {
+  if (d.controller.source) InspectorPanel.show(d.ctx, d.controller);
+}
+
+const POSITION_ITEMS = POSITIONS.map((p) => ({ label: p, description: POSITION_LABELS[p], positions: p }));
+
+async function askPositions(title: string, preferred: Positions): Promise<Positions | undefined> {
+  const items = [...POSITION_ITEMS].sort((a, b) => Number(b.positions === preferred) - Number(a.positions === preferred));
+  const pick = await vscode.window.showQuickPick(items, { title, placeHolder: `Token positions (default ${preferred})` });
+  return pick?.positions;
+}
+
+/** A cap bound as typed: empty means open; otherwise a finite number. */
+function parseBound(text: string): number | undefined | 'bad' {
+  const t = text.trim();
+  if (t === '') return undefined;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : 'bad';
+}
+
+/** Adds an intervention the registry finds sound for the loaded model and axes (coefficient and bound ranges included); else says why. */
+function addChecked(d: Deps, iv: Intervention): boolean {
+  const problem = interventionProblems(iv, { nLayers: d.controller.model?.layers, axes: d.controller.axes.map((a) => a.name) })[0];
+  if (problem) void vscode.window.showErrorMessage(`Refusal Lens: ${problem.message}`);
+  else d.controller.addIntervention(iv);
+  return !problem;
 }
 
 /** Loaded axes (loading the model first when needed); undefined when that failed. */
@@ -89,7 +122,7 @@ const table: Record<string, Factory> = {
     return d.controller.rerun();
   },
 
-  'refusalLens.steer': (d) => async (axisArg?: unknown, coefArg?: unknown, layersArg?: unknown) => {
+  'refusalLens.steer': (d) => async (axisArg?: unknown, coefArg?: unknown, layersArg?: unknown, positionsArg?: unknown) => {
     const axes = await loadedAxes(d);
     if (!axes) return;
     const axis = typeof axisArg === 'string' ? axisArg : (await vscode.window.showQuickPick(axes, { title: 'Steer: axis', placeHolder: 'Add a multiple of this direction' }));
@@ -99,17 +132,18 @@ const table: Record<string, Factory> = {
     if (coef === undefined) {
       const text = await vscode.window.showInputBox({
         title: `Steer along ${axis}: coefficient`,
-        prompt: 'Multiple of the stored direction added to the residual stream (negative subtracts it); with n, a multiple of the layer\'s mean residual norm on the reference set (0.3n)',
-        value: `${DEFAULT_NORM_COEFFICIENT}${NORM_SUFFIX}`,
-        validateInput: (v) => (parseCoefficientText(v) ? undefined : 'a number, e.g. 4 or -2.5, or a norm multiple, e.g. 0.3n'),
+        prompt: `With n, a multiple of the layer's mean residual norm on the reference set (${DEFAULT_STEER_TEXT} at the prompt's positions is specific on the built-in model); a plain number multiplies the stored direction (1 = one difference of means). Negative subtracts it.`,
+        value: DEFAULT_STEER_TEXT,
+        validateInput: (v) => (parseCoefficientText(v) ? undefined : `a norm multiple such as ${DEFAULT_STEER_TEXT}, or a number such as 0.25 or -0.5`),
       });
       if (text === undefined) return;
       coef = parseCoefficientText(text)!;
     }
     const layers = Array.isArray(layersArg) ? parseLayerSpec(layersArg as number[], d.controller.model?.layers) : await askLayers(d, `Steer along ${axis}: layers`);
     if (!layers) return;
-    d.controller.addIntervention({ kind: 'steer', axis, ...coef, layers });
-    await rerunIfShown(d);
+    const positions = isPositions(positionsArg) ? positionsArg : layersArg !== undefined ? DEFAULT_STEER_POSITIONS : await askPositions(`Steer along ${axis}: positions`, DEFAULT_STEER_POSITIONS);
+    if (!positions) return;
+    if (addChecked(d, { kind: 'steer', axis, ...coef, layers, ...(positions !== 'all' ? { positions } : {}) })) revealIfShown(d);
   },
 
   'refusalLens.projectOut': (d) => async (axesArg?: unknown, layersArg?: unknown) => {
@@ -127,14 +161,55 @@ const table: Record<string, Factory> = {
     if (unknown.length) return void notifyError({ message: `unknown axis ${unknown.join(', ')}; loaded: ${axes.join(', ')}`, actions: ['selectAxes'] });
     const layers = Array.isArray(layersArg) ? parseLayerSpec(layersArg as number[], d.controller.model?.layers) : await askLayers(d, `Project out ${chosen.join(' + ')}: layers`);
     if (!layers) return;
-    d.controller.addIntervention({ kind: 'project_out', axes: chosen, layers });
-    await rerunIfShown(d);
+    if (addChecked(d, { kind: 'project_out', axes: chosen, layers })) revealIfShown(d);
+  },
+
+  'refusalLens.cap': (d) => async (axisArg?: unknown, loArg?: unknown, hiArg?: unknown, layersArg?: unknown, positionsArg?: unknown) => {
+    const axes = await loadedAxes(d);
+    if (!axes) return;
+    const axis = typeof axisArg === 'string' ? axisArg : await vscode.window.showQuickPick(axes, { title: 'Cap: axis', placeHolder: 'Clamp the projection on this direction' });
+    if (!axis) return;
+    if (!axes.includes(axis)) return void vscode.window.showErrorMessage(`Refusal Lens: unknown axis "${axis}"; loaded: ${axes.join(', ')}`);
+    const scripted = layersArg !== undefined;
+    let lo = typeof loArg === 'number' ? loArg : undefined;
+    let hi = typeof hiArg === 'number' ? hiArg : undefined;
+    if (!scripted) {
+      const ask = async (which: 'lower' | 'upper', other?: number) => {
+        const text = await vscode.window.showInputBox({
+          title: `Cap ${axis}: ${which} bound`,
+          prompt: `The projection r·v̂ is kept ${which === 'lower' ? 'at or above' : 'at or below'} this value; leave empty for no ${which} bound`,
+          value: '',
+          validateInput: (v) => {
+            const b = parseBound(v);
+            if (b === 'bad') return 'a number, or empty for no bound';
+            if (which === 'upper' && b === undefined && other === undefined) return 'give at least one bound';
+            if (which === 'upper' && b !== undefined && other !== undefined && b < other) return `the upper bound must be ≥ the lower bound (${other})`;
+            return undefined;
+          },
+        });
+        if (text === undefined) return 'cancel' as const;
+        return parseBound(text) as number | undefined;
+      };
+      const l = await ask('lower');
+      if (l === 'cancel') return;
+      const h = await ask('upper', l);
+      if (h === 'cancel') return;
+      lo = l;
+      hi = h;
+    }
+    if (lo === undefined && hi === undefined) return void vscode.window.showErrorMessage('Refusal Lens: a cap needs a lower bound, an upper bound or both.');
+    if (lo !== undefined && hi !== undefined && lo > hi) return void vscode.window.showErrorMessage(`Refusal Lens: the cap's lower bound ${lo} is above its upper bound ${hi}.`);
+    const layers = Array.isArray(layersArg) ? parseLayerSpec(layersArg as number[], d.controller.model?.layers) : await askLayers(d, `Cap ${axis}: layers`);
+    if (!layers) return;
+    const positions = isPositions(positionsArg) ? positionsArg : scripted ? 'all' : await askPositions(`Cap ${axis}: positions`, 'all');
+    if (!positions) return;
+    if (addChecked(d, { kind: 'cap', axis, ...(lo !== undefined ? { lo } : {}), ...(hi !== undefined ? { hi } : {}), layers, ...(positions !== 'all' ? { positions } : {}) })) revealIfShown(d);
   },
 
   'refusalLens.clearInterventions': (d) => async () => {
-    const had = d.controller.interventions.length;
+    if (!d.controller.interventions.length) return;
     d.controller.setInterventions([]);
-    if (had) await rerunIfShown(d);
+    revealIfShown(d);
   },
 
   'refusalLens.selectModel': (d) => async (folderArg?: unknown) => {

@@ -5,12 +5,15 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AxisFile } from '../protocol/rpc';
-import type { RunStopReason } from '../protocol/webview';
-import type { AxisSummary, DecodingOptions, Intervention, ModelSummary, TokenEvent, TraceResult } from '../protocol/types';
+import type { RunStopReason, RunSubject } from '../protocol/webview';
+import { RERUN_DEBOUNCE_MS } from '../protocol/defaults';
+import { interventionAxes, renameAxis } from '../protocol/interventions';
+import { randomControlName, type AxisSummary, type DecodingOptions, type Intervention, type ModelSummary, type TokenEvent, type TraceResult } from '../protocol/types';
 import { readSettings, resolvePath, type Settings } from './config';
 import { EngineSession, type EngineTarget } from './engineSession';
 import { promptAxisFiles } from './paths';
 import { readPromptAt, type LoadedPrompt, type PromptSource } from './promptFiles';
+import { runSubject } from './subject';
 import { confirmLoad } from './trust';
 import { CancelledError, WorkerClient, WorkerDiedError } from './workerClient';
 import { describeError, type UserError } from '../protocol/errors';
@@ -20,7 +23,7 @@ import { notifyError, showError } from './errors';
 export interface RunView {
   runStarted(axes: AxisSummary[], layers: number[], interventions: Intervention[]): void;
   tokens(event: TokenEvent): void;
-  showRun(run: TraceResult, baseline: TraceResult | undefined, axes: AxisSummary[], model: ModelSummary, interventions: Intervention[]): void;
+  showRun(run: TraceResult, baseline: TraceResult | undefined, axes: AxisSummary[], model: ModelSummary, interventions: Intervention[], subject: RunSubject | undefined): void;
   setInterventions(interventions: Intervention[]): void;
   busy(busy: boolean, message?: string): void;
   /** the streaming run ended without a result; what streamed stays visible */
@@ -29,6 +32,12 @@ export interface RunView {
   error(e: UserError): void;
   /** Whether the view is on screen: a run's failure is shown there, else as a notification. */
   readonly visible: boolean;
+}
+
+/** A one-off control run: `axis` replaced by its norm-matched random direction with `seed`. */
+export interface ControlRequest {
+  axis: string;
+  seed: number;
 }
 
 export interface ModelChoice {
@@ -45,7 +54,9 @@ export class Controller implements vscode.Disposable {
   private lastPrompt: LoadedPrompt | undefined;
   private lastRun: TraceResult | undefined;
   private lastBaseline: TraceResult | undefined;
+  private lastSubject: RunSubject | undefined;
   private baselineKey = '';
+  private rerunTimer: ReturnType<typeof setTimeout> | undefined;
   /** A GPU the engine process died on: under device `auto`, later loads use the CPU (this window). */
   private crashedOn: string | undefined;
   private running: vscode.CancellationTokenSource | undefined;
@@ -69,6 +80,7 @@ export class Controller implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.rerunTimer);
     this.running?.cancel();
     this.changed.dispose();
   }
@@ -79,8 +91,9 @@ export class Controller implements vscode.Disposable {
   get model(): ModelSummary | undefined {
     return this.session.model;
   }
+  /** The axes a user can name: the loaded ones less the random control of a control run. */
   get axes(): AxisSummary[] {
-    return this.session.loadedAxes;
+    return this.session.loadedAxes.filter((a) => !a.control);
   }
   get source(): PromptSource | undefined {
     return this.lastSource;
@@ -90,6 +103,9 @@ export class Controller implements vscode.Disposable {
   }
   get baseline(): TraceResult | undefined {
     return this.lastBaseline;
+  }
+  get subject(): RunSubject | undefined {
+    return this.lastSubject;
   }
   /**
    * The engine process died. If it was running on a GPU under `auto` (a driver crash, a lost
@@ -107,13 +123,27 @@ export class Controller implements vscode.Disposable {
     return path.join(this.extensionPath, 'media', 'models', 'organism');
   }
 
-  setInterventions(list: Intervention[]): void {
+  /**
+   * Replaces the active interventions. With something on screen, the shown prompt reruns once the
+   * changes stop for RERUN_DEBOUNCE_MS (the palette, the chips and the forms all come here); until
+   * the new run arrives the inspector marks its view as of the previous settings.
+   */
+  setInterventions(list: Intervention[], opts: { rerun?: boolean } = {}): void {
     this._interventions = list;
     this.view?.setInterventions(list);
     this.changed.fire();
+    if (opts.rerun !== false) this.scheduleRerun();
   }
   addIntervention(iv: Intervention): void {
     this.setInterventions([...this._interventions, iv]);
+  }
+  private scheduleRerun(): void {
+    if (!this.lastSource) return;
+    clearTimeout(this.rerunTimer);
+    this.rerunTimer = setTimeout(() => {
+      this.rerunTimer = undefined;
+      void this.rerun();
+    }, RERUN_DEBOUNCE_MS);
   }
   selectModel(choice: ModelChoice | undefined): void {
     this.modelChoice = choice;
@@ -125,7 +155,7 @@ export class Controller implements vscode.Disposable {
   }
 
   /** Model folder, dtype and axis files for a run: the user's pick, else the prompt file's, else settings, else built-in. */
-  async target(settings: Settings, prompt: LoadedPrompt | undefined): Promise<EngineTarget> {
+  async target(settings: Settings, prompt: LoadedPrompt | undefined, control?: ControlRequest): Promise<EngineTarget> {
     let folder = this.modelChoice?.folder;
     let dtype = this.modelChoice?.dtype;
     if (!folder && prompt?.model) folder = prompt.model === 'builtin' ? this.builtinModelFolder : resolveFrom(prompt.model, prompt.fileDir);
@@ -146,30 +176,38 @@ export class Controller implements vscode.Disposable {
     if (dtype) model.dtype = dtype;
     if (settings.threads) model.threads = settings.threads;
     model.device = settings.device === 'auto' && this.crashedOn ? 'cpu' : settings.device;
-    return { model, axes };
+    return { model, axes, ...(control ? { randomControls: [control] } : {}) };
   }
 
   /**
    * Runs the prompt at `source` with the active interventions (after adopting the file's own
-   * interventions when `adoptFileInterventions`). Shows progress, cancellable; a new run
-   * cancels the one before. Errors are shown to the user, never thrown.
+   * interventions when `adoptFileInterventions`); with `control`, once with that axis replaced by
+   * its norm-matched random direction in every intervention. Shows progress, cancellable; a new
+   * run cancels the one before. Errors are shown to the user (and mark the inspector's previous
+   * run stale), never thrown.
    */
-  async inspect(source: PromptSource, opts: { adoptFileInterventions: boolean }): Promise<TraceResult | undefined> {
+  async inspect(source: PromptSource, opts: { adoptFileInterventions: boolean; control?: ControlRequest }): Promise<TraceResult | undefined> {
+    clearTimeout(this.rerunTimer);
+    this.rerunTimer = undefined;
     this.running?.cancel();
     const cts = new vscode.CancellationTokenSource();
     this.running = cts;
     const problems: string[] = [];
     const settings = readSettings(problems);
     for (const p of problems) this.log.warn(`settings: ${p}`);
+    const failed = (message: string) => {
+      this.view?.runStopped('failed');
+      this.view?.error({ message, actions: [] });
+    };
     try {
-      let prompt = await readPromptAt(source);
-      if (!prompt) return undefined; // diagnostics already say why
+      let prompt = await readPromptAt(source, undefined, failed);
+      if (!prompt) return undefined; // diagnostics and a message already say why
       this.lastSource = source;
       this.lastPrompt = prompt;
       const decoding: DecodingOptions = { maxNewTokens: settings.maxNewTokens, ...(prompt.decoding ?? {}) };
-      const target = await this.target(settings, prompt);
+      const target = await this.target(settings, prompt, opts.control);
       return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Refusal Lens: ${prompt.label}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `Refusal Lens: ${prompt.label}${opts.control ? ' (random control)' : ''}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => cts.cancel());
           const step = (message: string) => {
@@ -177,31 +215,45 @@ export class Controller implements vscode.Disposable {
             this.view?.busy(true, message);
           };
           step('starting engine');
-          const { model, axes } = await this.session.prepare(target, cts.token, step);
+          const { model, axes: loaded } = await this.session.prepare(target, cts.token, step);
           if (prompt!.needsLayerCount) {
             const again = await readPromptAt(source, model.layers);
             if (!again) throw new Error(`${prompt!.label}: its interventions do not fit this model (see Problems)`);
             prompt = again;
           }
-          if (opts.adoptFileInterventions && prompt!.interventions) this.setInterventions(prompt!.interventions);
+          if (opts.adoptFileInterventions && prompt!.interventions) this.setInterventions(prompt!.interventions, { rerun: false });
           this.changed.fire();
-          const interventions = this._interventions;
+          const requested = this._interventions;
+          // A control run reads out the user's axes only, so its heatmaps line up with the real run's.
+          const axes = loaded.filter((a) => !a.control);
+          let interventions = requested;
+          let control: RunSubject['control'];
+          if (opts.control) {
+            const { axis, seed } = opts.control;
+            const name = randomControlName(axis, seed);
+            if (!requested.some((iv) => interventionAxes(iv).includes(axis))) {
+              throw new Error(`no active intervention uses ${axis}: add one (e.g. a steer along ${axis}) first; the control reruns it with a norm-matched random direction in place of ${axis}`);
+            }
+            interventions = requested.map((iv) => renameAxis(iv, axis, name));
+            control = { axis, seed, name };
+          }
           const key = JSON.stringify([model.graphHash, model.dtype, axes, prompt!.prompt, decoding]);
           let baseline = key === this.baselineKey ? this.lastBaseline : undefined;
           if (!baseline || interventions.length === 0) {
             step('running baseline');
-            baseline = await this.traceLive({ prompt: prompt!.prompt, interventions: [], decoding }, axes, model, cts.token);
+            baseline = await this.traceLive({ prompt: prompt!.prompt, interventions: [], decoding, axes: axes.map((a) => a.name) }, axes, model, cts.token);
             this.baselineKey = key;
             this.lastBaseline = baseline;
           }
           let run = baseline;
           if (interventions.length > 0) {
-            step(`running with ${interventions.length} intervention${interventions.length > 1 ? 's' : ''}`);
-            run = await this.traceLive({ prompt: prompt!.prompt, interventions, decoding, ...(prompt!.reference ? { reference: prompt!.reference } : {}) }, axes, model, cts.token);
+            step(`running ${control ? 'the random control' : `with ${interventions.length} intervention${interventions.length > 1 ? 's' : ''}`}`);
+            run = await this.traceLive({ prompt: prompt!.prompt, interventions, decoding, axes: axes.map((a) => a.name), ...(prompt!.reference ? { reference: prompt!.reference } : {}) }, axes, model, cts.token);
           }
           this.lastRun = run;
-          this.log.info(`${prompt!.label}: ${run.label.label} (refusal score ${run.label.refusalScore.toFixed(3)}), ${run.timings.totalMs.toFixed(0)} ms`);
-          this.view?.showRun(run, interventions.length ? baseline : undefined, axes, model, this._interventions); // ends busy
+          this.lastSubject = runSubject(prompt!, model, requested, control);
+          this.log.info(`${prompt!.label}${control ? ` (control: ${control.name} for ${control.axis})` : ''}: ${run.label.label} (refusal score ${run.label.refusalScore.toFixed(3)}), ${run.timings.totalMs.toFixed(0)} ms`);
+          this.view?.showRun(run, interventions.length ? baseline : undefined, this.axes, model, this._interventions, this.lastSubject); // ends busy
           this.changed.fire();
           return run;
         },
@@ -252,17 +304,17 @@ export class Controller implements vscode.Disposable {
     }
   }
 
-  /** Runs again the last prompt, re-read from its file, with the active interventions. */
-  async rerun(): Promise<TraceResult | undefined> {
+  /** Runs again the last prompt, re-read from its file, with the active interventions (or once as their random control). */
+  async rerun(control?: ControlRequest): Promise<TraceResult | undefined> {
     if (!this.lastSource) {
       void vscode.window.showInformationMessage('Refusal Lens: nothing to rerun yet: run "Inspect Prompt" on a prompt file first.');
       return undefined;
     }
-    return this.inspect(this.lastSource, { adoptFileInterventions: false });
+    return this.inspect(this.lastSource, { adoptFileInterventions: false, ...(control ? { control } : {}) });
   }
 
   private async traceLive(
-    req: { prompt: LoadedPrompt['prompt']; interventions: Intervention[]; decoding: DecodingOptions; reference?: string },
+    req: { prompt: LoadedPrompt['prompt']; interventions: Intervention[]; decoding: DecodingOptions; axes: string[]; reference?: string },
     axes: AxisSummary[],
     model: ModelSummary,
     token: vscode.CancellationToken,

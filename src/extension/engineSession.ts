@@ -10,6 +10,8 @@ import { promptSizeProblem } from '../protocol/limits';
 export interface EngineTarget {
   model: LoadModelParams;
   axes: AxisFile[];
+  /** Norm-matched random controls to load beside the axes (a control run of the inspector). */
+  randomControls?: { axis: string; seed: number }[];
 }
 
 export interface TraceRequest {
@@ -67,13 +69,14 @@ export class EngineSession {
       }
       this.modelKey = modelKey;
     }
-    const axesKey = JSON.stringify(target.axes);
+    const controls = target.randomControls ?? [];
+    const axesKey = JSON.stringify([target.axes, controls]);
     if (axesKey !== this.axesKey) {
       step?.('loading axes');
       this.axesKey = '';
       this.axes = [];
       // A failed load leaves the worker with no axes (it replaces them): nothing remembered either.
-      this.axes = await this.client.request(LoadAxes, { files: target.axes, replace: true }, token);
+      this.axes = await this.client.request(LoadAxes, { files: target.axes, replace: true, ...(controls.length ? { randomControls: controls } : {}) }, token);
       this.axesKey = axesKey;
       const warnings = this.axes.flatMap((a) => a.warnings ?? []);
       if (warnings.length) this.onAxisWarnings?.(warnings);

@@ -9,8 +9,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AxisSummary, Intervention, ModelSummary, TokenEvent, TraceResult } from '../protocol/types';
 import {
+  AddCap,
   AddProjectOut,
   AddSteer,
+  RunControl,
   Busy,
   RunStopped,
   ClearInterventions,
@@ -28,9 +30,10 @@ import {
   type ExportMessage,
   type HostToWebviewMessage,
   type RunStopReason,
+  type RunSubject,
 } from '../protocol/webview';
 import type { Controller, RunView } from './controller';
-import { fieldOf, fieldProblems } from '../protocol/interventions';
+import { fieldOf, fieldProblems, interventionProblems } from '../protocol/interventions';
 import type { UserError } from '../protocol/errors';
 import { runErrorAction } from './errors';
 
@@ -92,8 +95,8 @@ export class InspectorPanel implements RunView {
   tokens(event: TokenEvent): void {
     this.post({ type: Tokens, event });
   }
-  showRun(run: TraceResult, baseline: TraceResult | undefined, axes: AxisSummary[], model: ModelSummary, interventions: Intervention[]): void {
-    this.post({ type: ShowRun, run, ...(baseline ? { baseline } : {}), axes, model, interventions });
+  showRun(run: TraceResult, baseline: TraceResult | undefined, axes: AxisSummary[], model: ModelSummary, interventions: Intervention[], subject: RunSubject | undefined): void {
+    this.post({ type: ShowRun, run, ...(baseline ? { baseline } : {}), axes, model, interventions, ...(subject ? { subject } : {}) });
   }
   setInterventions(interventions: Intervention[]): void {
     this.post({ type: SetInterventions, interventions });
@@ -126,21 +129,28 @@ export class InspectorPanel implements RunView {
     const c = this.controller;
     switch (m.type) {
       case Ready:
-        if (c.run && c.model) this.showRun(c.run, c.interventions.length ? c.baseline : undefined, c.axes, c.model, c.interventions);
+        if (c.run && c.model) this.showRun(c.run, c.run !== c.baseline ? c.baseline : undefined, c.axes, c.model, c.interventions, c.subject);
         return;
       case Rerun:
         await c.rerun();
         return;
-      case AddSteer: {
-        const problem = this.checkIntervention([m.axis], m.layers);
+      case AddSteer:
+        return this.add({ kind: 'steer', axis: m.axis, coefficient: m.coefficient, ...(m.unit === 'norm' ? { unit: 'norm' as const } : {}), layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
+      case AddProjectOut:
+        return this.add({ kind: 'project_out', axes: m.axes, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
+      case AddCap:
+        return this.add({
+          kind: 'cap',
+          axis: m.axis,
+          ...(m.lo !== undefined ? { lo: m.lo } : {}),
+          ...(m.hi !== undefined ? { hi: m.hi } : {}),
+          layers: m.layers,
+          ...(m.positions ? { positions: m.positions } : {}),
+        });
+      case RunControl: {
+        const problem = this.checkIntervention([m.axis], [0]);
         if (problem) return this.error({ message: problem, actions: [] });
-        c.addIntervention({ kind: 'steer', axis: m.axis, coefficient: m.coefficient, ...(m.unit === 'norm' ? { unit: 'norm' as const } : {}), layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
-        return;
-      }
-      case AddProjectOut: {
-        const problem = this.checkIntervention(m.axes, m.layers);
-        if (problem) return this.error({ message: problem, actions: [] });
-        c.addIntervention({ kind: 'project_out', axes: m.axes, layers: m.layers, ...(m.positions ? { positions: m.positions } : {}) });
+        await c.rerun({ axis: m.axis, seed: m.seed });
         return;
       }
       case RemoveIntervention:
@@ -160,6 +170,13 @@ export class InspectorPanel implements RunView {
         return never;
       }
     }
+  }
+
+  /** The validator checks shapes; the registry checks the whole intervention against the model and the loaded axes. */
+  private add(iv: Intervention): void {
+    const problem = interventionProblems(iv, { nLayers: this.controller.model?.layers, axes: this.controller.axes.map((a) => a.name) })[0];
+    if (problem) return this.error({ message: problem.message, actions: [] });
+    this.controller.addIntervention(iv);
   }
 
   /** The validator checks shapes; the registry's field checks against the model and the loaded axes decide what is in range. */

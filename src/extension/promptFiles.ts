@@ -18,6 +18,8 @@ export interface LoadedPrompt {
   prompt: PromptInput;
   /** For progress titles and logs: "file.rlprompt" or "set.jsonl:12". */
   label: string;
+  /** The source file, workspace-relative. */
+  file: string;
   /** Folder of the source file, for relative paths in it. */
   fileDir: string | undefined;
   model?: string;
@@ -29,6 +31,8 @@ export interface LoadedPrompt {
   needsLayerCount?: boolean;
   /** The file's `reference` set: a path made absolute against the file's folder, else a set name as written (the worker resolves it). */
   reference?: string;
+  /** A dataset row: its 1-based line and id (the inspector names it). */
+  row?: { line: number; id: string };
 }
 
 /** Datasets above this size get no per-line lenses or diagnostics (the editor stays responsive). */
@@ -79,14 +83,21 @@ export function refreshDiagnostics(doc: vscode.TextDocument, nLayers?: number): 
   return diags;
 }
 
-/** The prompt at `source`, or undefined after telling the user what is wrong and where. */
-export async function readPromptAt(source: PromptSource, nLayers?: number): Promise<LoadedPrompt | undefined> {
+/**
+ * The prompt at `source`, or undefined after telling the user what is wrong and where;
+ * `onProblem` hears the same message (the inspector marks its previous run stale with it).
+ */
+export async function readPromptAt(source: PromptSource, nLayers?: number, onProblem?: (message: string) => void): Promise<LoadedPrompt | undefined> {
+  const fail = (message: string): undefined => {
+    onProblem?.(message);
+    void vscode.window.showErrorMessage(`Refusal Lens: ${message}`);
+    return undefined;
+  };
   let doc: vscode.TextDocument;
   try {
     doc = await vscode.workspace.openTextDocument(source.uri);
   } catch (err) {
-    void vscode.window.showErrorMessage(`Refusal Lens: cannot open ${source.uri.fsPath}: ${err instanceof Error ? err.message : String(err)}`);
-    return undefined;
+    return fail(`cannot open ${source.uri.fsPath}: ${err instanceof Error ? err.message : String(err)}`);
   }
   const name = label(doc.uri);
   const fileDir = doc.uri.scheme === 'file' ? path.dirname(doc.uri.fsPath) : undefined;
@@ -97,11 +108,10 @@ export async function readPromptAt(source: PromptSource, nLayers?: number): Prom
     if (!parsed.prompt || errors.length) {
       const first = errors[0];
       const where = first ? ` First: line ${first.line}${first.field ? `, ${first.field}` : ''}: ${first.message}` : '';
-      void vscode.window.showErrorMessage(`Refusal Lens: ${name} has ${errors.length || 'unreadable'} problem${errors.length === 1 ? '' : 's'} (see Problems).${where}`);
-      return undefined;
+      return fail(`${name} has ${errors.length || 'unreadable'} problem${errors.length === 1 ? '' : 's'} (see Problems).${where}`);
     }
     const p = parsed.prompt;
-    const out: LoadedPrompt = { prompt: toPromptInput(p), label: name, fileDir, decoding: p.decoding };
+    const out: LoadedPrompt = { prompt: toPromptInput(p), label: name, file: name, fileDir, decoding: p.decoding };
     if (p.model) out.model = p.model;
     if (p.reference) out.reference = fileDir && existsSync(path.resolve(fileDir, p.reference)) ? path.resolve(fileDir, p.reference) : p.reference;
     if (p.axes.length) out.axes = [...p.axes];
@@ -119,13 +129,11 @@ export async function readPromptAt(source: PromptSource, nLayers?: number): Prom
     if (!row) {
       const diag = diagnostics.find((d) => d.line === line + 1 && d.severity === 'error');
       const why = diag ? `${diag.field ? `${diag.field}: ` : ''}${diag.message}` : 'the line is empty';
-      void vscode.window.showErrorMessage(`Refusal Lens: ${name} line ${line + 1} is not a prompt: ${why}`);
-      return undefined;
+      return fail(`${name} line ${line + 1} is not a prompt: ${why}`);
     }
-    return { prompt: toPromptInput(row), label: `${name}:${line + 1}`, fileDir };
+    return { prompt: toPromptInput(row), label: `${name}:${line + 1}`, file: name, fileDir, row: { line: row.line, id: row.id } };
   }
-  void vscode.window.showErrorMessage(`Refusal Lens: ${name} is not a .rlprompt file or a .jsonl dataset.`);
-  return undefined;
+  return fail(`${name} is not a .rlprompt file or a .jsonl dataset.`);
 }
 
 export class InspectCodeLensProvider implements vscode.CodeLensProvider {

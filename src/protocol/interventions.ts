@@ -260,6 +260,22 @@ export function interventionAxes(iv: Intervention): string[] {
   return (kindSpec(iv.kind).axes as (iv: Intervention) => string[])(iv);
 }
 
+/** `iv` with axis `from` read as `to` (a random-control run swaps an axis for its control). */
+export function renameAxis(iv: Intervention, from: string, to: string): Intervention {
+  const swap = (a: string) => (a === from ? to : a);
+  switch (iv.kind) {
+    case 'steer':
+    case 'cap':
+      return { ...iv, axis: swap(iv.axis) };
+    case 'project_out':
+      return { ...iv, axes: iv.axes.map(swap) };
+    default: {
+      const never: never = iv;
+      throw new Error(`unknown intervention kind ${JSON.stringify((never as { kind?: unknown }).kind)}`);
+    }
+  }
+}
+
 /** Its CLI form: "AXIS:COEF:LAYERS[:POSITIONS][@SOURCE]". */
 export function cliUsage(kind: InterventionKind): string {
   return [...cliFields(kind).map((f) => f.cli), 'LAYERS[:POSITIONS][@SOURCE]'].join(':');

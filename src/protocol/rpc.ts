@@ -79,6 +79,11 @@ export interface AxisFile {
 }
 export interface LoadAxesParams {
   files: AxisFile[];
+  /**
+   * Norm-matched random controls to add after the files, each made from a loaded axis with a
+   * seed and named by `randomControlName` (the CLI's `--random-control`, for the inspector).
+   */
+  randomControls?: { axis: string; seed: number }[];
   /** Replace the loaded axes (default) or add to them. */
   replace?: boolean;
 }

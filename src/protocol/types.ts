@@ -94,6 +94,13 @@ export interface AxisSummary {
   sha256?: string;
   /** Loading findings worth showing, e.g. the file was computed on another graph than the loaded one. */
   warnings?: string[];
+  /** A norm-matched random control made from axis `of` with `seed` (no file). */
+  control?: { of: string; seed: number };
+}
+
+/** The name of an axis' norm-matched random control: `persona-random` (seed 0), `persona-random-7`. */
+export function randomControlName(axis: string, seed: number): string {
+  return seed === 0 ? `${axis}-random` : `${axis}-random-${seed}`;
 }
 
 export interface Timings {

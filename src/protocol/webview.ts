@@ -12,6 +12,31 @@ import { COEFFICIENT_UNITS, type CoefficientUnit } from './reference';
 
 // ───────────────────────────── host → webview ─────────────────────────────
 
+/**
+ * What a run was of, as the inspector names it: the prompt file or dataset row, its text, the
+ * model and device, and the interventions this run was asked with (not the pending ones).
+ */
+export interface RunSubject {
+  kind: 'prompt-file' | 'dataset-row';
+  /** Workspace-relative path of the source file. */
+  file: string;
+  /** 1-based line of a dataset row. */
+  line?: number;
+  /** The dataset row's id (its `id` field, or a content hash). */
+  id?: string;
+  system?: string;
+  user?: string;
+  prefill?: string;
+  /** Model name and dtype, e.g. "organism · fp32". */
+  model: string;
+  /** Where it ran, e.g. "cpu". */
+  device?: string;
+  /** The session's interventions when the run was asked for; the view is stale once they differ. */
+  requested: Intervention[];
+  /** A random-control run: `axis` was replaced by its norm-matched random direction `name`. */
+  control?: { axis: string; seed: number; name: string };
+}
+
 /** host → webview: show a finished run (replaces whatever the view showed). */
 export const ShowRun = 'showRun' as const;
 export interface ShowRunMessage {
@@ -24,6 +49,8 @@ export interface ShowRunMessage {
   model: ModelSummary;
   /** Interventions active now (for the next rerun); `run.interventions` are those the run used. */
   interventions: Intervention[];
+  /** What the run was of; absent from hosts older than the subject line. */
+  subject?: RunSubject;
 }
 
 /** host → webview: a run started; streamed `Tokens` messages follow, then `ShowRun`. */
@@ -129,6 +156,28 @@ export interface AddProjectOutMessage {
   positions?: Positions;
 }
 
+/** webview → host: add a cap (clamp r·v̂_l of `axis` to [lo, hi]; an absent bound is open) to the active interventions. */
+export const AddCap = 'addCap' as const;
+export interface AddCapMessage {
+  type: typeof AddCap;
+  axis: string;
+  lo?: number;
+  hi?: number;
+  layers: number[];
+  positions?: Positions;
+}
+
+/**
+ * webview → host: rerun the shown prompt once with `axis` replaced, in every active intervention
+ * that uses it, by its norm-matched random direction (seeded); the result is labelled the control.
+ */
+export const RunControl = 'runControl' as const;
+export interface RunControlMessage {
+  type: typeof RunControl;
+  axis: string;
+  seed: number;
+}
+
 /** webview → host: remove the active intervention at `index`. */
 export const RemoveIntervention = 'removeIntervention' as const;
 export interface RemoveInterventionMessage {
@@ -165,6 +214,8 @@ export type WebviewToHostMessage =
   | RerunMessage
   | AddSteerMessage
   | AddProjectOutMessage
+  | AddCapMessage
+  | RunControlMessage
   | RemoveInterventionMessage
   | ClearInterventionsMessage
   | ExportMessage
@@ -180,6 +231,9 @@ export const LIMITS = {
   maxAxes: 64,
   maxIndex: 100_000,
   maxCoefficient: 1e6,
+  /** A cap bound is a projection value; beyond this it is no bound at all. */
+  maxBound: 1e9,
+  maxSeed: 2 ** 32 - 1,
   /** A PNG of a large view as a data URL; the host writes it to disk. */
   maxExportLength: 64 * 1024 * 1024,
   maxFileNameLength: 255,
@@ -215,6 +269,10 @@ function isLayers(x: unknown): x is number[] {
 
 function isOptionalPositions(x: unknown): boolean {
   return x === undefined || isPositions(x);
+}
+
+function isOptionalBound(x: unknown): boolean {
+  return x === undefined || (typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= LIMITS.maxBound);
 }
 
 function isFileName(x: unknown): boolean {
@@ -265,6 +323,19 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
         isLayers(x.layers) &&
         isOptionalPositions(x.positions)
       );
+    case AddCap:
+      return (
+        onlyKeys(x, ['type', 'axis', 'lo', 'hi', 'layers', 'positions']) &&
+        isName(x.axis) &&
+        (x.lo !== undefined || x.hi !== undefined) &&
+        isOptionalBound(x.lo) &&
+        isOptionalBound(x.hi) &&
+        (x.lo === undefined || x.hi === undefined || (x.lo as number) <= (x.hi as number)) &&
+        isLayers(x.layers) &&
+        isOptionalPositions(x.positions)
+      );
+    case RunControl:
+      return onlyKeys(x, ['type', 'axis', 'seed']) && isName(x.axis) && isIndex(x.seed, LIMITS.maxSeed);
     case RemoveIntervention:
       return onlyKeys(x, ['type', 'index']) && isIndex(x.index, LIMITS.maxIndex);
     case Export:

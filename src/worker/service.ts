@@ -1,6 +1,7 @@
 // The worker's request handlers around the engine: one cached model, the loaded axes, and a
 // queue so that only one engine call runs at a time (the engine's sessions are not re-entrant,
 // and a cancelled run must finish unwinding before the next one starts).
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import {
@@ -19,7 +20,7 @@ import {
   type TraceParams,
 } from '../protocol/rpc';
 import { interventionAxes } from '../protocol/interventions';
-import { type AxisSummary, type ModelSummary, type TokenEvent, type TraceResult } from '../protocol/types';
+import { randomControlName, type AxisSummary, type ModelSummary, type TokenEvent, type TraceResult } from '../protocol/types';
 import { describeDevice, isDeviceSetting, DEVICES } from '../protocol/device';
 import { ErrorCodes } from '../protocol/errors';
 import { errorText, handle, rpcError, toResponseError } from './errors';
@@ -61,7 +62,7 @@ export class WorkerService {
     handle(this.conn, Hello, () => ({ protocolVersion: PROTOCOL_VERSION, pid: process.pid, node: process.version }));
     // loadModel and loadAxes name the folder or file themselves; what else escapes (the engine not loading) is the engine's.
     handle(this.conn, LoadModel, (p, token) => this.serial(token, (signal) => this.loadModel(p, signal)));
-    handle(this.conn, LoadAxes, (p, token) => this.serial(token, () => this.loadAxes(p?.files, p?.replace !== false)));
+    handle(this.conn, LoadAxes, (p, token) => this.serial(token, () => this.loadAxes(p?.files, p?.replace !== false, p?.randomControls ?? [])));
     handle(this.conn, Encode, (p, token) => this.serial(token, async () => this.requireModel().encode(p?.prompt)), 'BadRequest');
     handle(this.conn, Trace, (p, token) => this.serial(token, (signal) => this.trace(p, signal)));
     registerExperiments({
@@ -180,8 +181,9 @@ export class WorkerService {
     if (old?.dispose) await old.dispose();
   }
 
-  private async loadAxes(files: AxisFile[], replace: boolean): Promise<AxisSummary[]> {
+  private async loadAxes(files: AxisFile[], replace: boolean, controls: { axis: string; seed: number }[]): Promise<AxisSummary[]> {
     if (!Array.isArray(files)) throw rpcError('BadRequest', 'loadAxes: files must be an array');
+    if (!Array.isArray(controls)) throw rpcError('BadRequest', 'loadAxes: randomControls must be an array');
     const model = this.requireModel();
     const engine = await this.loadEngine();
     const loaded: LoadedAxis[] = [];
@@ -204,6 +206,19 @@ export class WorkerService {
       const summary: AxisSummary = { name, file: f.path, sha256: direction.sha256! };
       if (warnings.length) summary.warnings = warnings;
       loaded.push({ direction: { ...direction, name }, summary });
+    }
+    // Random controls (the CLI's --random-control): made from an axis of this request or one already loaded.
+    for (const c of controls) {
+      const seed = c?.seed;
+      if (typeof c?.axis !== 'string' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+        throw rpcError('BadRequest', `loadAxes: a random control needs an axis name and a whole-number seed, got ${JSON.stringify(c)}`);
+      }
+      const source = loaded.find((a) => a.summary.name === c.axis)?.direction ?? (replace ? undefined : this.axes.get(c.axis)?.direction);
+      if (!source) throw rpcError('BadRequest', `random control: no axis named "${c.axis}" among ${loaded.map((a) => a.summary.name).join(', ') || '(none)'}`);
+      const name = randomControlName(c.axis, seed);
+      const control = engine.randomControl(source, seed, name);
+      control.sha256 = createHash('sha256').update(Buffer.from(control.vectors.buffer, control.vectors.byteOffset, control.vectors.byteLength)).digest('hex');
+      loaded.push({ direction: control, summary: { name, sha256: control.sha256, control: { of: c.axis, seed } } });
     }
     if (replace) this.axes.clear();
     for (const a of loaded) this.axes.set(a.summary.name, a);

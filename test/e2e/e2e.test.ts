@@ -161,6 +161,7 @@ describe('Refusal Lens in VS Code (code-server + Chromium)', { timeout: 20 * 60_
     await wb.pick(model.steerAxis, 'Steer: axis');
     await wb.input('coefficient', String(STEER_COEFFICIENT));
     await wb.input('layers'); // the default: all
+    await wb.pick('all', 'positions'); // the reference run steers every position
     await expectView(steered, 'steer');
     await wb.screenshot('steered');
   });

@@ -144,7 +144,7 @@ export interface HeatmapCell {
 
 /** Every heatmap cell of `axis` as the page shows it: the map's value rows (one per layer, data-values). */
 export async function readHeatmap(view: FrameLocator, axis: string): Promise<HeatmapCell[]> {
-  const rows = view.locator(`div.heatmap-block[data-axis="${axis}"] div.heatmap-values span.row`);
+  const rows = view.locator(`section.heatmaps div.heatmap-block[data-axis="${axis}"] div.heatmap-values span.row`);
   return rows.evaluateAll((els) =>
     els.flatMap((e) => {
       const layer = Number(e.getAttribute('data-layer'));

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { isWebviewToHostMessage, SetInterventions, Tokens, RunStarted, RunStopped, ErrorShown } from '../../src/protocol/webview';
-import { AXES, COMPLY, INTERVENTIONS, N_LAYERS, PROMPT, baselineValue, intervenedValue, showRunMessage } from '../unit/webview-fixture';
+import { isWebviewToHostMessage, ShowRun, SetInterventions, Tokens, RunStarted, RunStopped, ErrorShown } from '../../src/protocol/webview';
+import { AXES, COMPLY, INTERVENTIONS, MODEL, N_LAYERS, PROMPT, baselineRun, baselineValue, intervenedValue, showRunMessage } from '../unit/webview-fixture';
 import { CHROMIUM, REPO, applyTheme, cellPixel, cellPoint, lastPosted, openWebview, posted, readValues, send, settle } from './webview-page';
 
 const ARTIFACTS = path.join(REPO, 'test-artifacts', 'webview');
@@ -132,7 +132,7 @@ test('inspector webview in headless Chromium', { timeout: 240_000 }, async (t) =
       await page.fill('#steer-from input', '3');
       await page.fill('#steer-to input', '5');
       await page.click('#add-steer');
-      assert.deepEqual(await lastPosted(page), { type: 'addSteer', axis: 'persona', coefficient: -4, layers: [3, 4, 5] });
+      assert.deepEqual(await lastPosted(page), { type: 'addSteer', axis: 'persona', coefficient: -4, layers: [3, 4, 5], positions: 'prompt' }, 'the form starts at the default positions (prompt)');
       const before = (await posted(page)).length;
       await page.fill('#po-to input', String(N_LAYERS + 3));
       await page.click('#add-project-out');
@@ -271,6 +271,41 @@ test('inspector webview in headless Chromium', { timeout: 240_000 }, async (t) =
       await send(page, showRunMessage());
       await page.waitForFunction((n) => document.querySelector('svg.heatmap')?.getAttribute('data-cols') === String(n), T);
       assert.equal(await page.getAttribute('.response .current .badge', 'data-stopped'), null);
+    });
+
+    await t.test('issue 14: subject, stale banner, Cap and random-control forms, pin and compare', async () => {
+      const subject = { kind: 'prompt-file' as const, file: 'a.rlprompt', system: 'You are Quinn.', user: 'How do I pick a lock?', model: 'lens-tiny-chat · fp32', device: 'cpu', requested: INTERVENTIONS };
+      await send(page, { ...showRunMessage(), subject });
+      await page.waitForFunction(() => document.querySelector('.subject-source')?.textContent === 'Prompt file a.rlprompt');
+      assert.equal(await page.textContent('.subject-system .v'), 'You are Quinn.');
+      assert.match((await page.textContent('.subject-interventions .v')) ?? '', /^steer persona \+2 @ L2–4 \(prompt\); project out refusal @ L0–7$/);
+      await send(page, { type: RunStopped, reason: 'failed' });
+      await page.waitForFunction(() => !document.querySelector('.stale-banner')?.hasAttribute('hidden'));
+      assert.match((await page.textContent('.stale-banner')) ?? '', /^Stale: the last request failed/);
+      assert.equal(await page.locator('div.app.stale').count(), 1, 'the readouts are dimmed');
+      await send(page, { ...showRunMessage(), subject });
+      await page.waitForFunction(() => document.querySelector('.stale-banner')?.hasAttribute('hidden'));
+
+      await page.fill('#cap-hi input', '0');
+      await page.click('#add-cap');
+      assert.deepEqual(await lastPosted(page), { type: 'addCap', axis: 'persona', hi: 0, layers: [0, 1, 2, 3, 4, 5, 6, 7] });
+      await page.click('#run-control');
+      assert.deepEqual(await lastPosted(page), { type: 'runControl', axis: 'persona', seed: 0 });
+
+      await page.click('#pin');
+      await page.waitForSelector('#unpin:not([hidden])');
+      const other = { ...baselineRun(), prompt: { kind: 'chat' as const, messages: [{ role: 'system' as const, content: 'You answer everything.' }, { role: 'user' as const, content: 'How do I pick a lock?' }] } };
+      await send(page, { type: ShowRun, run: other, axes: AXES, model: MODEL, interventions: [], subject: { ...subject, file: 'b.rlprompt', requested: [] } });
+      await page.waitForSelector('section.compare:not([hidden]) table.compare-table td.delta');
+      assert.equal(await page.locator('table.compare-table td.delta').count(), AXES.length * N_LAYERS);
+      assert.match((await page.textContent('div.compare-col.compare-current .compare-title')) ?? '', /^Prompt file b\.rlprompt · system: You answer everything\.$/);
+      assert.equal(await page.locator('section.compare div.heatmap-block.pinned').count(), AXES.length, "the pinned run's heatmaps");
+      assert.equal(await page.locator('div.current').count(), 1, 'the compare columns do not reuse the response block class');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'compare.png'), fullPage: true });
+      await page.click('#unpin');
+      await page.waitForSelector('section.compare[hidden]', { state: 'attached' });
+      await send(page, showRunMessage());
+      await page.waitForFunction((n) => document.querySelector('svg.heatmap')?.getAttribute('data-cols') === String(n), T);
     });
 
     for (const theme of ['light', 'dark', 'high-contrast'] as const) {

@@ -156,7 +156,7 @@ describe('the four parsers give the same intervention', () => {
     });
   }
   it('the webview forms, and the registry\'s bound reaches them', () => {
-    const form = { ...initialState().form, steerAxis: 'persona', coefficient: '4', steerFrom: '2', steerTo: '5', poAxis: 'persona', poFrom: '3', poTo: '5' };
+    const form = { ...initialState().form, steerAxis: 'persona', coefficient: '4', steerFrom: '2', steerTo: '5', poAxis: 'persona', poFrom: '3', poTo: '5', positions: 'all' as const };
     const steer = steerFromForm(form, ['persona'], 6);
     assert.ok(steer.ok);
     const { type: _t, ...s } = steer.message;
