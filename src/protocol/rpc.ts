@@ -8,6 +8,7 @@
 import type { CancellationToken, Disposable, MessageConnection } from 'vscode-jsonrpc';
 import { tooDeepMessage, valueTooDeep } from './nesting';
 import type { AxisSummary, DecodingOptions, Intervention, Label, ModelSummary, PromptInput, TokenEvent, TokenInfo, TraceResult } from './types';
+import type { LogitLensOptions } from './readouts';
 
 /** A request type: method name plus phantom parameter and result types. */
 export interface RpcRequest<P, R> {
@@ -98,6 +99,8 @@ export interface TraceParams {
   axes?: string[];
   interventions: Intervention[];
   decoding: DecodingOptions;
+  /** Also read the logit lens (result.readouts.logitLens); absent = off. */
+  logitLens?: LogitLensOptions;
 }
 /** host → worker: run one prompt; streams `TraceToken` notifications, answers the full result. Cancellable. */
 export const Trace = request<TraceParams, TraceResult>('refusalLens/trace');

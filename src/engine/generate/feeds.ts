@@ -3,7 +3,8 @@
 // reused for every decode step; an inactive layer feeds shared zero tensors.
 
 import type { Intervention, Positions } from '../../protocol/types.js';
-import { floatTensor, type Feeds, type OrtTensor } from '../runtime.js';
+import { floatTensor, int64Tensor, type Feeds, type OrtTensor } from '../runtime.js';
+import { hookNames, LENS_INPUTS } from '../onnx/names.js';
 import { LIMITS } from '../../protocol/limits.js';
 
 /** The fields of a direction that feeds need (Direction of src/engine/directions is one). */
@@ -126,6 +127,7 @@ export function interventionFeeds(
   const byName = new Map(axes.map((a) => [a.name, a]));
   const feeds: Feeds = {};
   for (let l = 0; l < nLayers; l++) {
+    const names = hookNames(l).inputNames;
     let add: Float64Array | undefined; // [d_model]
     const span: Float32Array[] = [];
     const caps: { u: Float64Array; lo: number; hi: number }[] = [];
@@ -148,11 +150,11 @@ export function interventionFeeds(
         throw new Error(`interventionFeeds: unknown intervention kind ${JSON.stringify((never as { kind?: unknown }).kind)}`);
       }
     }
-    feeds[`rl.add.${l}`] = add ? floatTensor(Float32Array.from(add), [dModel]) : zeros.add[l]!;
+    feeds[names.add] = add ? floatTensor(Float32Array.from(add), [dModel]) : zeros.add[l]!;
     const basis = gramSchmidt(span, dModel);
     if (basis.length === 0) {
-      feeds[`rl.proj.${l}`] = zeros.proj[l]!;
-      feeds[`rl.projT.${l}`] = zeros.projT[l]!;
+      feeds[names.proj] = zeros.proj[l]!;
+      feeds[names.projT] = zeros.projT[l]!;
     } else {
       const k = basis.length;
       const q = new Float32Array(k * dModel); // [k, d_model]
@@ -163,14 +165,14 @@ export function interventionFeeds(
           qT[d * k + i] = b[d]!;
         }
       });
-      feeds[`rl.proj.${l}`] = floatTensor(q, [k, dModel]);
-      feeds[`rl.projT.${l}`] = floatTensor(qT, [dModel, k]);
+      feeds[names.proj] = floatTensor(q, [k, dModel]);
+      feeds[names.projT] = floatTensor(qT, [dModel, k]);
     }
     if (caps.length === 0) {
-      feeds[`rl.capU.${l}`] = zeros.capU[l]!;
-      feeds[`rl.capUT.${l}`] = zeros.capUT[l]!;
-      feeds[`rl.capLo.${l}`] = zeros.capLo[l]!;
-      feeds[`rl.capHi.${l}`] = zeros.capHi[l]!;
+      feeds[names.capU] = zeros.capU[l]!;
+      feeds[names.capUT] = zeros.capUT[l]!;
+      feeds[names.capLo] = zeros.capLo[l]!;
+      feeds[names.capHi] = zeros.capHi[l]!;
     } else {
       const m = caps.length;
       const u = new Float32Array(dModel * m); // [d_model, m]
@@ -181,10 +183,10 @@ export function interventionFeeds(
           uT[j * dModel + d] = c.u[d]!;
         }
       });
-      feeds[`rl.capU.${l}`] = floatTensor(u, [dModel, m]);
-      feeds[`rl.capUT.${l}`] = floatTensor(uT, [m, dModel]);
-      feeds[`rl.capLo.${l}`] = floatTensor(Float32Array.from(caps, (c) => c.lo), [m]);
-      feeds[`rl.capHi.${l}`] = floatTensor(Float32Array.from(caps, (c) => c.hi), [m]);
+      feeds[names.capU] = floatTensor(u, [dModel, m]);
+      feeds[names.capUT] = floatTensor(uT, [m, dModel]);
+      feeds[names.capLo] = floatTensor(Float32Array.from(caps, (c) => c.lo), [m]);
+      feeds[names.capHi] = floatTensor(Float32Array.from(caps, (c) => c.hi), [m]);
     }
   }
   return feeds;
@@ -197,7 +199,7 @@ export function readoutFeeds(axes: readonly AxisVectors[], nLayers: number, zero
   const feeds: Feeds = {};
   for (let l = 0; l < nLayers; l++) {
     if (n === 0) {
-      feeds[`rl.axesT.${l}`] = zeros.axesT[l]!;
+      feeds[hookNames(l).inputNames.axesT] = zeros.axesT[l]!;
       continue;
     }
     const t = new Float32Array(dModel * n); // [d_model, n]
@@ -207,7 +209,7 @@ export function readoutFeeds(axes: readonly AxisVectors[], nLayers: number, zero
       if (len === 0) return; // a zero axis reads 0 everywhere
       for (let d = 0; d < dModel; d++) t[d * n + j] = v[d]! / len;
     });
-    feeds[`rl.axesT.${l}`] = floatTensor(t, [dModel, n]);
+    feeds[hookNames(l).inputNames.axesT] = floatTensor(t, [dModel, n]);
   }
   return feeds;
 }
@@ -241,4 +243,23 @@ function norm(v: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
   return Math.sqrt(s);
+}
+
+/** What the logit lens reads in one prefill: run positions (Gather indices on the seq axis), k, refusal-start ids. */
+export interface LensFeedSpec {
+  positions: readonly number[];
+  topK: number;
+  refusalIds: readonly number[];
+}
+
+/**
+ * The rl.lens.* inputs. Without a spec the positions are empty, so every lens tensor is empty
+ * even on a session that computes all outputs (webgpu's device-output sessions fetch them all).
+ */
+export function lensInputFeeds(spec?: LensFeedSpec): Feeds {
+  return {
+    [LENS_INPUTS.positions]: int64Tensor(spec ? spec.positions : [], [spec ? spec.positions.length : 0]),
+    [LENS_INPUTS.k]: int64Tensor([spec?.topK ?? 1], [1]),
+    [LENS_INPUTS.refusalIds]: int64Tensor(spec ? spec.refusalIds : [], [spec ? spec.refusalIds.length : 0]),
+  };
 }

@@ -10,6 +10,8 @@ import type { DecodingOptions } from '../../protocol/types.js';
 import type { GraphIO } from '../model/graph.js';
 import { dispose, emptyTensor, intTensor, int64Tensor, onDevice, readFloats, run, type Feeds, type OrtTensor } from '../runtime.js';
 import { makeSampler, type Sampler } from './sampling.js';
+import { lensInputFeeds, type LensFeedSpec } from './feeds.js';
+import { hookNames } from '../onnx/names.js';
 
 export interface SeqInput {
   ids: number[];
@@ -29,6 +31,11 @@ export interface LoopOptions {
   hookFeeds?: { prompt: Feeds; generated: Feeds };
   /** readout axes count n; readouts are fetched only when n > 0 */
   nAxes: number;
+  /**
+   * logit lens at these prefill positions (run coordinates: rows must be unpadded, one prompt
+   * length per batch); needs a graph with the lens (GraphIO.logitLens)
+   */
+  lens?: LensFeedSpec;
   /** prefill-only: fetch rl.resid.{l} for these layers and stop after the prefill */
   residualLayers?: readonly number[];
   /** called per row as readouts become known: prompt tokens after prefill, then one per step */
@@ -36,10 +43,23 @@ export interface LoopOptions {
   signal?: AbortSignal;
 }
 
+/** The lens as the graph gives it for one row: [layer][position][k] and [layer][position]. */
+export interface RawLens {
+  topProbs: number[][][];
+  topIds: number[][][];
+  refusal: number[][];
+}
+
+/** What one row read from the graph, by readout name (protocol/readouts.ts). */
+export interface RowReadouts {
+  /** [axis][layer][token] over prompt + generated tokens */
+  projections: number[][][];
+  logitLens?: RawLens;
+}
+
 export interface SeqOutput {
   generated: number[];
-  /** [axis][layer][token] over prompt + generated tokens */
-  reads: number[][][];
+  readouts: RowReadouts;
   /** next-token logits after the prompt (the first generated step), [vocab] */
   firstLogits: Float32Array;
   /** [layer index] -> [seq * d_model], only when residualLayers were asked */
@@ -69,7 +89,10 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   const L = Math.max(...seqs.map((s) => s.ids.length));
   const nLayers = g.hookLayers;
   const nAxes = nLayers > 0 ? o.nAxes : 0;
-  const readNames = nAxes > 0 ? Array.from({ length: nLayers }, (_, l) => `rl.read.${l}`) : [];
+  const readNames = nAxes > 0 ? Array.from({ length: nLayers }, (_, l) => hookNames(l).outputNames.read) : [];
+  if (o.lens && !g.logitLens) throw new Error('logit lens: this graph has no lens (the hooking rewrite could not copy its final norm and lm_head)');
+  if (o.lens && new Set(seqs.map((s) => s.ids.length)).size > 1) throw new Error('logit lens: a batch must hold prompts of one length');
+  const lensNames = o.lens ? Array.from({ length: nLayers }, (_, l) => hookNames(l).lensNames) : [];
   const pads = seqs.map((s) => L - s.ids.length);
   checkAbort(o.signal, 0);
 
@@ -91,16 +114,18 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   if (g.keepLogitsInput) feeds[g.keepLogitsInput] = int64Tensor([1], []);
   for (const p of g.past) feeds[p.input] = emptyTensor(g.pastType, [B, p.kvHeads, 0, p.headDim]);
   if (o.hookFeeds) Object.assign(feeds, o.hookFeeds.prompt);
+  if (g.logitLens) Object.assign(feeds, lensInputFeeds(o.lens));
 
-  const residualNames = (o.residualLayers ?? []).map((l) => `rl.resid.${l}`);
+  const residualNames = (o.residualLayers ?? []).map((l) => hookNames(l).outputNames.resid);
   const onlyResiduals = residualNames.length > 0;
+  const lensFetches = lensNames.flatMap((n) => [n.topProbs, n.topIds, n.refusal]);
   const fetches = onlyResiduals
     ? [...residualNames, ...readNames]
-    : ['logits', ...g.past.map((p) => p.output), ...readNames];
+    : ['logits', ...g.past.map((p) => p.output), ...readNames, ...lensFetches];
 
   const rows: SeqOutput[] = seqs.map(() => ({
     generated: [],
-    reads: Array.from({ length: nAxes }, () => Array.from({ length: nLayers }, () => [] as number[])),
+    readouts: { projections: Array.from({ length: nAxes }, () => Array.from({ length: nLayers }, () => [] as number[])) },
     firstLogits: new Float32Array(0),
   }));
 
@@ -112,12 +137,13 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   if (nAxes > 0) {
     seqs.forEach((s, b) => {
       const got = collectReads(out, readNames, b, L, nAxes, pads[b]!, s.ids.length);
-      appendReads(rows[b]!.reads, got);
+      appendReads(rows[b]!.readouts.projections, got);
       o.onTokens?.(b, s.ids, 0, false, got);
     });
   } else if (o.onTokens) {
     seqs.forEach((s, b) => o.onTokens!(b, s.ids, 0, false, []));
   }
+  if (o.lens) seqs.forEach((_, b) => (rows[b]!.readouts.logitLens = collectLens(out, lensNames, b)));
   if (onlyResiduals) {
     seqs.forEach((s, b) => {
       rows[b]!.residuals = residualNames.map((n) => {
@@ -158,6 +184,7 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   const stepFetches = ['logits', ...pastOut, ...readNames];
   const stepFeeds: Feeds = {};
   if (o.hookFeeds) Object.assign(stepFeeds, o.hookFeeds.generated);
+  if (g.logitLens) Object.assign(stepFeeds, lensInputFeeds());
   if (g.keepLogitsInput) stepFeeds[g.keepLogitsInput] = feeds[g.keepLogitsInput]!;
   const stepIds = new Array<number>(B);
   const stepPos = new Array<number>(B);
@@ -188,7 +215,7 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
         const row = rows[b]!;
         const position = s.ids.length + row.generated.length - 1;
         const got = nAxes > 0 ? collectReads(out, readNames, b, 1, nAxes, 0, 1) : [];
-        if (nAxes > 0) appendReads(row.reads, got);
+        if (nAxes > 0) appendReads(row.readouts.projections, got);
         o.onTokens?.(b, [fed], position, true, got);
         if (isStop(b, fed) || row.generated.length >= s.decoding.maxNewTokens) {
           next[b] = -1;
@@ -263,6 +290,22 @@ function collectReads(
       for (let j = 0; j < n; j++) res[j]![l]![t] = data[base + j]!;
     }
   });
+  return res;
+}
+
+/** Row b of the lens outputs: rl.lens.topv/topi.l are [B, P, k], rl.lens.refusal.l is [B, P]. */
+function collectLens(out: Record<string, OrtTensor>, names: readonly ReturnType<typeof hookNames>['lensNames'][], b: number): RawLens {
+  const res: RawLens = { topProbs: [], topIds: [], refusal: [] };
+  for (const n of names) {
+    const v = out[n.topProbs]!;
+    const [, P, k] = v.dims as [number, number, number];
+    const probs = readFloats(v, b * P * k, P * k);
+    const ids = out[n.topIds]!.data as BigInt64Array;
+    const refusal = readFloats(out[n.refusal]!, b * P, P);
+    res.topProbs.push(Array.from({ length: P }, (_, p) => Array.from(probs.subarray(p * k, (p + 1) * k))));
+    res.topIds.push(Array.from({ length: P }, (_, p) => Array.from({ length: k }, (_, j) => Number(ids[(b * P + p) * k + j]!))));
+    res.refusal.push(Array.from(refusal));
+  }
   return res;
 }
 
