@@ -260,6 +260,7 @@ export function lensInputFeeds(spec?: LensFeedSpec): Feeds {
   return {
     [LENS_INPUTS.positions]: int64Tensor(spec ? spec.positions : [], [spec ? spec.positions.length : 0]),
     [LENS_INPUTS.k]: int64Tensor([spec?.topK ?? 1], [1]),
-    [LENS_INPUTS.refusalIds]: int64Tensor(spec ? spec.refusalIds : [], [spec ? spec.refusalIds.length : 0]),
+    // one id, not none: an empty reduction axis makes ORT's ReduceSum keep it (and warn)
+    [LENS_INPUTS.refusalIds]: int64Tensor(spec ? spec.refusalIds : [0], [spec ? spec.refusalIds.length : 1]),
   };
 }

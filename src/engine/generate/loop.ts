@@ -293,7 +293,7 @@ function collectReads(
   return res;
 }
 
-/** Row b of the lens outputs: rl.lens.topv/topi.l are [B, P, k], rl.lens.refusal.l is [B, P]. */
+/** Row b of the lens outputs: rl.lens.topv/topi.l are [B, P, k], rl.lens.refusal.l is [B, P, 1]. */
 function collectLens(out: Record<string, OrtTensor>, names: readonly ReturnType<typeof hookNames>['lensNames'][], b: number): RawLens {
   const res: RawLens = { topProbs: [], topIds: [], refusal: [] };
   for (const n of names) {

@@ -135,7 +135,8 @@ export function addLogitLens(g: GraphProto, layers: readonly LensLayer[], opset:
       add('Reshape', [`${v}.rows`, t('outShape')], [out], [attrInt('allowzero', 1)]); // P may be 0
     }
     add('Gather', [probs, LENS_INPUTS.refusalIds], [`rl.lens.refusalp.${l}`], [attrInt('axis', 2)]);
-    add('ReduceSum', [`rl.lens.refusalp.${l}`, C.minusOne], [refusal], [attrInt('keepdims', 0)]);
+    // keepdims: ORT keeps an empty input's reduced axis whatever keepdims says (and warns), so [B, P, 1] always
+    add('ReduceSum', [`rl.lens.refusalp.${l}`, C.minusOne], [refusal], [attrInt('keepdims', 1)]);
     newOutputs.push(makeValueInfo(topProbs, DT.FLOAT), makeValueInfo(topIds, DT.INT64), makeValueInfo(refusal, DT.FLOAT));
   }
   // after every original node: each lens reads r'''_l and constants only

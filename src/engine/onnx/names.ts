@@ -8,7 +8,7 @@ export const hookNames = (l: number) => ({
     capU: `rl.capU.${l}`, capUT: `rl.capUT.${l}`, capLo: `rl.capLo.${l}`, capHi: `rl.capHi.${l}`, axesT: `rl.axesT.${l}`,
   },
   outputNames: { read: `rl.read.${l}`, resid: `rl.resid.${l}` },
-  /** logit lens at layer l: top-k probabilities [B, P, k], their token ids [B, P, k] (int64), refusal-start probability [B, P] */
+  /** logit lens at layer l: top-k probabilities [B, P, k], their token ids [B, P, k] (int64), refusal-start probability [B, P, 1] */
   lensNames: { topProbs: `rl.lens.topv.${l}`, topIds: `rl.lens.topi.${l}`, refusal: `rl.lens.refusal.${l}` },
 });
 
