@@ -181,18 +181,19 @@ export class Controller implements vscode.Disposable {
           if (opts.adoptFileInterventions && prompt!.interventions) this.setInterventions(prompt!.interventions);
           this.changed.fire();
           const interventions = this._interventions;
-          const key = JSON.stringify([model.graphHash, model.dtype, axes, prompt!.prompt, decoding]);
+          const lens = prompt!.logitLens ? { logitLens: prompt!.logitLens } : {};
+          const key = JSON.stringify([model.graphHash, model.dtype, axes, prompt!.prompt, decoding, lens]);
           let baseline = key === this.baselineKey ? this.lastBaseline : undefined;
           if (!baseline || interventions.length === 0) {
             step('running baseline');
-            baseline = await this.traceLive({ prompt: prompt!.prompt, interventions: [], decoding }, axes, model, cts.token);
+            baseline = await this.traceLive({ prompt: prompt!.prompt, interventions: [], decoding, ...lens }, axes, model, cts.token);
             this.baselineKey = key;
             this.lastBaseline = baseline;
           }
           let run = baseline;
           if (interventions.length > 0) {
             step(`running with ${interventions.length} intervention${interventions.length > 1 ? 's' : ''}`);
-            run = await this.traceLive({ prompt: prompt!.prompt, interventions, decoding }, axes, model, cts.token);
+            run = await this.traceLive({ prompt: prompt!.prompt, interventions, decoding, ...lens }, axes, model, cts.token);
           }
           this.lastRun = run;
           this.log.info(`${prompt!.label}: ${run.label.label} (refusal score ${run.label.refusalScore.toFixed(3)}), ${run.timings.totalMs.toFixed(0)} ms`);
@@ -250,7 +251,7 @@ export class Controller implements vscode.Disposable {
   }
 
   private async traceLive(
-    req: { prompt: LoadedPrompt['prompt']; interventions: Intervention[]; decoding: DecodingOptions },
+    req: { prompt: LoadedPrompt['prompt']; interventions: Intervention[]; decoding: DecodingOptions; logitLens?: LoadedPrompt['logitLens'] },
     axes: AxisSummary[],
     model: ModelSummary,
     token: vscode.CancellationToken,

@@ -6,6 +6,7 @@ import { formatDuration } from '../engine/experiments/progress';
 import type { AxisSummary, DecodingOptions, Intervention, ModelSummary, PromptInput, TokenEvent, TraceResult } from '../protocol/types';
 import type { CancelToken, WorkerClient } from './workerClient';
 import { promptSizeProblem } from '../protocol/limits';
+import type { LogitLensOptions } from '../protocol/readouts';
 
 export interface EngineTarget {
   model: LoadModelParams;
@@ -17,6 +18,7 @@ export interface TraceRequest {
   interventions: Intervention[];
   decoding: DecodingOptions;
   axes?: string[];
+  logitLens?: LogitLensOptions;
 }
 
 export class EngineSession {
@@ -83,7 +85,7 @@ export class EngineSession {
     const runId = `run-${process.pid}-${++this.runs}`;
     const off = this.client.onTraceTokens(runId, (p) => onTokens?.(p.event));
     try {
-      const params = { runId, prompt: req.prompt, interventions: req.interventions, decoding: req.decoding, ...(req.axes ? { axes: req.axes } : {}) };
+      const params = { runId, prompt: req.prompt, interventions: req.interventions, decoding: req.decoding, ...(req.axes ? { axes: req.axes } : {}), ...(req.logitLens ? { logitLens: req.logitLens } : {}) };
       return await this.client.request(Trace, params, token);
     } finally {
       off();

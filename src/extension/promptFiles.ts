@@ -2,6 +2,7 @@
 // shared parsers at the right line and field, an "Inspect" CodeLens above a prompt file and
 // above each dataset line, and reading the prompt a command should run (from the buffer, so
 // unsaved edits count). A broken file gives diagnostics and a message, never an exception.
+import type { LogitLensOptions } from '../protocol/readouts';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseJsonl, parsePromptFile, toPromptInput, type Diagnostic } from '../engine/prompts/index';
@@ -24,6 +25,8 @@ export interface LoadedPrompt {
   axes?: string[];
   interventions?: Intervention[];
   decoding?: Partial<DecodingOptions>;
+  /** The file's `logitLens`: the inspector reads the lens only when a prompt file asks for it. */
+  logitLens?: LogitLensOptions;
   /** Some intervention says "all" layers: parse again once the model's layer count is known. */
   needsLayerCount?: boolean;
 }
@@ -98,7 +101,7 @@ export async function readPromptAt(source: PromptSource, nLayers?: number): Prom
       return undefined;
     }
     const p = parsed.prompt;
-    const out: LoadedPrompt = { prompt: toPromptInput(p), label: name, fileDir, decoding: p.decoding };
+    const out: LoadedPrompt = { prompt: toPromptInput(p), label: name, fileDir, decoding: p.decoding, ...(p.logitLens ? { logitLens: p.logitLens } : {}) };
     if (p.model) out.model = p.model;
     if (p.axes.length) out.axes = [...p.axes];
     if (p.interventions.length) {
