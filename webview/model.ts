@@ -153,6 +153,8 @@ export interface ProfileSeries {
   current: number[];
   /** Same length as `layers`; NaN where the baseline lacks the value. */
   baseline: number[] | undefined;
+  /** fixed y range (a probability: [0, 1]); absent = symmetric around 0 */
+  domain?: [number, number];
 }
 
 /** Projection per layer at one token, for the run and the baseline, one series per axis. */
