@@ -84,15 +84,16 @@ export function renderLens(container: HTMLElement, view: LensView | undefined): 
   if (!view) return;
   const tok = view.token ? `"${tokenLabel(view.token.text, 24)}" (#${view.position})` : `#${view.position}`;
   const others = view.positions.length > 1 ? ` Read at ${view.positions.map((p) => `#${p}`).join(', ')}: click one of those columns to show it.` : '';
+  // a paragraph, not a caption: a caption wraps to the table's (narrow) width
+  root.selectAll('p.lens-title').data([null]).join('p').attr('class', 'lens-title')
+    .text(`Logit lens at token ${tok}: what each layer's residual predicts next (final norm + lm_head), with the refusal-start probability.${others}`);
   const table = root.selectAll<HTMLTableElement, null>('table.lens').data([null]).join((e) => {
     const t = e.append('table').attr('class', 'lens');
-    t.append('caption');
     t.append('thead').append('tr');
     t.append('tbody');
     return t;
   });
-  table.attr('data-position', view.position);
-  table.select('caption').text(`Logit lens at token ${tok}: what each layer's residual predicts next (final norm + lm_head), with the refusal-start probability.${others}`);
+  table.attr('data-position', view.position).attr('aria-label', `Logit lens at token ${tok}, one row per layer`);
   const heads = ['layer', 'p(refusal start)', ...Array.from({ length: view.topK }, (_, j) => `top ${j + 1}`)];
   table.select('thead tr').selectAll('th').data(heads).join('th').attr('scope', 'col').text((d) => d);
   const rows = table.select('tbody').selectAll<HTMLTableRowElement, LensRow>('tr').data(view.rows, (d) => String(d.layer)).join('tr');

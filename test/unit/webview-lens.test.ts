@@ -3,29 +3,10 @@
 // profile, and nothing at all for a run without the lens.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LogitLensReadout } from '../../src/protocol/readouts';
-import type { TraceResult } from '../../src/protocol/types';
 import { lensProfileSeries, lensView } from '../../webview/lens';
 import { initialState, reduce } from '../../webview/state';
 import { N_LAYERS, PROMPT, showRunMessage } from './webview-fixture';
-
-const LAST = PROMPT.length - 1;
-
-/** A lens at the first and last prompt tokens: refusal falls with depth at the last one. */
-function lens(scale: number): LogitLensReadout {
-  const layers = Array.from({ length: N_LAYERS }, (_, l) => l);
-  return {
-    positions: [0, LAST],
-    topK: 2,
-    refusalTokenIds: [40],
-    top: layers.map((l) => [
-      [{ id: 1, text: 'a', p: 0.5 }, { id: 2, text: 'b', p: 0.25 }],
-      [{ id: 40, text: 'I', p: scale * (1 - l / N_LAYERS) }, { id: 41, text: 'Sure', p: 0.1 }],
-    ]),
-    refusal: layers.map((l) => [0.01, scale * (1 - l / N_LAYERS)]),
-  };
-}
-const withLens = (r: TraceResult, scale: number): TraceResult => ({ ...r, readouts: { ...r.readouts, logitLens: lens(scale) } });
+import { LAST, withLens } from './webview-lens-fixture';
 
 function state(baselineLens: boolean) {
   const msg = showRunMessage();
