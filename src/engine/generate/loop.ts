@@ -11,7 +11,7 @@ import type { GraphIO } from '../model/graph.js';
 import { dispose, emptyTensor, intTensor, int64Tensor, onDevice, readFloats, run, type Feeds, type OrtTensor } from '../runtime.js';
 import { makeSampler, type Sampler } from './sampling.js';
 import { lensInputFeeds, type LensFeedSpec } from './feeds.js';
-import { hookNames } from '../onnx/names.js';
+import { hookNames, LENS_OUTPUTS } from '../onnx/names.js';
 
 export interface SeqInput {
   ids: number[];
@@ -92,7 +92,6 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   const readNames = nAxes > 0 ? Array.from({ length: nLayers }, (_, l) => hookNames(l).outputNames.read) : [];
   if (o.lens && !g.logitLens) throw new Error('logit lens: this graph has no lens (the hooking rewrite could not copy its final norm and lm_head)');
   if (o.lens && new Set(seqs.map((s) => s.ids.length)).size > 1) throw new Error('logit lens: a batch must hold prompts of one length');
-  const lensNames = o.lens ? Array.from({ length: nLayers }, (_, l) => hookNames(l).lensNames) : [];
   const pads = seqs.map((s) => L - s.ids.length);
   checkAbort(o.signal, 0);
 
@@ -118,7 +117,7 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
 
   const residualNames = (o.residualLayers ?? []).map((l) => hookNames(l).outputNames.resid);
   const onlyResiduals = residualNames.length > 0;
-  const lensFetches = lensNames.flatMap((n) => [n.topProbs, n.topIds, n.refusal]);
+  const lensFetches = o.lens ? Object.values(LENS_OUTPUTS) : [];
   const fetches = onlyResiduals
     ? [...residualNames, ...readNames]
     : ['logits', ...g.past.map((p) => p.output), ...readNames, ...lensFetches];
@@ -143,7 +142,7 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   } else if (o.onTokens) {
     seqs.forEach((s, b) => o.onTokens!(b, s.ids, 0, false, []));
   }
-  if (o.lens) seqs.forEach((_, b) => (rows[b]!.readouts.logitLens = collectLens(out, lensNames, b)));
+  if (o.lens) seqs.forEach((_, b) => (rows[b]!.readouts.logitLens = collectLens(out, nLayers, b)));
   if (onlyResiduals) {
     seqs.forEach((s, b) => {
       rows[b]!.residuals = residualNames.map((n) => {
@@ -293,20 +292,20 @@ function collectReads(
   return res;
 }
 
-/** Row b of the lens outputs: rl.lens.topv/topi.l are [B, P, k], rl.lens.refusal.l is [B, P, 1]. */
-function collectLens(out: Record<string, OrtTensor>, names: readonly ReturnType<typeof hookNames>['lensNames'][], b: number): RawLens {
-  const res: RawLens = { topProbs: [], topIds: [], refusal: [] };
-  for (const n of names) {
-    const v = out[n.topProbs]!;
-    const [, P, k] = v.dims as [number, number, number];
-    const probs = readFloats(v, b * P * k, P * k);
-    const ids = out[n.topIds]!.data as BigInt64Array;
-    const refusal = readFloats(out[n.refusal]!, b * P, P);
-    res.topProbs.push(Array.from({ length: P }, (_, p) => Array.from(probs.subarray(p * k, (p + 1) * k))));
-    res.topIds.push(Array.from({ length: P }, (_, p) => Array.from({ length: k }, (_, j) => Number(ids[(b * P + p) * k + j]!))));
-    res.refusal.push(Array.from(refusal));
-  }
-  return res;
+/** Row b of the lens outputs ([B, L·P, k] and [B, L·P, 1], rows layer-major) as [layer][position]. */
+function collectLens(out: Record<string, OrtTensor>, nLayers: number, b: number): RawLens {
+  const v = out[LENS_OUTPUTS.topProbs]!;
+  const [, LP, k] = v.dims as [number, number, number];
+  const P = LP / nLayers;
+  const probs = readFloats(v, b * LP * k, LP * k);
+  const ids = out[LENS_OUTPUTS.topIds]!.data as BigInt64Array;
+  const refusal = readFloats(out[LENS_OUTPUTS.refusal]!, b * LP, LP);
+  const layers = Array.from({ length: nLayers }, (_, l) => Array.from({ length: P }, (_, p) => l * P + p));
+  return {
+    topProbs: layers.map((rows) => rows.map((r) => Array.from(probs.subarray(r * k, (r + 1) * k)))),
+    topIds: layers.map((rows) => rows.map((r) => Array.from({ length: k }, (_, j) => Number(ids[(b * LP + r) * k + j]!)))),
+    refusal: layers.map((rows) => rows.map((r) => refusal[r]!)),
+  };
 }
 
 function appendReads(into: number[][][], got: number[][][]): void {

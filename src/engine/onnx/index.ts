@@ -6,7 +6,7 @@ export { GraphView } from './graph';
 export { findResidualStream, residualDtype, ResidualError } from './residual';
 export type { ResidualStream, ChainValue, BlockOutput, ResidualDtype } from './residual';
 export { hookModel, hookDecodedModel, HookError, REWRITE_VERSION } from './rewrite';
-export { hookNames, LENS_INPUTS, LAST_POSITION } from './names';
+export { hookNames, LENS_INPUTS, LENS_OUTPUTS, LAST_POSITION } from './names';
 export type { HookNames } from './names';
 export type { HookInfo, HookLayer, HookOptions } from './rewrite';
 export { hookedModelPath, sha256File } from './cache';

@@ -1,14 +1,14 @@
-// The logit lens in the graph (docs/ARCHITECTURE.md, "Logit lens"): for each layer l the
-// model's own final norm and lm_head (and anything per-position between them and `logits`:
-// a bias, soft-capping, a Cast) applied to the chosen positions of r'''_l, then softmax, top-k
-// and the summed probability of the refusal-start tokens. The nodes are copies of the graph's
+// The logit lens in the graph (docs/ARCHITECTURE.md, "Logit lens"): the model's own final norm
+// and lm_head (and anything per-position between them and `logits`: a bias, soft-capping, a
+// Cast) applied to the chosen positions of every layer's r'''_l at once, then softmax, top-k and
+// the summed probability of the refusal-start tokens. The nodes are copies of the graph's
 // own tail, so no weight is read into JavaScript and a MatMulNBits lm_head stays quantized.
 // The original nodes are untouched: outputs that do not fetch the lens stay bit-identical, and
 // an empty `rl.lens.pos` makes every lens tensor empty even where all outputs are computed.
 
 import { GraphView } from './graph';
 import { attrInt, DT, makeNode, makeTensor, makeValueInfo, tensorValues, type GraphProto, type NodeProto, type ValueInfo } from './proto';
-import { hookNames, LENS_INPUTS } from './names';
+import { LENS_INPUTS, LENS_OUTPUTS } from './names';
 import { isSkipNorm } from './residual';
 
 /** Ops the tail may hold: each acts on one position at a time (reductions over the last axis only, checked below). */
@@ -88,57 +88,60 @@ export function addLogitLens(g: GraphProto, layers: readonly LensLayer[], opset:
   const nodes: NodeProto[] = [];
   const add = (op: string, ins: string[], outs: string[], attrs = [] as NodeProto['attributes'], domain = '') =>
     nodes.push(makeNode(op, ins, outs, `rl/${outs.find((o) => o) ?? op}`, attrs, domain));
-  const newOutputs: ValueInfo[] = [];
-  for (const { layer: l, value } of layers) {
-    const tag = (v: string) => `rl.lens.${l}/${v}`;
-    const h = `rl.lens.h.${l}`;
-    add('Gather', [value, P], [h], [attrInt('axis', 1)]);
-    const rename = new Map<string, string>([[last, h]]);
-    for (const n of tailNodes) {
-      if (n === seedNode) {
-        // norm(h) with the same kernel, gamma (and beta) and epsilon: h + 0, the bias is already in r'''
-        const zero = `rl.lens.zero.${l}`;
-        add('Sub', [h, h], [zero]);
-        const ins = n.opType === 'SkipLayerNormalization' && n.input[3] ? [h, zero, n.input[2]!, n.input[3]] : [h, zero, n.input[2]!];
-        const outs = n.output.map((o, k) => (o && k < 3 ? tag(o) : ''));
-        for (let k = 0; k < 3; k++) if (n.output[k]) rename.set(n.output[k]!, outs[k]!);
-        add(n.opType, ins, outs, n.attributes.filter((a) => a.name === 'epsilon'), n.domain);
-        continue;
-      }
-      const outs = n.output.map((o) => (o ? tag(o) : ''));
-      n.output.forEach((o, k) => o && rename.set(o, outs[k]!));
-      add(n.opType, n.input.map((x) => rename.get(x) ?? x), outs, n.attributes, n.domain);
+  // one copy of the tail for all layers: rows [layer 0's P positions, layer 1's, ...], so the
+  // graph gains L Gathers and ~30 nodes (not L copies), and lm_head is one [B, L·P, d] matmul
+  const H = 'rl.lens.h';
+  const gathered = layers.map(({ layer: l, value }) => {
+    add('Gather', [value, P], [`${H}.${l}`], [attrInt('axis', 1)]);
+    return `${H}.${l}`;
+  });
+  add('Concat', gathered, [H], [attrInt('axis', 1)]);
+  const tag = (v: string) => `rl.lens/${v}`;
+  const rename = new Map<string, string>([[last, H]]);
+  for (const n of tailNodes) {
+    if (n === seedNode) {
+      // norm(h) with the same kernel, gamma (and beta) and epsilon: h + 0, the bias is already in r'''
+      const zero = 'rl.lens.zero';
+      add('Sub', [H, H], [zero]);
+      const ins = n.opType === 'SkipLayerNormalization' && n.input[3] ? [H, zero, n.input[2]!, n.input[3]] : [H, zero, n.input[2]!];
+      const outs = n.output.map((o, k) => (o && k < 3 ? tag(o) : ''));
+      for (let k = 0; k < 3; k++) if (n.output[k]) rename.set(n.output[k]!, outs[k]!);
+      add(n.opType, ins, outs, n.attributes.filter((a) => a.name === 'epsilon'), n.domain);
+      continue;
     }
-    let logits = rename.get('logits')!;
-    if (logitsInfo.elemType !== DT.FLOAT) {
-      add('Cast', [logits], [`${logits}.f`], [attrInt('to', DT.FLOAT)]);
-      logits = `${logits}.f`;
-    }
-    const { topProbs, topIds, refusal } = hookNames(l).lensNames;
-    const probs = `rl.lens.probs.${l}`;
-    add('Softmax', [logits], [probs], [attrInt('axis', -1)]);
-    // ORT's CPU TopK dies (SIGFPE) on an empty input, and every node runs whatever is fetched:
-    // TopK sees [B·P + 1, V], the extra row zeros, dropped after (the cost of one V-row sort)
-    const t = (v: string) => `rl.lens.topk.${l}/${v}`;
-    add('Shape', [probs], [t('shape')]);
-    add('Slice', [t('shape'), C.two, C.three, C.zero], [t('V')]);
-    add('Slice', [t('shape'), C.zero, C.two, C.zero], [t('BP')]);
-    add('Concat', [C.minusOne, t('V')], [t('flatShape')], [attrInt('axis', 0)]);
-    add('Reshape', [probs, t('flatShape')], [t('flat')]);
-    add('Concat', [C.one, t('V')], [t('rowShape')], [attrInt('axis', 0)]);
-    add('ConstantOfShape', [t('rowShape')], [t('row')]);
-    add('Concat', [t('flat'), t('row')], [t('padded')], [attrInt('axis', 0)]);
-    add('TopK', [t('padded'), LENS_INPUTS.k], [t('v'), t('i')], [attrInt('axis', -1), attrInt('largest', 1), attrInt('sorted', 1)]);
-    add('Concat', [t('BP'), LENS_INPUTS.k], [t('outShape')], [attrInt('axis', 0)]);
-    for (const [v, out] of [[t('v'), topProbs], [t('i'), topIds]] as const) {
-      add('Slice', [v, C.zero, C.minusOne, C.zero], [`${v}.rows`]);
-      add('Reshape', [`${v}.rows`, t('outShape')], [out], [attrInt('allowzero', 1)]); // P may be 0
-    }
-    add('Gather', [probs, LENS_INPUTS.refusalIds], [`rl.lens.refusalp.${l}`], [attrInt('axis', 2)]);
-    // keepdims: ORT keeps an empty input's reduced axis whatever keepdims says (and warns), so [B, P, 1] always
-    add('ReduceSum', [`rl.lens.refusalp.${l}`, C.minusOne], [refusal], [attrInt('keepdims', 1)]);
-    newOutputs.push(makeValueInfo(topProbs, DT.FLOAT), makeValueInfo(topIds, DT.INT64), makeValueInfo(refusal, DT.FLOAT));
+    const outs = n.output.map((o) => (o ? tag(o) : ''));
+    n.output.forEach((o, k) => o && rename.set(o, outs[k]!));
+    add(n.opType, n.input.map((x) => rename.get(x) ?? x), outs, n.attributes, n.domain);
   }
+  let logits = rename.get('logits')!;
+  if (logitsInfo.elemType !== DT.FLOAT) {
+    add('Cast', [logits], [`${logits}.f`], [attrInt('to', DT.FLOAT)]);
+    logits = `${logits}.f`;
+  }
+  const { topProbs, topIds, refusal } = LENS_OUTPUTS;
+  const probs = 'rl.lens.probs';
+  add('Softmax', [logits], [probs], [attrInt('axis', -1)]);
+  // ORT's CPU TopK dies (SIGFPE) on an empty input, and every node runs whatever is fetched:
+  // TopK sees [B·L·P + 1, V], the extra row zeros, dropped after (the cost of one V-row sort)
+  const t = (v: string) => `rl.lens.topk/${v}`;
+  add('Shape', [probs], [t('shape')]);
+  add('Slice', [t('shape'), C.two, C.three, C.zero], [t('V')]);
+  add('Slice', [t('shape'), C.zero, C.two, C.zero], [t('BP')]);
+  add('Concat', [C.minusOne, t('V')], [t('flatShape')], [attrInt('axis', 0)]);
+  add('Reshape', [probs, t('flatShape')], [t('flat')]);
+  add('Concat', [C.one, t('V')], [t('rowShape')], [attrInt('axis', 0)]);
+  add('ConstantOfShape', [t('rowShape')], [t('row')]);
+  add('Concat', [t('flat'), t('row')], [t('padded')], [attrInt('axis', 0)]);
+  add('TopK', [t('padded'), LENS_INPUTS.k], [t('v'), t('i')], [attrInt('axis', -1), attrInt('largest', 1), attrInt('sorted', 1)]);
+  add('Concat', [t('BP'), LENS_INPUTS.k], [t('outShape')], [attrInt('axis', 0)]);
+  for (const [v, out] of [[t('v'), topProbs], [t('i'), topIds]] as const) {
+    add('Slice', [v, C.zero, C.minusOne, C.zero], [`${v}.rows`]);
+    add('Reshape', [`${v}.rows`, t('outShape')], [out], [attrInt('allowzero', 1)]); // P may be 0
+  }
+  add('Gather', [probs, LENS_INPUTS.refusalIds], ['rl.lens.refusalp'], [attrInt('axis', 2)]);
+  // keepdims: ORT keeps an empty input's reduced axis whatever keepdims says (and warns), so [B, L·P, 1] always
+  add('ReduceSum', ['rl.lens.refusalp', C.minusOne], [refusal], [attrInt('keepdims', 1)]);
+  const newOutputs: ValueInfo[] = [makeValueInfo(topProbs, DT.FLOAT), makeValueInfo(topIds, DT.INT64), makeValueInfo(refusal, DT.FLOAT)];
   // after every original node: each lens reads r'''_l and constants only
   g.node = [...g.node, ...nodes];
   g.initializer = [

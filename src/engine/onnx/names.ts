@@ -8,14 +8,18 @@ export const hookNames = (l: number) => ({
     capU: `rl.capU.${l}`, capUT: `rl.capUT.${l}`, capLo: `rl.capLo.${l}`, capHi: `rl.capHi.${l}`, axesT: `rl.axesT.${l}`,
   },
   outputNames: { read: `rl.read.${l}`, resid: `rl.resid.${l}` },
-  /** logit lens at layer l: top-k probabilities [B, P, k], their token ids [B, P, k] (int64), refusal-start probability [B, P, 1] */
-  lensNames: { topProbs: `rl.lens.topv.${l}`, topIds: `rl.lens.topi.${l}`, refusal: `rl.lens.refusal.${l}` },
 });
 
 export type HookNames = ReturnType<typeof hookNames>;
 
 /** Graph-wide logit-lens inputs (int64): run positions to read (Gather indices on the seq axis), k, refusal-start token ids. */
 export const LENS_INPUTS = { positions: 'rl.lens.pos', k: 'rl.lens.k', refusalIds: 'rl.lens.ids' } as const;
+
+/**
+ * Graph-wide logit-lens outputs, rows layer-major (row l·P + p = layer l, position p): top-k
+ * probabilities [B, L·P, k], their token ids [B, L·P, k] (int64), refusal-start probability [B, L·P, 1].
+ */
+export const LENS_OUTPUTS = { topProbs: 'rl.lens.topv', topIds: 'rl.lens.topi', refusal: 'rl.lens.refusal' } as const;
 
 /** The last-position Slice on the lm_head input and its int64 initializers. */
 export const LAST_POSITION = 'rl.last_position';

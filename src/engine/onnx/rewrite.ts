@@ -22,8 +22,6 @@ export interface HookLayer {
   producerOp: string;
   inputNames: { add: string; proj: string; projT: string; capU: string; capUT: string; capLo: string; capHi: string; axesT: string };
   outputNames: { read: string; resid: string };
-  /** logit-lens outputs (present in the graph only when HookInfo.logitLens is true) */
-  lensNames: { topProbs: string; topIds: string; refusal: string };
 }
 
 export interface HookInfo {
