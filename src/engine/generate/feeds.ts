@@ -254,10 +254,12 @@ export interface LensFeedSpec {
 
 /**
  * The rl.lens.* inputs. Without a spec the positions are empty, so every lens tensor is empty
- * even on a session that computes all outputs (webgpu's device-output sessions fetch them all).
+ * (onnxruntime runs every node whatever is fetched). `padRow`: one padding row, for a device
+ * whose kernels fail on empty tensors (webgpu): one lm_head row per batch row instead of none.
  */
-export function lensInputFeeds(spec?: LensFeedSpec): Feeds {
+export function lensInputFeeds(spec?: LensFeedSpec, padRow = false): Feeds {
   return {
+    [LENS_INPUTS.pad]: int64Tensor(padRow ? [-1] : [], [padRow ? 1 : 0]),
     [LENS_INPUTS.positions]: int64Tensor(spec ? spec.positions : [], [spec ? spec.positions.length : 0]),
     [LENS_INPUTS.k]: int64Tensor([spec?.topK ?? 1], [1]),
     // one id, not none: an empty reduction axis makes ORT's ReduceSum keep it (and warn)

@@ -8,7 +8,7 @@
 
 import type { DecodingOptions } from '../../protocol/types.js';
 import type { GraphIO } from '../model/graph.js';
-import { dispose, emptyTensor, intTensor, int64Tensor, onDevice, readFloats, run, type Feeds, type OrtTensor } from '../runtime.js';
+import { deviceOf, dispose, emptyTensor, intTensor, int64Tensor, onDevice, readFloats, run, type Feeds, type OrtTensor } from '../runtime.js';
 import { makeSampler, type Sampler } from './sampling.js';
 import { lensInputFeeds, type LensFeedSpec } from './feeds.js';
 import { hookNames, LENS_OUTPUTS } from '../onnx/names.js';
@@ -113,7 +113,9 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   if (g.keepLogitsInput) feeds[g.keepLogitsInput] = int64Tensor([1], []);
   for (const p of g.past) feeds[p.input] = emptyTensor(g.pastType, [B, p.kvHeads, 0, p.headDim]);
   if (o.hookFeeds) Object.assign(feeds, o.hookFeeds.prompt);
-  if (g.logitLens) Object.assign(feeds, lensInputFeeds(o.lens));
+  // CPU kernels take empty tensors; webgpu's do not (LENS_INPUTS.pad)
+  const padRow = g.logitLens && deviceOf(g.session) !== 'cpu';
+  if (g.logitLens) Object.assign(feeds, lensInputFeeds(o.lens, padRow));
 
   const residualNames = (o.residualLayers ?? []).map((l) => hookNames(l).outputNames.resid);
   const onlyResiduals = residualNames.length > 0;
@@ -142,7 +144,7 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   } else if (o.onTokens) {
     seqs.forEach((s, b) => o.onTokens!(b, s.ids, 0, false, []));
   }
-  if (o.lens) seqs.forEach((_, b) => (rows[b]!.readouts.logitLens = collectLens(out, nLayers, b)));
+  if (o.lens) seqs.forEach((_, b) => (rows[b]!.readouts.logitLens = collectLens(out, nLayers, o.lens!.positions.length, b)));
   if (onlyResiduals) {
     seqs.forEach((s, b) => {
       rows[b]!.residuals = residualNames.map((n) => {
@@ -183,7 +185,7 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   const stepFetches = ['logits', ...pastOut, ...readNames];
   const stepFeeds: Feeds = {};
   if (o.hookFeeds) Object.assign(stepFeeds, o.hookFeeds.generated);
-  if (g.logitLens) Object.assign(stepFeeds, lensInputFeeds());
+  if (g.logitLens) Object.assign(stepFeeds, lensInputFeeds(undefined, padRow));
   if (g.keepLogitsInput) stepFeeds[g.keepLogitsInput] = feeds[g.keepLogitsInput]!;
   const stepIds = new Array<number>(B);
   const stepPos = new Array<number>(B);
@@ -292,19 +294,18 @@ function collectReads(
   return res;
 }
 
-/** Row b of the lens outputs ([B, L·P, k] and [B, L·P, 1], rows layer-major) as [layer][position]. */
-function collectLens(out: Record<string, OrtTensor>, nLayers: number, b: number): RawLens {
+/** Row b of the lens outputs ([B, L·P + pad, k] and [B, L·P + pad, 1], rows layer-major) as [layer][position]. */
+function collectLens(out: Record<string, OrtTensor>, nLayers: number, P: number, b: number): RawLens {
   const v = out[LENS_OUTPUTS.topProbs]!;
-  const [, LP, k] = v.dims as [number, number, number];
-  const P = LP / nLayers;
-  const probs = readFloats(v, b * LP * k, LP * k);
+  const [, rows, k] = v.dims as [number, number, number]; // rows = L·P + padding rows
+  const probs = readFloats(v, b * rows * k, rows * k);
   const ids = out[LENS_OUTPUTS.topIds]!.data as BigInt64Array;
-  const refusal = readFloats(out[LENS_OUTPUTS.refusal]!, b * LP, LP);
+  const refusal = readFloats(out[LENS_OUTPUTS.refusal]!, b * rows, rows);
   const layers = Array.from({ length: nLayers }, (_, l) => Array.from({ length: P }, (_, p) => l * P + p));
   return {
-    topProbs: layers.map((rows) => rows.map((r) => Array.from(probs.subarray(r * k, (r + 1) * k)))),
-    topIds: layers.map((rows) => rows.map((r) => Array.from({ length: k }, (_, j) => Number(ids[(b * LP + r) * k + j]!)))),
-    refusal: layers.map((rows) => rows.map((r) => refusal[r]!)),
+    topProbs: layers.map((rs) => rs.map((r) => Array.from(probs.subarray(r * k, (r + 1) * k)))),
+    topIds: layers.map((rs) => rs.map((r) => Array.from({ length: k }, (_, j) => Number(ids[(b * rows + r) * k + j]!)))),
+    refusal: layers.map((rs) => rs.map((r) => refusal[r]!)),
   };
 }
 

@@ -95,7 +95,10 @@ export function addLogitLens(g: GraphProto, layers: readonly LensLayer[], opset:
     add('Gather', [value, P], [`${H}.${l}`], [attrInt('axis', 1)]);
     return `${H}.${l}`;
   });
-  add('Concat', gathered, [H], [attrInt('axis', 1)]);
+  // webgpu's Softmax fails on an empty tensor ("Invalid dispatch group size (0, 1, 1)"): there
+  // the engine feeds one padding row (rl.lens.pad = [-1]) so the lens is never empty
+  add('Gather', [last, LENS_INPUTS.pad], [`${H}.pad`], [attrInt('axis', 1)]);
+  add('Concat', [...gathered, `${H}.pad`], [H], [attrInt('axis', 1)]);
   const tag = (v: string) => `rl.lens/${v}`;
   const rename = new Map<string, string>([[last, H]]);
   for (const n of tailNodes) {
@@ -153,6 +156,7 @@ export function addLogitLens(g: GraphProto, layers: readonly LensLayer[], opset:
     makeValueInfo(P, DT.INT64, ['rl_lens_p']),
     makeValueInfo(LENS_INPUTS.k, DT.INT64, [1]),
     makeValueInfo(LENS_INPUTS.refusalIds, DT.INT64, ['rl_lens_r']),
+    makeValueInfo(LENS_INPUTS.pad, DT.INT64, ['rl_lens_pad']),
   ];
   g.output = [...g.output, ...newOutputs];
   return { ok: true };

@@ -12,12 +12,17 @@ export const hookNames = (l: number) => ({
 
 export type HookNames = ReturnType<typeof hookNames>;
 
-/** Graph-wide logit-lens inputs (int64): run positions to read (Gather indices on the seq axis), k, refusal-start token ids. */
-export const LENS_INPUTS = { positions: 'rl.lens.pos', k: 'rl.lens.k', refusalIds: 'rl.lens.ids' } as const;
+/**
+ * Graph-wide logit-lens inputs (int64): run positions to read (Gather indices on the seq axis), k,
+ * refusal-start token ids, and padding rows (positions of the last layer appended after the
+ * L·P rows, read by nobody: [-1] where a device cannot run a kernel on an empty tensor).
+ */
+export const LENS_INPUTS = { positions: 'rl.lens.pos', k: 'rl.lens.k', refusalIds: 'rl.lens.ids', pad: 'rl.lens.pad' } as const;
 
 /**
- * Graph-wide logit-lens outputs, rows layer-major (row l·P + p = layer l, position p): top-k
- * probabilities [B, L·P, k], their token ids [B, L·P, k] (int64), refusal-start probability [B, L·P, 1].
+ * Graph-wide logit-lens outputs, rows layer-major (row l·P + p = layer l, position p; then the
+ * padding rows): top-k probabilities [B, L·P + R, k], their token ids (int64), refusal-start
+ * probability [B, L·P + R, 1].
  */
 export const LENS_OUTPUTS = { topProbs: 'rl.lens.topv', topIds: 'rl.lens.topi', refusal: 'rl.lens.refusal' } as const;
 
