@@ -1,6 +1,7 @@
 // A trace's readouts as a named map (schema refusal-lens.trace/2, docs/trace-json.md): each
 // readout is one thing read from the hooked graph per run. `projections` is always there;
 // `logitLens` only when it was asked for (it costs a vocabulary-sized matmul per layer).
+import type { TraceResult } from './types';
 
 /** Which readouts a trace can carry, in the order they are documented. */
 export const READOUT_NAMES = ['projections', 'logitLens'] as const;
@@ -47,7 +48,6 @@ export interface Readouts {
   logitLens?: LogitLensReadout;
 }
 
-import type { TraceResult } from './types';
 
 /**
  * A trace as written to a file or stdout: schema 2 (readouts map; the in-memory `projections`
