@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadModel, type LensModel } from '../../src/engine/index';
 import type { Intervention } from '../../src/protocol/types';
 import { axesOf, FIXTURES, golden } from './engine-fixtures';
+import { LENS_OUTPUTS } from '../../src/engine/onnx/index';
 
 interface LensGolden {
   prompt_ids: number[];
@@ -114,9 +115,20 @@ describe('logit lens: off unless asked, and bad options', () => {
   after(() => model?.dispose());
   const prompt = { kind: 'tokens' as const, tokenIds: g.prompt_ids };
 
-  it('without the option: no logitLens readout; with it, projections and tokens are unchanged', async () => {
+  it('without the option: no logitLens readout and no lens output fetched; with it, projections and tokens are unchanged', async () => {
+    // every run's fetch list, seen at the session
+    const session = model.loaded.hooked.session as unknown as { run: (f: unknown, fetches: string[]) => Promise<unknown> };
+    const real = session.run.bind(session);
+    const fetched: string[][] = [];
+    session.run = (f, fetches) => (fetched.push([...fetches]), real(f, fetches));
     const off = await model.trace({ prompt, axes, interventions: [], decoding: { maxNewTokens: 4 } });
+    const offFetches = fetched.splice(0);
     const on = await model.trace({ prompt, axes, interventions: [], decoding: { maxNewTokens: 4 }, logitLens: { positions: [0, 3, -1] } });
+    session.run = real;
+    assert.ok(offFetches.length > 1 && offFetches.every((f) => !f.some((n) => n.startsWith('rl.lens'))), 'off: no run fetches a lens output');
+    const lensRuns = fetched.filter((f) => f.some((n) => n.startsWith('rl.lens')));
+    assert.equal(lensRuns.length, 1, 'on: the prefill alone fetches them');
+    assert.ok(Object.values(LENS_OUTPUTS).every((n) => lensRuns[0]!.includes(n)));
     assert.equal(off.readouts.logitLens, undefined);
     assert.deepEqual(Object.keys(off.readouts), ['projections']);
     assert.ok(on.readouts.logitLens);
