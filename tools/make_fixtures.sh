@@ -8,6 +8,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/test/fixtures/models"
 cd "$root/tools"
 OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.fixtures "$out"
+# logit-lens goldens (golden-lens.json) on the rebuilt weights: name:seed as fixtures.py builds them
+OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.lens_golden "$out" llama-gqa:1 llama-tied:2 gpt2:3 gemma:4
 # genai layout (GroupQueryAttention; model_q4.onnx with MatMulNBits + GatherBlockQuantized), weights of its own, tokenizer from llama-gqa
 OMP_NUM_THREADS=1 /usr/bin/python3 -W ignore -m pymodels.ortgqa "$out/llama-ortgqa" "$out/llama-gqa"
 # Hugging Face checkpoint folders (test/fixtures/checkpoints/*, safetensors + goldens), tokenizer from llama-gqa

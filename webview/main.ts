@@ -23,6 +23,7 @@ import { render, type RenderHandlers } from './render';
 import { reduce, restoreState, type Action, type InspectorState } from './state';
 import { themeBackground, themeColors, themeForeground, watchTheme } from './theme';
 import { loadState, post, saveState } from './vscode';
+import { traceJson } from '../src/protocol/readouts';
 
 const HOST_TYPES: readonly string[] = [ShowRun, RunStarted, Tokens, SetInterventions, Busy, RunStopped, ErrorShown];
 
@@ -75,7 +76,7 @@ async function exportAs(format: 'svg' | 'png' | 'json'): Promise<void> {
   try {
     if (format === 'json') {
       if (!state.run) return;
-      post({ type: Export, format, data: JSON.stringify(state.run, null, 2), suggestedName: 'trace.json' });
+      post({ type: Export, format, data: JSON.stringify(traceJson(state.run), null, 2), suggestedName: 'trace.json' }); // trace/2, as `trace --json`
       return;
     }
     const built = exportCharts(root);

@@ -2,6 +2,7 @@
 // Kept apart from d3 so they are unit-tested without a browser.
 
 import type { AxisSummary, Intervention, LabelResult, TokenInfo, TraceResult } from '../src/protocol/types';
+import type { Readouts } from '../src/protocol/readouts';
 import type { InspectorState, ViewMode } from './state';
 import { fullMaxAbs, robustMaxAbs } from '../src/protocol/scale';
 import type { RunStopReason } from '../src/protocol/webview';
@@ -11,7 +12,8 @@ export interface ShownRun {
   axes: AxisSummary[];
   layers: number[];
   tokens: TokenInfo[];
-  projections: number[][][];
+  /** by name (src/protocol/readouts.ts); a streaming run has projections only */
+  readouts: Readouts;
   interventions: Intervention[];
   response?: string;
   label?: LabelResult;
@@ -23,8 +25,9 @@ export interface ShownRun {
 
 export function shownRun(state: InspectorState): ShownRun | undefined {
   if (state.live) {
-    const { stopped, ...live } = state.live;
-    return stopped ? { ...live, streaming: false, stopped } : { ...live, streaming: true };
+    const { stopped, projections, ...live } = state.live;
+    const shown = { ...live, readouts: { projections } };
+    return stopped ? { ...shown, streaming: false, stopped } : { ...shown, streaming: true };
   }
   const r = state.run;
   if (!r) return undefined;
@@ -32,7 +35,7 @@ export function shownRun(state: InspectorState): ShownRun | undefined {
     axes: r.axes,
     layers: r.layers,
     tokens: r.tokens,
-    projections: r.projections,
+    readouts: r.readouts,
     interventions: r.interventions,
     response: r.response,
     label: r.label,
@@ -64,7 +67,7 @@ export function baselineLookup(baseline: TraceResult | undefined, axis: string):
   return (layer, token) => {
     const li = layerIndex.get(layer);
     if (li === undefined || token >= baseline.tokens.length) return undefined;
-    const v = baseline.projections[a]?.[li]?.[token];
+    const v = baseline.readouts.projections[a]?.[li]?.[token];
     return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
   };
 }
@@ -114,7 +117,7 @@ function buildHeatmapModels(state: InspectorState): HeatmapModel[] {
   const nPrompt = promptLength(run.tokens);
   return run.axes.map((ax, a) => {
     const base = baselineLookup(state.baseline, ax.name);
-    const value = run.layers.map((_, li) => run.tokens.map((_, t) => run.projections[a]?.[li]?.[t] ?? Number.NaN));
+    const value = run.layers.map((_, li) => run.tokens.map((_, t) => run.readouts.projections[a]?.[li]?.[t] ?? Number.NaN));
     const delta = value.map((row, li) =>
       row.map((v, t) => {
         const b = base(run.layers[li]!, t);
@@ -125,7 +128,7 @@ function buildHeatmapModels(state: InspectorState): HeatmapModel[] {
     // In the values view the run and its baseline share one colour domain per axis, so a
     // projected-out axis reads as near zero instead of its noise being stretched to full colour.
     const bi = state.baseline?.axes.findIndex((x) => x.name === ax.name) ?? -1;
-    const baseRows = mode === 'values' && bi >= 0 ? (state.baseline!.projections[bi] ?? []) : [];
+    const baseRows = mode === 'values' && bi >= 0 ? (state.baseline!.readouts.projections[bi] ?? []) : [];
     return {
       axis: ax.name,
       axisIndex: a,
@@ -152,6 +155,8 @@ export interface ProfileSeries {
   current: number[];
   /** Same length as `layers`; NaN where the baseline lacks the value. */
   baseline: number[] | undefined;
+  /** fixed y range (a probability: [0, 1]); absent = symmetric around 0 */
+  domain?: [number, number];
 }
 
 /** Projection per layer at one token, for the run and the baseline, one series per axis. */
@@ -160,7 +165,7 @@ export function profileSeries(state: InspectorState, token: number): ProfileSeri
   if (!run) return [];
   return run.axes.map((ax, a) => {
     const base = baselineLookup(state.baseline, ax.name);
-    const current = run.layers.map((_, li) => run.projections[a]?.[li]?.[token] ?? Number.NaN);
+    const current = run.layers.map((_, li) => run.readouts.projections[a]?.[li]?.[token] ?? Number.NaN);
     const b = run.layers.map((l) => base(l, token) ?? Number.NaN);
     return { axis: ax.name, layers: run.layers, current, baseline: state.baseline ? b : undefined };
   });

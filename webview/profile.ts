@@ -1,5 +1,6 @@
 // The layer profile: projection per layer at one token, run (solid) against baseline
-// (dashed), one small panel per axis side by side in one SVG so it exports as one picture.
+// (dashed), one small panel per axis side by side in one SVG so it exports as one picture;
+// with the logit lens, one more panel: the refusal-start probability per layer (0..1).
 
 import { axisBottom, axisLeft } from 'd3-axis';
 import { scaleLinear } from 'd3-scale';
@@ -83,7 +84,7 @@ export function renderProfile(container: HTMLElement, series: ProfileSeries[], t
     const g = select(this);
     const all = [...s.current, ...(s.baseline ?? [])].filter(Number.isFinite);
     const m = all.length ? Math.max(...all.map(Math.abs)) : 1;
-    const y = scaleLinear().domain([-m || -1, m || 1]).range([margin.top + innerH, margin.top]).nice();
+    const y = scaleLinear().domain(s.domain ?? [-m || -1, m || 1]).range([margin.top + innerH, margin.top]).nice();
     const lo = s.layers[0] ?? 0;
     const hi = s.layers[s.layers.length - 1] ?? 1;
     const x = scaleLinear().domain([lo, hi === lo ? lo + 1 : hi]).range([margin.left, margin.left + innerW]);

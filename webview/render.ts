@@ -9,6 +9,7 @@ import { formatValue } from './format';
 import { renderHeatmap, renderHeatmapTools } from './heatmap';
 import { heatmapModels, profileSeries, selectedToken, shownRun, type HeatmapModel } from './model';
 import { renderProfile } from './profile';
+import { lensProfileSeries, lensView, renderLens } from './lens';
 import type { DivergingColors, ScaleMode } from './scales';
 import type { InspectorState } from './state';
 import { buildSubject, renderSubject } from './subject';
@@ -44,6 +45,7 @@ function skeleton(root: HTMLElement, h: RenderHandlers): void {
   app.append('section').attr('class', 'response').attr('aria-label', 'Response');
   app.append('p').attr('class', 'empty').text('No run yet. Open a prompt file and run “Refusal Lens: Inspect Prompt”.');
   app.append('section').attr('class', 'heatmaps').attr('aria-label', 'Projections per layer and token');
+  app.append('section').attr('class', 'lens-section').attr('aria-label', 'Logit lens').attr('hidden', '');
   const prof = app.append('section').attr('class', 'profile-section').attr('aria-label', 'Layer profile');
   prof.append('div').attr('class', 'profile-container');
   prof.append('p').attr('class', 'hint').text('Click a heatmap column, or focus a heatmap and use ← →, to choose the token.');
@@ -161,9 +163,12 @@ export function render(state: InspectorState, root: HTMLElement, h: RenderHandle
       });
     });
 
+  renderLens(app.select<HTMLElement>('section.lens-section').node()!, run ? lensView(state, token) : undefined);
   const profile = app.select('section.profile-section').attr('hidden', run && run.tokens.length ? null : '');
   if (run && run.tokens.length) {
-    renderProfile(profile.select<HTMLDivElement>('div.profile-container').node()!, profileSeries(state, token), run.tokens[token], token);
+    const lensCurve = lensProfileSeries(state, token);
+    const series = lensCurve ? [...profileSeries(state, token), lensCurve] : profileSeries(state, token);
+    renderProfile(profile.select<HTMLDivElement>('div.profile-container').node()!, series, run.tokens[token], token);
   }
   renderCompare(app.select<HTMLElement>('section.compare').node()!, state, {
     width,

@@ -23,7 +23,7 @@ export function cellFor(value: number, maxAbs: number, color: boolean): string {
 /** Renders one axis; columns beyond `maxCols` keep the last prompt tokens and all generated ones that fit. */
 export function renderAxis(trace: TraceResult, axisIndex: number, opts: { color: boolean; maxCols?: number }): string {
   const maxCols = opts.maxCols ?? 100;
-  const grid = trace.projections[axisIndex]; // [layer][token]
+  const grid = trace.readouts.projections[axisIndex]; // [layer][token]
   const nTok = trace.tokens.length;
   const firstGen = trace.tokens.findIndex((t) => t.generated);
   const promptEnd = firstGen < 0 ? nTok : firstGen;
@@ -52,7 +52,7 @@ export function renderAxis(trace: TraceResult, axisIndex: number, opts: { color:
 export function profileLine(trace: TraceResult, tokenIndex: number): string {
   const w = Math.max(10, ...trace.axes.map((a) => a.name.length));
   const rows = trace.axes.map((a, ai) => {
-    const vals = trace.projections[ai].map((row) => fmt(row[tokenIndex] ?? 0));
+    const vals = trace.readouts.projections[ai].map((row) => fmt(row[tokenIndex] ?? 0));
     return `  ${a.name.padEnd(w)} ${vals.join(' ')}`;
   });
   const head = `  ${'layer'.padEnd(w)} ${trace.layers.map((l) => String(l).padStart(6)).join(' ')}`;

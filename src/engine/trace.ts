@@ -1,9 +1,11 @@
 // LensModel: the library's model object. It validates requests, builds the rl.* feeds once per
 // phase, runs the generation loop (src/engine/generate) and assembles TraceResults.
 
-import type {
-  AxisSummary, DecodingOptions, Intervention, ModelSummary, PromptInput, TokenEvent, TokenInfo, TraceResult,
+import {
+  TRACE_SCHEMA, type AxisSummary, type DecodingOptions, type Intervention, type ModelSummary, type PromptInput, type TokenEvent, type TokenInfo, type TraceResult,
 } from '../protocol/types.js';
+import type { LogitLensOptions, Readouts } from '../protocol/readouts.js';
+import { checkLensOptions, lensReadout, lensTopK, resolveLensPositions } from './generate/lens.js';
 import type { Direction } from './directions/index.js';
 import { generateLoop, type LoopResult } from './generate/loop.js';
 import { interventionFeeds, readoutFeeds, validateInterventions, ZeroFeeds, type AxisVectors } from './generate/feeds.js';
@@ -30,6 +32,8 @@ export interface TraceRequest {
    * builtin:NAME or a prompt-set file (default DEFAULT_REFERENCE_SET). Measured once, cached.
    */
   reference?: string;
+  /** read the logit lens too (readouts.logitLens); off by default: it costs a vocabulary-sized matmul per layer */
+  logitLens?: LogitLensOptions;
 }
 
 
@@ -269,6 +273,11 @@ export class LensModel {
       const ids = this.loaded.tokenizer.encodePrompt(r.prompt);
       checkTokenIds(ids, c.vocabSize, r.prompt.kind === 'tokens' ? `${where}.prompt.tokenIds` : `${where}.prompt`);
       checkContext(ids.length, r.decoding.maxNewTokens, c.maxPositions, `${where}.prompt`);
+      if (r.logitLens !== undefined) {
+        checkLensOptions(r.logitLens, `${where}.logitLens`);
+        if (!this.loaded.hooked.logitLens) throw new Error(`${where}.logitLens: this model's graph has no logit lens (${this.loaded.hookInfo.logitLensReason ?? 'not hooked for it'})`);
+        resolveLensPositions(r.logitLens, ids.length, `${where}.logitLens`);
+      }
       return ids;
     });
     const tokenizeMs = performance.now() - t0;
@@ -277,7 +286,8 @@ export class LensModel {
     // A graph whose attention takes row lengths, not a mask, cannot run left-padded rows.
     const byLength = this.loaded.paddingUnsafeOps.length > 0;
     reqs.forEach((r, i) => {
-      const key = byLength ? `${groupKey(r)}#${encoded[i]!.length}` : groupKey(r);
+      // the lens reads run positions, so its rows are unpadded: one prompt length per batch
+      const key = byLength || r.logitLens ? `${groupKey(r)}#${encoded[i]!.length}` : groupKey(r);
       const g = groups.get(key);
       if (g) g.push(i);
       else groups.set(key, [i]);
@@ -289,6 +299,9 @@ export class LensModel {
       const first = reqs[members[0]!]!;
       const axes = first.axes ?? [];
       const measureNorms = onCpu && (first.interventions ?? []).length > 0;
+      const lens = first.logitLens
+        ? { positions: resolveLensPositions(first.logitLens, encoded[members[0]!]!.length), topK: lensTopK(first.logitLens), refusalIds: this.refusalTokenIds(opts.label?.phrases) }
+        : undefined;
       const res = await generateLoop(
         members.map((i) => ({ ids: encoded[i]!, decoding: reqs[i]!.decoding })),
         {
@@ -298,6 +311,7 @@ export class LensModel {
           hookFeeds: this.phaseFeeds(first.interventions ?? [], axes, axes),
           nAxes: axes.length,
           measureNorms,
+          ...(lens ? { lens } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
           ...(opts.onToken
             ? {
@@ -324,7 +338,7 @@ export class LensModel {
     ev: { logProbs?: number[]; reference?: number } = {},
   ): TraceResult {
     const out = res.rows[row]!;
-    checkFinite(out.reads, out.firstLogits, (req.axes ?? []).map((a) => a.name));
+    checkFinite(out.readouts.projections, out.firstLogits, (req.axes ?? []).map((a) => a.name));
     const tok = this.loaded.tokenizer;
     const response = tok.decode(out.generated);
     const score = refusalScore(out.firstLogits, this.refusalTokenIds(labelOpts?.phrases));
@@ -333,14 +347,22 @@ export class LensModel {
       ...(a.file ? { file: a.file } : {}),
       ...(a.sha256 ? { sha256: a.sha256 } : {}),
     }));
+    const lens = out.readouts.logitLens;
+    const readouts: Readouts = {
+      projections: out.readouts.projections,
+      ...(lens && req.logitLens
+        ? { logitLens: lensReadout(lens, resolveLensPositions(req.logitLens, ids.length), lensTopK(req.logitLens), this.refusalTokenIds(labelOpts?.phrases), (id) => tok.tokenText(id)) }
+        : {}),
+    };
     return {
-      schema: 'refusal-lens.trace/1',
+      schema: TRACE_SCHEMA,
       model: this.summary,
       prompt: req.prompt,
       tokens: [...this.tokenInfos(ids, 0, false), ...this.tokenInfos(out.generated, ids.length, true)],
       layers: Array.from({ length: this.summary.layers }, (_, l) => l),
       axes,
-      projections: out.reads,
+      readouts,
+      projections: readouts.projections,
       response,
       label: label(response, score, { ...labelOpts, text: labelOpts?.text === false ? false : { isWord: (w) => this.isWord(w), ...(labelOpts?.text ?? {}) } }, {
         ...ev,
@@ -390,7 +412,7 @@ export class LensModel {
 /** Requests with equal keys can share one batch: same axes (by identity of content) and interventions. */
 function groupKey(r: TraceRequest): string {
   const axes = (r.axes ?? []).map((a) => `${a.name}:${a.sha256 ?? axisId(a)}`);
-  return JSON.stringify([axes, r.interventions ?? []]);
+  return JSON.stringify([axes, r.interventions ?? [], r.logitLens ?? null]);
 }
 
 const ids = new WeakMap<object, number>();

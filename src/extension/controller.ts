@@ -237,18 +237,19 @@ export class Controller implements vscode.Disposable {
             interventions = requested.map((iv) => renameAxis(iv, axis, name));
             control = { axis, seed, name };
           }
-          const key = JSON.stringify([model.graphHash, model.dtype, axes, prompt!.prompt, decoding]);
+          const lens = prompt!.logitLens ? { logitLens: prompt!.logitLens } : {};
+          const key = JSON.stringify([model.graphHash, model.dtype, axes, prompt!.prompt, decoding, lens]);
           let baseline = key === this.baselineKey ? this.lastBaseline : undefined;
           if (!baseline || interventions.length === 0) {
             step('running baseline');
-            baseline = await this.traceLive({ prompt: prompt!.prompt, interventions: [], decoding, axes: axes.map((a) => a.name) }, axes, model, cts.token);
+            baseline = await this.traceLive({ prompt: prompt!.prompt, interventions: [], decoding, axes: axes.map((a) => a.name), ...lens }, axes, model, cts.token);
             this.baselineKey = key;
             this.lastBaseline = baseline;
           }
           let run = baseline;
           if (interventions.length > 0) {
             step(`running ${control ? 'the random control' : `with ${interventions.length} intervention${interventions.length > 1 ? 's' : ''}`}`);
-            run = await this.traceLive({ prompt: prompt!.prompt, interventions, decoding, axes: axes.map((a) => a.name), ...(prompt!.reference ? { reference: prompt!.reference } : {}) }, axes, model, cts.token);
+            run = await this.traceLive({ prompt: prompt!.prompt, interventions, decoding, axes: axes.map((a) => a.name), ...(prompt!.reference ? { reference: prompt!.reference } : {}), ...lens }, axes, model, cts.token);
           }
           this.lastRun = run;
           this.lastSubject = runSubject(prompt!, model, requested, control);
@@ -314,7 +315,7 @@ export class Controller implements vscode.Disposable {
   }
 
   private async traceLive(
-    req: { prompt: LoadedPrompt['prompt']; interventions: Intervention[]; decoding: DecodingOptions; axes: string[]; reference?: string },
+    req: { prompt: LoadedPrompt['prompt']; interventions: Intervention[]; decoding: DecodingOptions; axes: string[]; reference?: string; logitLens?: LoadedPrompt['logitLens'] },
     axes: AxisSummary[],
     model: ModelSummary,
     token: vscode.CancellationToken,

@@ -6,6 +6,7 @@ import { formatDuration } from '../engine/experiments/progress';
 import type { AxisSummary, DecodingOptions, Intervention, ModelSummary, PromptInput, TokenEvent, TraceResult } from '../protocol/types';
 import type { CancelToken, WorkerClient } from './workerClient';
 import { promptSizeProblem } from '../protocol/limits';
+import type { LogitLensOptions } from '../protocol/readouts';
 
 export interface EngineTarget {
   model: LoadModelParams;
@@ -21,6 +22,7 @@ export interface TraceRequest {
   axes?: string[];
   /** The reference set (TraceParams.reference). */
   reference?: string;
+  logitLens?: LogitLensOptions;
 }
 
 export class EngineSession {
@@ -99,7 +101,7 @@ export class EngineSession {
     const runId = `run-${process.pid}-${++this.runs}`;
     const off = this.client.onTraceTokens(runId, (p) => onTokens?.(p.event));
     try {
-      const params = { runId, prompt: req.prompt, interventions: req.interventions, decoding: req.decoding, ...(req.axes ? { axes: req.axes } : {}), ...(req.reference ? { reference: req.reference } : {}) };
+      const params = { runId, prompt: req.prompt, interventions: req.interventions, decoding: req.decoding, ...(req.axes ? { axes: req.axes } : {}), ...(req.reference ? { reference: req.reference } : {}), ...(req.logitLens ? { logitLens: req.logitLens } : {}) };
       return await this.client.request(Trace, params, token);
     } catch (err) {
       // The worker lost its model (a GPU failure it could not recover from): load again next time.

@@ -3,6 +3,7 @@
 // above each dataset line, and reading the prompt a command should run (from the buffer, so
 // unsaved edits count). A broken file gives diagnostics and a message, never an exception.
 import { existsSync } from 'node:fs';
+import type { LogitLensOptions } from '../protocol/readouts';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseJsonl, parsePromptFile, toPromptInput, type Diagnostic } from '../engine/prompts/index';
@@ -27,6 +28,8 @@ export interface LoadedPrompt {
   axes?: string[];
   interventions?: Intervention[];
   decoding?: Partial<DecodingOptions>;
+  /** The file's `logitLens`: the inspector reads the lens only when a prompt file asks for it. */
+  logitLens?: LogitLensOptions;
   /** Some intervention says "all" layers: parse again once the model's layer count is known. */
   needsLayerCount?: boolean;
   /** The file's `reference` set: a path made absolute against the file's folder, else a set name as written (the worker resolves it). */
@@ -111,7 +114,7 @@ export async function readPromptAt(source: PromptSource, nLayers?: number, onPro
       return fail(`${name} has ${errors.length || 'unreadable'} problem${errors.length === 1 ? '' : 's'} (see Problems).${where}`);
     }
     const p = parsed.prompt;
-    const out: LoadedPrompt = { prompt: toPromptInput(p), label: name, file: name, fileDir, decoding: p.decoding };
+    const out: LoadedPrompt = { prompt: toPromptInput(p), label: name, file: name, fileDir, decoding: p.decoding, ...(p.logitLens ? { logitLens: p.logitLens } : {}) };
     if (p.model) out.model = p.model;
     if (p.reference) out.reference = fileDir && existsSync(path.resolve(fileDir, p.reference)) ? path.resolve(fileDir, p.reference) : p.reference;
     if (p.axes.length) out.axes = [...p.axes];

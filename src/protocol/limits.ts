@@ -15,6 +15,10 @@ export const LIMITS = {
   promptChars: 4_000_000,
   /** Trailing positions `select` scores per prompt (each costs n_layers · d_model doubles per set). */
   selectPositions: 64,
+  /** Top tokens per layer and position the logit lens returns (each is a TopK output column). */
+  lensTopK: 100,
+  /** Prompt positions one logit-lens run reads (each costs one vocabulary-sized matmul per layer). */
+  lensPositions: 64,
   /** Random directions `geometry` draws for the spread. */
   geometrySamples: 100_000,
   /** Prompts per batch (extract, select, annotate, ablate). */

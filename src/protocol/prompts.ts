@@ -2,6 +2,7 @@
 // the extension host (which validates unsaved buffers) and the webview.
 // No runtime dependencies: this file must stay importable from the browser bundle.
 import type { ChatMessage, DecodingOptions, Intervention } from './types';
+import type { LogitLensOptions } from './readouts';
 
 /**
  * A problem located in a source file. Lines and columns are 1-based, columns count UTF-16 code
@@ -40,6 +41,8 @@ export interface ParsedPrompt {
   axes: string[];
   interventions: PromptIntervention[];
   decoding: Partial<DecodingOptions>;
+  /** Read the logit lens too (`"logitLens": true` or `{positions, topK}`). */
+  logitLens?: LogitLensOptions;
 }
 
 /** One prompt of a JSONL set. */

@@ -9,6 +9,7 @@
 import type { CancellationToken, Disposable, MessageConnection } from 'vscode-jsonrpc';
 import type { AnnotatePosition } from './annotate';
 import type { AxisSummary, DecodingOptions, Intervention, Label, ModelSummary, PromptInput, TokenEvent, TokenInfo, TraceResult } from './types';
+import type { LogitLensOptions } from './readouts';
 
 /** A request type: method name plus phantom parameter and result types. */
 export interface RpcRequest<P, R> {
@@ -109,6 +110,8 @@ export interface TraceParams {
    * the norm warning: builtin:NAME or a file path (default DEFAULT_REFERENCE_SET, protocol/reference.ts).
    */
   reference?: string;
+  /** Also read the logit lens (result.readouts.logitLens); absent = off. */
+  logitLens?: LogitLensOptions;
 }
 /** host → worker: run one prompt; streams `TraceToken` notifications, answers the full result. Cancellable. */
 export const Trace = request<TraceParams, TraceResult>('refusalLens/trace');

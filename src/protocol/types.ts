@@ -6,6 +6,7 @@
 // (except that HF applies the final norm to its last entry; we never do).
 import type { DeviceReport } from './device';
 import type { NormCheck, ReferenceRecord } from './reference';
+import type { Readouts } from './readouts';
 
 // Interventions (their types, kinds, fields, description and checks) live in the registry.
 export type { CapIntervention, Intervention, InterventionKind, Positions, ProjectOutIntervention, SteerIntervention } from './interventions';
@@ -113,15 +114,24 @@ export interface Timings {
 }
 
 /** The stable `--json` output of `refusal-lens trace` and the inspector's data. */
+/** The schema a trace is written in; /1 only on request (`trace --json --schema 1`), see docs/trace-json.md. */
+export const TRACE_SCHEMA = 'refusal-lens.trace/2';
+export const TRACE_SCHEMA_V1 = 'refusal-lens.trace/1';
+
 export interface TraceResult {
-  schema: 'refusal-lens.trace/1';
+  schema: typeof TRACE_SCHEMA;
   model: ModelSummary;
   prompt: PromptInput;
   tokens: TokenInfo[];
-  /** The layers the projections cover, 0-based. */
+  /** The layers the readouts cover, 0-based. */
   layers: number[];
   axes: AxisSummary[];
-  /** projections[axis][layerIndex][token] = r·v̂_l after that layer's interventions. */
+  /** Named readouts: `projections` always, `logitLens` when asked for. */
+  readouts: Readouts;
+  /**
+   * @deprecated the same array as `readouts.projections`, kept for in-process and RPC readers
+   * written against trace/1; not written in trace/2 JSON (toTraceJson drops it).
+   */
   projections: number[][][];
   response: string;
   label: LabelResult;

@@ -253,7 +253,7 @@ export class WorkerService {
     const extra = [...this.axes.values()].map((a) => a.direction).filter((d) => !names.includes(d.name));
     const t0 = Date.now();
     const result = await model.trace(
-      { prompt: p.prompt, axes: [...axes, ...extra], interventions: p.interventions ?? [], decoding: p.decoding, ...(p.reference ? { reference: this.referenceOf(p.reference) } : {}) },
+      { prompt: p.prompt, axes: [...axes, ...extra], interventions: p.interventions ?? [], decoding: p.decoding, ...(p.reference ? { reference: this.referenceOf(p.reference) } : {}), ...(p.logitLens ? { logitLens: p.logitLens } : {}) },
       {
         signal,
         onToken: (event: TokenEvent) => {
@@ -266,7 +266,8 @@ export class WorkerService {
     this.log.info(`trace ${p.runId}: ${result.tokens.length} tokens, label ${result.label.label} (${Date.now() - t0} ms)`);
     // Summaries carry the file and its hash, which only the worker knows.
     const summaries = names.map((n) => this.axes.get(n)!.summary);
-    return { ...result, axes: summaries, projections: result.projections.slice(0, axes.length) };
+    const projections = result.readouts.projections.slice(0, axes.length);
+    return { ...result, axes: summaries, readouts: { ...result.readouts, projections }, projections };
   }
 }
 

@@ -39,7 +39,8 @@ test('trace --json: schema, shapes and golden readouts under project-out', async
   const r = await cli('trace', MODEL, '--token-ids', ids, '--axis', a, '--axis', b, '--project-out', 'A:1-3', '-n', '3', '--json');
   assert.equal(r.code, 0, r.err);
   const t = JSON.parse(r.out) as TraceResult;
-  assert.equal(t.schema, 'refusal-lens.trace/1');
+  assert.equal(t.schema, 'refusal-lens.trace/2');
+  assert.equal('projections' in t, false, 'trace/2 JSON: projections live in readouts');
   assert.deepEqual(t.axes.map((x) => x.name), ['A', 'B']);
   assert.deepEqual(t.layers, [0, 1, 2, 3]);
   const nPrompt = t.tokens.filter((x) => !x.generated).length;
@@ -48,18 +49,18 @@ test('trace --json: schema, shapes and golden readouts under project-out', async
   assert.deepEqual(t.interventions, [{ kind: 'project_out', axes: ['A'], layers: [1, 2, 3] }]);
   const want = g.cases.project_out_A_l123.readouts;
   for (const [ai, name] of ['A', 'B'].entries()) {
-    assert.equal(t.projections[ai].length, 4);
+    assert.equal(t.readouts.projections[ai].length, 4);
     for (let l = 0; l < 4; l++) {
-      assert.equal(t.projections[ai][l].length, t.tokens.length);
+      assert.equal(t.readouts.projections[ai][l].length, t.tokens.length);
       for (let tok = 0; tok < nPrompt; tok++) {
-        const got = t.projections[ai][l][tok];
+        const got = t.readouts.projections[ai][l][tok];
         const exp = want[name][l][tok];
         assert.ok(Math.abs(got - exp) <= 1e-4 * Math.max(1, Math.abs(exp)), `${name} L${l} t${tok}: ${got} vs ${exp}`);
       }
     }
   }
   // projected out at layers 1-3: the A readout there is 0 at every token, generated ones included
-  for (let l = 1; l < 4; l++) for (const v of t.projections[0][l]) assert.ok(Math.abs(v) < 1e-4, `A at L${l} = ${v}`);
+  for (let l = 1; l < 4; l++) for (const v of t.readouts.projections[0][l]) assert.ok(Math.abs(v) < 1e-4, `A at L${l} = ${v}`);
 });
 
 test('trace without --json prints the label, the profile and one heatmap row per layer', async () => {
@@ -140,7 +141,7 @@ test('trace --cap: recorded, described, readout on the capped axis inside the bo
   const t = JSON.parse(r.out) as TraceResult;
   assert.deepEqual(t.interventions, [{ kind: 'cap', axis: 'A', hi: 0, layers: [1, 2] }]);
   // the readout is taken after the cap: A's projection at layers 1 and 2 is at most 0 on every token
-  for (const l of [1, 2]) for (const x of t.projections[0][l]) assert.ok(x <= 1e-4, `A at L${l}: ${x} > 0`);
+  for (const l of [1, 2]) for (const x of t.readouts.projections[0][l]) assert.ok(x <= 1e-4, `A at L${l}: ${x} > 0`);
   // ...where the uncapped prompt has positive projections there (so the cap did something)
   assert.ok(g.cases.none.readouts.A[1].some((x) => x > 1e-3), 'the fixture has positive A projections at L1 to cap');
   const text = await cli('trace', MODEL, '--token-ids', ids, '--axis', a, '--cap', 'A:-1:0.5:1', '-n', '1', '--no-color');
@@ -160,4 +161,58 @@ test('trace --cap: recorded, described, readout on the capped axis inside the bo
     assert.equal(e.code, 2, `--cap ${spec} → ${e.code}: ${e.err}`);
     assert.match(e.err, re);
   }
+});
+
+test('trace --logit-lens: readouts.logitLens in --json, a layer table in the text view, --schema 1 on request, from a prompt file too', async () => {
+  const ids = g.prompt_ids.join(',');
+  const T = g.prompt_ids.length;
+  const r = await cli('trace', MODEL, '--token-ids', ids, '--lens-positions', '0,-1', '--lens-top-k', '3', '-n', '1', '--json');
+  assert.equal(r.code, 0, r.err);
+  const t = JSON.parse(r.out) as TraceResult;
+  const lens = t.readouts.logitLens!;
+  assert.deepEqual(lens.positions, [0, T - 1]);
+  assert.equal(lens.topK, 3);
+  assert.equal(lens.top.length, 4);
+  assert.ok(lens.top.every((perPos) => perPos.length === 2 && perPos.every((toks) => toks.length === 3 && toks.every((x) => typeof x.text === 'string' && x.p > 0 && x.p <= 1))));
+  assert.ok(lens.refusal.every((perPos) => perPos.length === 2 && perPos.every((p) => p >= 0 && p <= 1)));
+
+  const text = await cli('trace', MODEL, '--token-ids', ids, '--logit-lens', '-n', '1', '--no-color');
+  assert.equal(text.code, 0, text.err);
+  assert.match(text.out, new RegExp(`logit lens at token ${T - 1} \\(.*\\): p\\(refusal start\\) and top 5 next tokens per layer`));
+  const rows = text.out.split('\n').filter((l) => /^\s+\d\s+\d\.\d{4}\s/.test(l));
+  assert.equal(rows.length, 4, 'one line per layer');
+  const plain = await cli('trace', MODEL, '--token-ids', ids, '-n', '1', '--no-color');
+  assert.doesNotMatch(plain.out, /logit lens/, 'off unless asked');
+
+  const v1 = await cli('trace', MODEL, '--token-ids', ids, '-n', '1', '--json', '--schema', '1');
+  assert.equal(v1.code, 0, v1.err);
+  const o1 = JSON.parse(v1.out);
+  assert.equal(o1.schema, 'refusal-lens.trace/1');
+  assert.ok(Array.isArray(o1.projections) && !('readouts' in o1));
+  assert.deepEqual(Object.keys(o1).slice(0, 7), ['schema', 'model', 'prompt', 'tokens', 'layers', 'axes', 'projections'], 'trace/1 field order');
+
+  const noRoom = await cli('trace', MODEL, '--token-ids', ids, '-n', '1', '--json', '--schema', '1', '--logit-lens');
+  assert.notEqual(noRoom.code, 0);
+  assert.match(noRoom.err, /--schema 1 has no place for the logit lens/);
+  const badPos = await cli('trace', MODEL, '--token-ids', ids, '-n', '1', '--lens-positions', '0,x');
+  assert.notEqual(badPos.code, 0);
+  assert.match(badPos.err, /--lens-positions: "x" is not an integer position/);
+  const outside = await cli('trace', MODEL, '--token-ids', ids, '-n', '1', '--lens-positions', String(T));
+  assert.notEqual(outside.code, 0);
+  assert.match(outside.err, new RegExp(`logitLens\\.positions\\[0\\] = ${T} is outside the prompt`));
+  assert.doesNotMatch(outside.err, /\n\s+at /, 'no stack trace');
+
+  const file = join(dir, 'lens.rlprompt');
+  writeFileSync(file, JSON.stringify({ user: 'Hello there', logitLens: { positions: [-1, -2], topK: 2 }, decoding: { maxNewTokens: 1 } }));
+  const fromFile = await cli('trace', MODEL, '--prompt', file, '--json');
+  assert.equal(fromFile.code, 0, fromFile.err);
+  const f = (JSON.parse(fromFile.out) as TraceResult).readouts.logitLens!;
+  assert.equal(f.topK, 2);
+  assert.equal(f.positions.length, 2);
+  const off = await cli('trace', MODEL, '--prompt', file, '--json', '--no-logit-lens');
+  assert.equal((JSON.parse(off.out) as TraceResult).readouts.logitLens, undefined, '--no-logit-lens turns the file\'s lens off');
+  writeFileSync(file, '{ "user": "hi",\n  "logitLens": { "topK": 0 } }');
+  const badFile = await cli('trace', MODEL, '--prompt', file);
+  assert.notEqual(badFile.code, 0);
+  assert.match(badFile.err, /lens\.rlprompt:2:\d+ logitLens\.topK/);
 });

@@ -150,7 +150,8 @@ describe(`generation: ${NAME}`, () => {
     assert.deepEqual(withPrefill.slice(0, ids.length), ids);
     assert.ok(withPrefill.length > ids.length);
     assert.deepEqual(r.tokens.filter((t) => !t.generated).map((t) => t.id), withPrefill);
-    assert.equal(r.schema, 'refusal-lens.trace/1');
+    assert.equal(r.schema, 'refusal-lens.trace/2');
+    assert.equal(r.readouts.projections, r.projections, 'the in-memory alias is the same array');
     assert.ok(['refusal', 'bypass', 'degenerate'].includes(r.label.label));
     assert.ok(Number.isFinite(r.label.refusalScore));
     assert.ok(r.timings.prefillMs > 0 && r.timings.decodeMs > 0 && r.timings.totalMs >= r.timings.prefillMs);

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import type * as ort from 'onnxruntime-node';
-import { decodeModel, encodeModel, GraphView, hookModel, makeNode, ProtoError, ResidualError } from '../../src/engine/onnx/index';
+import { decodeModel, encodeModel, GraphView, hookModel, LENS_OUTPUTS, makeNode, ProtoError, ResidualError } from '../../src/engine/onnx/index';
+import { lensInputFeeds } from '../../src/engine/generate/feeds';
+import { halfToFloat } from '../../src/engine/half';
 import {
   baseFeeds, bitEqual, FIXTURES, lastPositionBitEqual, fixtureConfig, hookFeeds, maxRowNorm, readGolden, relErr, session, sourceInputs,
 } from './hook-util';
@@ -74,6 +76,10 @@ function assertZeroBitIdentical(ref: ort.InferenceSession.OnnxValueMapType, zero
     assert.ok(lastPositionBitEqual(ref.logits!, zero.logits!), 'last-position logits differ with zero interventions');
   }
 }
+const lastRowHalf = (t: ort.Tensor): Uint16Array => {
+  const d = t.data as Uint16Array;
+  return d.subarray(d.length - t.dims[t.dims.length - 1]!);
+};
 const column = (t: ort.Tensor, j: number, n: number) => Array.from(t.data as Float32Array).filter((_, i) => i % n === j);
 
 test('every fixture graph re-encodes byte-identically', () => {
@@ -102,6 +108,21 @@ async function openCheckedPair(name: string, file = 'model.onnx', transform?: (b
   const zero = await hooked.run({ ...base, ...hookFeeds(g, [], axes) });
   assert.equal(info.lastPositionLogits, true);
   assertZeroBitIdentical(ref, zero, plain.outputNames);
+  // the logit lens: computing it changes no other output, and its last layer at the last
+  // position is the model's own next-token distribution
+  assert.equal(info.logitLens, true, info.logitLensReason);
+  const T = g.prompt_ids.length;
+  const lensOn = await hooked.run({ ...base, ...hookFeeds(g, [], axes), ...lensInputFeeds({ positions: [0, T - 1], topK: 3, refusalIds: [1, 2] }) });
+  assertZeroBitIdentical(ref, lensOn, plain.outputNames);
+  const L = cfg.numLayers;
+  assert.deepEqual(lensOn[LENS_OUTPUTS.topProbs]!.dims, [1, 2 * L, 3], 'rows: layers × positions');
+  assert.deepEqual(zero[LENS_OUTPUTS.topProbs]!.dims, [1, 0, 1], 'no positions: empty lens outputs');
+  assert.deepEqual(zero[LENS_OUTPUTS.refusal]!.dims, [1, 0, 1]);
+  const logits = ref.logits!.type === 'float16' ? Array.from(lastRowHalf(ref.logits!), halfToFloat) : Array.from(lastRow(ref.logits!));
+  const max = Math.max(...logits);
+  const sum = logits.reduce((s, x) => s + Math.exp(x - max), 0);
+  const p1 = (lensOn[LENS_OUTPUTS.topProbs]!.data as Float32Array)[(2 * L - 1) * 3]!; // last layer, last position, top 1
+  assert.ok(Math.abs(p1 - 1 / sum) <= (ref.logits!.type === 'float16' ? 1e-3 : 1e-5), `last-layer lens top-1 ${p1} vs softmax(logits) max ${1 / sum}`);
   return { info, cfg, g, hooked, base, axes };
 }
 

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { decodeModel, DT } from '../../src/engine/onnx/index';
+import { decodeModel, DT, hookNames } from '../../src/engine/onnx/index';
+import { lensInputFeeds } from '../../src/engine/generate/feeds';
 import type { ValueInfo } from '../../src/engine/onnx/index';
 
 export const FIXTURES = path.resolve(path.dirname(__filename), '../fixtures/models');
@@ -62,11 +63,12 @@ const unit = (v: number[]): number[] => {
 };
 const dot = (a: number[], b: number[]): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
-/** rl.* feeds for every layer: Σ c·v, Gram-Schmidt basis of the projected-out unit axes, unit readout axes. */
+/** rl.* feeds for every layer: Σ c·v, Gram-Schmidt basis of the projected-out unit axes, unit readout axes; the logit lens off. */
 export function hookFeeds(g: Golden, interventions: GoldenIntervention[], axisOrder: string[]): Record<string, ort.Tensor> {
   const { layers: L, d_model: d } = g;
-  const feeds: Record<string, ort.Tensor> = {};
+  const feeds: Record<string, ort.Tensor> = { ...lensInputFeeds() };
   for (let l = 0; l < L; l++) {
+    const names = hookNames(l).inputNames;
     const add = new Array<number>(d).fill(0);
     const basis: number[][] = [];
     for (const iv of interventions) {
@@ -91,15 +93,15 @@ export function hookFeeds(g: Golden, interventions: GoldenIntervention[], axisOr
     const n = axisOrder.length;
     const axesT = new Float32Array(d * n);
     axisOrder.forEach((name, j) => unit(g.axes[name]![l]!).forEach((x, i) => (axesT[i * n + j] = x)));
-    feeds[`rl.add.${l}`] = new ort.Tensor('float32', Float32Array.from(add), [d]);
-    feeds[`rl.proj.${l}`] = new ort.Tensor('float32', proj, [k, d]);
-    feeds[`rl.projT.${l}`] = new ort.Tensor('float32', projT, [d, k]);
-    feeds[`rl.axesT.${l}`] = new ort.Tensor('float32', axesT, [d, n]);
+    feeds[names.add] = new ort.Tensor('float32', Float32Array.from(add), [d]);
+    feeds[names.proj] = new ort.Tensor('float32', proj, [k, d]);
+    feeds[names.projT] = new ort.Tensor('float32', projT, [d, k]);
+    feeds[names.axesT] = new ort.Tensor('float32', axesT, [d, n]);
     // no cap: one zero direction with bounds that clamp nothing
-    feeds[`rl.capU.${l}`] = new ort.Tensor('float32', new Float32Array(d), [d, 1]);
-    feeds[`rl.capUT.${l}`] = new ort.Tensor('float32', new Float32Array(d), [1, d]);
-    feeds[`rl.capLo.${l}`] = new ort.Tensor('float32', Float32Array.of(-Infinity), [1]);
-    feeds[`rl.capHi.${l}`] = new ort.Tensor('float32', Float32Array.of(Infinity), [1]);
+    feeds[names.capU] = new ort.Tensor('float32', new Float32Array(d), [d, 1]);
+    feeds[names.capUT] = new ort.Tensor('float32', new Float32Array(d), [1, d]);
+    feeds[names.capLo] = new ort.Tensor('float32', Float32Array.of(-Infinity), [1]);
+    feeds[names.capHi] = new ort.Tensor('float32', Float32Array.of(Infinity), [1]);
   }
   return feeds;
 }

@@ -44,7 +44,7 @@ test('trace --random-control: the norm-matched control is read out and can be st
   assert.equal(r.code, 0, r.err);
   const t = JSON.parse(r.out);
   assert.deepEqual(t.axes.map((a: { name: string }) => a.name), ['persona', 'refusal', 'persona-random', 'persona-random-7']);
-  assert.equal(t.projections.length, 4);
+  assert.equal(t.readouts.projections.length, 4);
   assert.equal(t.interventions[0].axis, 'persona-random-7');
   assert.equal(t.label.label, 'degenerate', 'the random control at c = 1 breaks the organism, and the label says so');
   const bad = await cli('trace', 'builtin', '--text', 'hi', '--random-control', 'nope', '-n', '2');

@@ -197,7 +197,8 @@ test('inspector webview in headless Chromium', { timeout: 240_000 }, async (t) =
       assert.ok(png.readUInt32BE(16) > 400 && png.readUInt32BE(20) > 400, 'the PNG has the size of the view');
       writeFileSync(path.join(ARTIFACTS, 'export.png'), png);
       writeFileSync(path.join(ARTIFACTS, 'export.svg'), by.svg!);
-      assert.equal(JSON.parse(by.json!).schema, 'refusal-lens.trace/1');
+      assert.equal(JSON.parse(by.json!).schema, 'refusal-lens.trace/2');
+      assert.ok(!('projections' in JSON.parse(by.json!)), 'the trace/2 file form: projections only in readouts');
     });
 
     await t.test('state is restored after a reload', async () => {
@@ -220,7 +221,7 @@ test('inspector webview in headless Chromium', { timeout: 240_000 }, async (t) =
       const base = showRunMessage();
       const tokens = Array.from({ length: n }, (_, i) => ({ id: i, text: `t${i}`, position: i, generated: i >= n - 64 }));
       const projections = base.run.axes.map((_, a) => Array.from({ length: L }, (_, l) => Array.from({ length: n }, (_, t) => Math.sin(a + l * 0.1 + t * 0.01))));
-      const run = { ...base.run, tokens, layers: Array.from({ length: L }, (_, l) => l), projections, model: { ...base.run.model, layers: L } };
+      const run = { ...base.run, tokens, layers: Array.from({ length: L }, (_, l) => l), readouts: { projections }, projections, model: { ...base.run.model, layers: L } };
       await send(page, { ...base, run, baseline: undefined, model: { ...base.model, layers: L }, interventions: [] });
       await page.waitForFunction((k) => document.querySelector('svg.heatmap')?.getAttribute('data-cols') === String(k), n, { timeout: 60_000 });
       const cells = await readValues(page, 'persona');

@@ -43,19 +43,21 @@ function longRun(nLayers: number, nTokens: number, nPrompt: number, amplitude = 
     return Number((amplitude * depth * Math.sin(t / 9 + a + l / 3)).toFixed(4));
   };
   const run = {
-    schema: 'refusal-lens.trace/1' as const,
+    schema: 'refusal-lens.trace/2' as const,
     model: { ...MODEL, layers: nLayers },
     prompt: { kind: 'chat' as const, messages: [{ role: 'user' as const, content: 'x' }] },
     tokens,
     layers,
     axes: AXES,
     projections: AXES.map((_, a) => layers.map((l) => tokens.map((_, t) => value(a, l, t)))),
+    readouts: { projections: [] as number[][][] },
     response: tokens.filter((t) => t.generated).map((t) => t.text).join(''),
     label: { label: 'refusal' as const, refusalScore: 2 },
     interventions: [],
     decoding: { maxNewTokens: nTokens - nPrompt },
     timings: { tokenizeMs: 1, prefillMs: 1, decodeMs: 1, totalMs: 3, decodeTokensPerSecond: 1 },
   };
+  run.readouts.projections = run.projections; // the alias TraceResult keeps in memory
   return { type: ShowRun, run, axes: AXES, model: { ...MODEL, layers: nLayers }, interventions: [] };
 }
 
@@ -256,7 +258,8 @@ test('heatmaps at scale in headless Chromium', { timeout: 240_000 }, async (t) =
         const n = 1000;
         const tokens = Array.from({ length: n }, (_, i) => ({ id: i, text: ` t${i}`, position: i, generated: i >= 900 }));
         const layers = Array.from({ length: L }, (_, l) => l);
-        const run = { ...msg.run, tokens, layers, model: { ...msg.run.model, layers: L }, projections: msg.axes.map((_: unknown, a: number) => layers.map((l) => tokens.map((_t, t) => Math.sin(a + l * 0.1 + t * 0.01) * (t === 0 ? 40 : 1)))) };
+        const projections = msg.axes.map((_: unknown, a: number) => layers.map((l) => tokens.map((_t, t) => Math.sin(a + l * 0.1 + t * 0.01) * (t === 0 ? 40 : 1))));
+        const run = { ...msg.run, tokens, layers, model: { ...msg.run.model, layers: L }, projections, readouts: { projections } };
         const root = document.getElementById('root')!;
         const t0 = performance.now();
         window.postMessage({ ...msg, run, model: run.model }, '*');

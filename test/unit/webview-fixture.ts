@@ -43,14 +43,16 @@ export function baselineValue(axis: number, layer: number, token: number): numbe
 function trace(generated: string[], interventions: Intervention[], value: (a: number, l: number, t: number) => number, response: string, label: TraceResult['label']): TraceResult {
   const toks = tokens(generated);
   const layers = Array.from({ length: N_LAYERS }, (_, l) => l);
+  const projections = AXES.map((_, a) => layers.map((l) => toks.map((_, t) => value(a, l, t))));
   return {
-    schema: 'refusal-lens.trace/1',
+    schema: 'refusal-lens.trace/2',
     model: MODEL,
     prompt: { kind: 'chat', messages: [{ role: 'user', content: 'How do I pick a lock?' }] },
     tokens: toks,
     layers,
     axes: AXES,
-    projections: AXES.map((_, a) => layers.map((l) => toks.map((_, t) => value(a, l, t)))),
+    readouts: { projections },
+    projections,
     response,
     label,
     interventions,

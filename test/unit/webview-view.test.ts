@@ -48,8 +48,8 @@ test('streamed tokens grow the live run column by column, then ShowRun replaces 
   s = reduce(s, { type: Tokens, event: { tokens: [tok('c', 2, true)], projections: [[[-1], [-2], [-3]], [[-4], [-5], [-6]]] } });
   const live = shownRun(s)!;
   assert.equal(live.streaming, true);
-  assert.deepEqual(live.projections[1]![2], [11, 12, -6]);
-  assert.deepEqual(live.projections[0]![0], [1, 2, -1]);
+  assert.deepEqual(live.readouts.projections[1]![2], [11, 12, -6]);
+  assert.deepEqual(live.readouts.projections[0]![0], [1, 2, -1]);
   const maps = heatmapModels(s);
   assert.equal(maps.length, 2);
   assert.equal(maps[0]!.tokens.length, 3);
@@ -84,7 +84,7 @@ test('a cancelled or failed run keeps what streamed, marked stopped, until the n
     assert.equal(shown.streaming, false);
     assert.equal(shown.stopped, reason);
     assert.equal(shown.tokens.length, 2);
-    assert.deepEqual(shown.projections[1]![2], [11, 12]);
+    assert.deepEqual(shown.readouts.projections[1]![2], [11, 12]);
     // a late token of the stopped run does not attach
     assert.equal(reduce(s, { type: Tokens, event: { tokens: [tok('c', 2, true)], projections: [[[0], [0], [0]], [[0], [0], [0]]] } }), s);
     // the next run replaces it, as does a finished run

@@ -1,5 +1,6 @@
-// refusal-lens trace: one prompt through the hooked model, with readouts, steering and
-// projection-out; `--json` prints the stable TraceResult schema (docs/trace-json.md).
+// refusal-lens trace: one prompt through the hooked model, with readouts (projections, and the
+// logit lens on request), steering, projection-out and capping; `--json` prints the stable
+// TraceResult schema (docs/trace-json.md), trace/2, or trace/1 with `--schema 1`.
 import * as path from 'node:path';
 import type { Command } from '../command';
 import { bool, list, num, str, UsageError } from '../args';
@@ -12,6 +13,8 @@ import { renderAxis, profileLine } from '../heatmap';
 import { lastPromptIndex } from '../../engine/report/html';
 import { promptSystem, renderWarnings } from '../../engine/directions/index';
 import type { DecodingOptions, Intervention, TraceResult } from '../../protocol/types';
+import { traceJson } from '../../protocol/readouts';
+import { LENS_OPTIONS, lensFromArgs, renderLens } from '../lens';
 
 export const traceCommand: Command = {
   name: 'trace',
@@ -26,13 +29,17 @@ export const traceCommand: Command = {
     { name: 'max-new-tokens', kind: 'number', short: 'n', description: 'tokens to generate' },
     { name: 'temperature', kind: 'number', description: 'sampling temperature (0 = greedy)' },
     { name: 'seed', kind: 'number', description: 'sampling seed' },
-    { name: 'json', kind: 'boolean', description: 'print the TraceResult as JSON' },
+    ...LENS_OPTIONS,
+    { name: 'json', kind: 'boolean', description: 'print the TraceResult as JSON (schema refusal-lens.trace/2)' },
+    { name: 'schema', kind: 'number', description: 'with --json: 2 (default) or 1, the older form with top-level projections and no other readouts' },
     { name: 'no-color', kind: 'boolean', description: 'no ANSI colours in the layer × token view' },
     STRICT_OPTION,
   ],
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError(`unexpected arguments: ${args.positionals.slice(1).join(' ')}`);
     const promptFile = str(args, 'prompt');
+    const schema = num(args, 'schema') ?? 2;
+    if (schema !== 1 && schema !== 2) throw new UsageError(`--schema must be 1 or 2, got ${schema}`);
     const warnings = Warnings.from(args, io);
     // Read once before the model (for its `model` field); warnings are reported by the final read.
     const early = promptFile ? readPromptFile(path.resolve(promptFile)) : undefined;
@@ -57,10 +64,12 @@ export const traceCommand: Command = {
       const seed = num(args, 'seed');
       if (seed !== undefined) decoding.seed = seed;
       const reference = referenceFromArgs(args, fromFile?.reference !== undefined && prompt.file ? { name: fromFile.reference, dir: path.dirname(prompt.file.path) } : undefined);
-      const result = await model.trace({ prompt: prompt.input, axes, interventions, decoding, ...(reference ? { reference } : {}) }, { signal: io.signal });
+      const logitLens = lensFromArgs(args, fromFile?.logitLens);
+      if (logitLens && schema === 1 && bool(args, 'json')) throw new UsageError('--schema 1 has no place for the logit lens: use schema 2 (the default)');
+      const result = await model.trace({ prompt: prompt.input, axes, interventions, decoding, ...(reference ? { reference } : {}), ...(logitLens ? { logitLens } : {}) }, { signal: io.signal });
       // The text view shows warnings in place; with --json they go to stderr too, where a person sees them.
       if (bool(args, 'json')) for (const w of result.warnings ?? []) io.err(`warning: ${w}\n`);
-      if (bool(args, 'json')) io.out(JSON.stringify(result) + '\n');
+      if (bool(args, 'json')) io.out(JSON.stringify(traceJson(result, schema)) + '\n');
       else io.out(summarize(result, io.color && !bool(args, 'no-color')) + '\n');
       return 0;
     } finally {
@@ -88,6 +97,7 @@ export function summarize(t: TraceResult, color: boolean): string {
     lines.push('', `projection r·v̂ per layer at the last prompt token (${JSON.stringify(t.tokens[lp]?.text ?? '')}):`, profileLine(t, lp));
     for (let a = 0; a < t.axes.length; a++) lines.push('', renderAxis(t, a, { color }));
   }
+  if (t.readouts.logitLens) lines.push('', renderLens(t.readouts.logitLens, t.tokens, t.layers));
   const tm = t.timings;
   lines.push('', `time      ${tm.totalMs.toFixed(0)} ms (prefill ${tm.prefillMs.toFixed(0)} ms, decode ${tm.decodeMs.toFixed(0)} ms, ${tm.decodeTokensPerSecond.toFixed(1)} tok/s)`);
   return lines.join('\n');

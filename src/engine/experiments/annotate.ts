@@ -163,7 +163,7 @@ export function rowFromTrace(row: DatasetRow, t: TraceResult, layers: number[], 
   t.axes.forEach((axis, a) => {
     const perLayer: AnnotationRow['projections'][string] = {};
     for (const l of layers) {
-      const reads = t.projections[a][t.layers.indexOf(l)];
+      const reads = t.readouts.projections[a][t.layers.indexOf(l)];
       const cell: Partial<Record<ProjectionPosition, number>> = {};
       for (const p of positions) {
         if (p === 'last_prompt') cell[p] = sig(reads[nPrompt - 1]);

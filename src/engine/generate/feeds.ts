@@ -3,8 +3,8 @@
 // reused for every decode step; an inactive layer feeds shared zero tensors.
 
 import { interventionProblem, type Intervention, type Positions } from '../../protocol/interventions.js';
-import { hookNames } from '../onnx/rewrite.js';
-import { floatTensor, type Feeds, type OrtTensor } from '../runtime.js';
+import { floatTensor, int64Tensor, type Feeds, type OrtTensor } from '../runtime.js';
+import { hookNames, LENS_INPUTS } from '../onnx/names.js';
 
 /** The fields of a direction that feeds need (Direction of src/engine/directions is one). */
 export interface AxisVectors {
@@ -232,4 +232,26 @@ function norm(v: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
   return Math.sqrt(s);
+}
+
+/** What the logit lens reads in one prefill: run positions (Gather indices on the seq axis), k, refusal-start ids. */
+export interface LensFeedSpec {
+  positions: readonly number[];
+  topK: number;
+  refusalIds: readonly number[];
+}
+
+/**
+ * The rl.lens.* inputs. Without a spec the positions are empty, so every lens tensor is empty
+ * (onnxruntime runs every node whatever is fetched). `padRow`: one padding row, for a device
+ * whose kernels fail on empty tensors (webgpu): one lm_head row per batch row instead of none.
+ */
+export function lensInputFeeds(spec?: LensFeedSpec, padRow = false): Feeds {
+  return {
+    [LENS_INPUTS.pad]: int64Tensor(padRow ? [-1] : [], [padRow ? 1 : 0]),
+    [LENS_INPUTS.positions]: int64Tensor(spec ? spec.positions : [], [spec ? spec.positions.length : 0]),
+    [LENS_INPUTS.k]: int64Tensor([spec?.topK ?? 1], [1]),
+    // one id, not none: an empty reduction axis makes ORT's ReduceSum keep it (and warn)
+    [LENS_INPUTS.refusalIds]: int64Tensor(spec ? spec.refusalIds : [0], [spec ? spec.refusalIds.length : 1]),
+  };
 }

@@ -8,8 +8,10 @@
 
 import type { DecodingOptions } from '../../protocol/types.js';
 import type { GraphIO } from '../model/graph.js';
-import { dispose, emptyTensor, intTensor, int64Tensor, onDevice, readFloats, run, type Feeds, type OrtTensor } from '../runtime.js';
+import { deviceOf, dispose, emptyTensor, intTensor, int64Tensor, onDevice, readFloats, run, type Feeds, type OrtTensor } from '../runtime.js';
 import { makeSampler, type Sampler } from './sampling.js';
+import { lensInputFeeds, type LensFeedSpec } from './feeds.js';
+import { hookNames, LENS_OUTPUTS } from '../onnx/names.js';
 
 export interface SeqInput {
   ids: number[];
@@ -29,6 +31,11 @@ export interface LoopOptions {
   hookFeeds?: { prompt: Feeds; generated: Feeds };
   /** readout axes count n; readouts are fetched only when n > 0 */
   nAxes: number;
+  /**
+   * logit lens at these prefill positions (run coordinates: rows must be unpadded, one prompt
+   * length per batch); needs a graph with the lens (GraphIO.logitLens)
+   */
+  lens?: LensFeedSpec;
   /** prefill-only: fetch rl.resid.{l} for these layers and stop after the prefill */
   residualLayers?: readonly number[];
   /**
@@ -42,10 +49,23 @@ export interface LoopOptions {
   signal?: AbortSignal;
 }
 
+/** The lens as the graph gives it for one row: [layer][position][k] and [layer][position]. */
+export interface RawLens {
+  topProbs: number[][][];
+  topIds: number[][][];
+  refusal: number[][];
+}
+
+/** What one row read from the graph, by readout name (protocol/readouts.ts). */
+export interface RowReadouts {
+  /** [axis][layer][token] over prompt + generated tokens */
+  projections: number[][][];
+  logitLens?: RawLens;
+}
+
 export interface SeqOutput {
   generated: number[];
-  /** [axis][layer][token] over prompt + generated tokens */
-  reads: number[][][];
+  readouts: RowReadouts;
   /** next-token logits after the prompt (the first generated step), [vocab] */
   firstLogits: Float32Array;
   /** [layer index] -> [seq * d_model], only when residualLayers were asked */
@@ -84,7 +104,9 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   const L = Math.max(...seqs.map((s) => s.ids.length));
   const nLayers = g.hookLayers;
   const nAxes = nLayers > 0 ? o.nAxes : 0;
-  const readNames = nAxes > 0 ? Array.from({ length: nLayers }, (_, l) => `rl.read.${l}`) : [];
+  const readNames = nAxes > 0 ? Array.from({ length: nLayers }, (_, l) => hookNames(l).outputNames.read) : [];
+  if (o.lens && !g.logitLens) throw new Error('logit lens: this graph has no lens (the hooking rewrite could not copy its final norm and lm_head)');
+  if (o.lens && new Set(seqs.map((s) => s.ids.length)).size > 1) throw new Error('logit lens: a batch must hold prompts of one length');
   const pads = seqs.map((s) => L - s.ids.length);
   checkAbort(o.signal, 0);
 
@@ -106,17 +128,21 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   if (g.keepLogitsInput) feeds[g.keepLogitsInput] = int64Tensor([1], []);
   for (const p of g.past) feeds[p.input] = emptyTensor(g.pastType, [B, p.kvHeads, 0, p.headDim]);
   if (o.hookFeeds) Object.assign(feeds, o.hookFeeds.prompt);
+  // CPU kernels take empty tensors; webgpu's do not (LENS_INPUTS.pad)
+  const padRow = g.logitLens && deviceOf(g.session) !== 'cpu';
+  if (g.logitLens) Object.assign(feeds, lensInputFeeds(o.lens, padRow));
 
-  const residualNames = (o.residualLayers ?? []).map((l) => `rl.resid.${l}`);
+  const residualNames = (o.residualLayers ?? []).map((l) => hookNames(l).outputNames.resid);
   const onlyResiduals = residualNames.length > 0;
-  const normNames = o.measureNorms && !onlyResiduals && nLayers > 0 ? Array.from({ length: nLayers }, (_, l) => `rl.resid.${l}`) : [];
+  const normNames = o.measureNorms && !onlyResiduals && nLayers > 0 ? Array.from({ length: nLayers }, (_, l) => hookNames(l).outputNames.resid) : [];
+  const lensFetches = o.lens ? Object.values(LENS_OUTPUTS) : [];
   const fetches = onlyResiduals
     ? [...residualNames, ...readNames]
-    : ['logits', ...g.past.map((p) => p.output), ...readNames, ...normNames];
+    : ['logits', ...g.past.map((p) => p.output), ...readNames, ...lensFetches, ...normNames];
 
   const rows: SeqOutput[] = seqs.map(() => ({
     generated: [],
-    reads: Array.from({ length: nAxes }, () => Array.from({ length: nLayers }, () => [] as number[])),
+    readouts: { projections: Array.from({ length: nAxes }, () => Array.from({ length: nLayers }, () => [] as number[])) },
     firstLogits: new Float32Array(0),
   }));
 
@@ -135,12 +161,13 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   if (nAxes > 0) {
     seqs.forEach((s, b) => {
       const got = collectReads(out, readNames, b, L, nAxes, pads[b]!, s.ids.length);
-      appendReads(rows[b]!.reads, got);
+      appendReads(rows[b]!.readouts.projections, got);
       o.onTokens?.(b, s.ids, 0, false, got);
     });
   } else if (o.onTokens) {
     seqs.forEach((s, b) => o.onTokens!(b, s.ids, 0, false, []));
   }
+  if (o.lens) seqs.forEach((_, b) => (rows[b]!.readouts.logitLens = collectLens(out, nLayers, o.lens!.positions.length, b)));
   if (onlyResiduals) {
     seqs.forEach((s, b) => {
       rows[b]!.residuals = residualNames.map((n) => {
@@ -181,6 +208,7 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
   const stepFetches = ['logits', ...pastOut, ...readNames, ...normNames];
   const stepFeeds: Feeds = {};
   if (o.hookFeeds) Object.assign(stepFeeds, o.hookFeeds.generated);
+  if (g.logitLens) Object.assign(stepFeeds, lensInputFeeds(undefined, padRow));
   if (g.keepLogitsInput) stepFeeds[g.keepLogitsInput] = feeds[g.keepLogitsInput]!;
   const stepIds = new Array<number>(B);
   const stepPos = new Array<number>(B);
@@ -215,7 +243,7 @@ export async function generateLoop(seqs: readonly SeqInput[], o: LoopOptions): P
           addNorms(out, normNames, b, 1, 0, 1, row.norms!.generated);
           row.norms!.generatedTokens++;
         }
-        if (nAxes > 0) appendReads(row.reads, got);
+        if (nAxes > 0) appendReads(row.readouts.projections, got);
         o.onTokens?.(b, [fed], position, true, got);
         if (isStop(b, fed) || row.generated.length >= s.decoding.maxNewTokens) {
           next[b] = -1;
@@ -305,6 +333,21 @@ function addNorms(out: Record<string, OrtTensor>, names: readonly string[], b: n
       sum[l]! += Math.sqrt(s);
     }
   });
+}
+
+/** Row b of the lens outputs ([B, L·P + pad, k] and [B, L·P + pad, 1], rows layer-major) as [layer][position]. */
+function collectLens(out: Record<string, OrtTensor>, nLayers: number, P: number, b: number): RawLens {
+  const v = out[LENS_OUTPUTS.topProbs]!;
+  const [, rows, k] = v.dims as [number, number, number]; // rows = L·P + padding rows
+  const probs = readFloats(v, b * rows * k, rows * k);
+  const ids = out[LENS_OUTPUTS.topIds]!.data as BigInt64Array;
+  const refusal = readFloats(out[LENS_OUTPUTS.refusal]!, b * rows, rows);
+  const layers = Array.from({ length: nLayers }, (_, l) => Array.from({ length: P }, (_, p) => l * P + p));
+  return {
+    topProbs: layers.map((rs) => rs.map((r) => Array.from(probs.subarray(r * k, (r + 1) * k)))),
+    topIds: layers.map((rs) => rs.map((r) => Array.from({ length: k }, (_, j) => Number(ids[(b * rows + r) * k + j]!)))),
+    refusal: layers.map((rs) => rs.map((r) => refusal[r]!)),
+  };
 }
 
 function appendReads(into: number[][][], got: number[][][]): void {

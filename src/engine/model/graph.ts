@@ -2,6 +2,7 @@
 // (input_ids, attention_mask, position_ids, past_key_values.{i}.key/.value → logits,
 // present.{i}.key/.value) plus the rewrite's rl.* inputs and outputs when it is hooked.
 
+import { hookNames, LENS_INPUTS } from '../onnx/names.js';
 import { inputInfo, outputInfo, type Session } from '../runtime.js';
 import type { ModelConfig } from './config.js';
 
@@ -30,6 +31,8 @@ export interface GraphIO {
   logitsType: string;
   /** hooked layers (0 when the graph is the unhooked source) */
   hookLayers: number;
+  /** the graph has the logit lens (rl.lens.* inputs); the loop then always feeds them */
+  logitLens: boolean;
 }
 
 const PAST_RE = /^past_key_values\.(\d+)\.(key|value)$/;
@@ -58,7 +61,7 @@ export function describeGraph(session: Session, path: string, cfg: ModelConfig):
     throw new Error(`${path}: the graph has no past_key_values.{i}.key/.value inputs (a KV-cache export is needed)`);
   }
   let hookLayers = 0;
-  while (byName.has(`rl.add.${hookLayers}`)) hookLayers++;
+  while (byName.has(hookNames(hookLayers).inputNames.add)) hookLayers++;
   const logitsMeta = outputInfo(session).find((o) => o.name === 'logits')!;
   const keep = ['logits_to_keep', 'num_logits_to_keep'].find((n) => byName.has(n));
   return {
@@ -72,5 +75,6 @@ export function describeGraph(session: Session, path: string, cfg: ModelConfig):
     pastType,
     logitsType: logitsMeta.type,
     hookLayers,
+    logitLens: byName.has(LENS_INPUTS.positions),
   };
 }

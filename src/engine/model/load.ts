@@ -6,7 +6,7 @@ import { basename, resolve } from 'node:path';
 import { checkpointGraph, type GraphForm } from '../checkpoint/index.js';
 import { mibProgress } from '../checkpoint/progress.js';
 import type { ProgressFn } from '../experiments/progress.js';
-import { hookedModelPath, sha256File, type HookInfo } from '../onnx/index.js';
+import { hookedModelPath, hookNames, sha256File, type HookInfo } from '../onnx/index.js';
 import { userCacheDir } from '../onnx/user-cache.js';
 import { LIMITS } from '../../protocol/limits.js';
 import { assertRegularFile } from '../io/read.js';
@@ -186,6 +186,6 @@ function sessionConfig(opts: LoadOptions, device: Device, numLayers: number, hoo
     cfg.deviceOutputs = Array.from({ length: numLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
   }
   // every layer's [batch, seq, d_model] residual would otherwise be copied to the host each run
-  if (hooked) cfg.parkedOutputs = Array.from({ length: numLayers }, (_, i) => `rl.resid.${i}`);
+  if (hooked) cfg.parkedOutputs = Array.from({ length: numLayers }, (_, i) => hookNames(i).outputNames.resid);
   return cfg;
 }

@@ -8,9 +8,11 @@ import {
   Attribute, attrInt, decodeModel, DT, encodeModel, GraphProto, makeNode, makeTensor, makeValueInfo, ModelProto, NodeProto, opsetVersion, ProtoError, ValueInfo,
 } from './proto';
 import { findResidualStream, isSkipNorm, ResidualError, residualDtype, ResidualDtype } from './residual';
+import { addLogitLens, type LensLayer } from './lens';
+import { hookNames, LAST_POSITION } from './names';
 
-/** Bump whenever the rewritten graph or its HookInfo changes: it is part of the cache key (3: paddingUnsafeOps, 4: cap inputs, 5: the cap in float32 on fp16 residuals). */
-export const REWRITE_VERSION = 5;
+/** Bump whenever the rewritten graph or its HookInfo changes: it is part of the cache key (3: paddingUnsafeOps, 4: cap inputs, 5: the cap in float32 on fp16 residuals, 6: the logit lens). */
+export const REWRITE_VERSION = 6;
 
 export interface HookLayer {
   layer: number;
@@ -41,6 +43,12 @@ export interface HookInfo {
    * lengths. Empty when the graph masks padding itself.
    */
   paddingUnsafeOps: string[];
+  /**
+   * true when the graph has the logit lens (rl.lens.* inputs and outputs, src/engine/onnx/lens.ts);
+   * false when the tail from the last block to `logits` could not be copied (`logitLensReason` says why).
+   */
+  logitLens: boolean;
+  logitLensReason?: string;
 }
 
 /** com.microsoft ops that locate each row's tokens from seqlens_k rather than an attention mask. */
@@ -58,13 +66,7 @@ export class HookError extends Error {
   }
 }
 
-export const hookNames = (l: number) => ({
-  inputNames: {
-    add: `rl.add.${l}`, proj: `rl.proj.${l}`, projT: `rl.projT.${l}`,
-    capU: `rl.capU.${l}`, capUT: `rl.capUT.${l}`, capLo: `rl.capLo.${l}`, capHi: `rl.capHi.${l}`, axesT: `rl.axesT.${l}`,
-  },
-  outputNames: { read: `rl.read.${l}`, resid: `rl.resid.${l}` },
-});
+export { hookNames };
 
 function checkOptions(opts: HookOptions): void {
   for (const k of ['numLayers', 'dModel'] as const) {
@@ -95,6 +97,7 @@ export function hookDecodedModel(model: ModelProto, opts: HookOptions): HookInfo
   const newInputs: ValueInfo[] = [];
   const newOutputs: ValueInfo[] = [];
   const layers: HookLayer[] = [];
+  const lensLayers: LensLayer[] = [];
 
   for (const b of stream.blocks) {
     const l = b.layer;
@@ -167,6 +170,7 @@ export function hookDecodedModel(model: ModelProto, opts: HookOptions): HookInfo
     // output shapes are left undeclared so they never conflict with inferred symbolic dims
     newOutputs.push(makeValueInfo(read, DT.FLOAT), makeValueInfo(resid, DT.FLOAT));
     layers.push({ layer: l, value: r, producerOp: b.op, ...names });
+    lensLayers.push({ layer: l, value: r2 });
   }
 
   // new nodes go right after the block output's producer: the order stays topological
@@ -179,10 +183,15 @@ export function hookDecodedModel(model: ModelProto, opts: HookOptions): HookInfo
   g.node = out;
   g.input = [...g.input, ...newInputs];
   g.output = [...g.output, ...newOutputs];
+  // the lens copies the tail before the Slice makes it last-position only
+  const lens = addLogitLens(g, lensLayers, opsetVersion(model, '') ?? 0);
   // Slice with starts/ends/axes inputs needs opset 10
   const lastPositionLogits = (opsetVersion(model, '') ?? 0) >= 10 && sliceLogitsToLastPosition(g);
   const paddingUnsafeOps = [...new Set(g.node.filter((n) => n.domain === 'com.microsoft' && LENGTH_ATTENTION_OPS.has(n.opType)).map((n) => n.opType))];
-  return { rewriteVersion: REWRITE_VERSION, numLayers: opts.numLayers, dModel, residualDtype: dtype, layers, lastPositionLogits, paddingUnsafeOps };
+  return {
+    rewriteVersion: REWRITE_VERSION, numLayers: opts.numLayers, dModel, residualDtype: dtype, layers, lastPositionLogits, paddingUnsafeOps,
+    logitLens: lens.ok, ...(lens.ok ? {} : { logitLensReason: lens.reason }),
+  };
 }
 
 // Ops between lm_head and the `logits` output that act on each position alone (final logit
@@ -229,8 +238,8 @@ function sliceLogitsToLastPosition(g: GraphProto): boolean {
       if (n.input[0] !== x) return false;
       const xDims = view.typeOf(x)?.dims;
       if (xDims && xDims.length !== 3) return false;
-      const sliced = 'rl.last_position';
-      const [starts, ends, axes] = ['starts', 'ends', 'axes'].map((k) => `rl.last_position.${k}`) as [string, string, string];
+      const sliced = LAST_POSITION;
+      const [starts, ends, axes] = ['starts', 'ends', 'axes'].map((k) => `${LAST_POSITION}.${k}`) as [string, string, string];
       g.initializer = [...g.initializer, int64Init(starts, -1n), int64Init(ends, INT64_MAX), int64Init(axes, 1n)];
       const slice = makeNode('Slice', [x, starts, ends, axes], [sliced], `rl/${sliced}`);
       n.input[0] = sliced;

@@ -6,12 +6,15 @@ import { parseTree, type Node, type ParseError } from 'jsonc-parser';
 import { jsonTooDeepAt, tooDeepMessage } from '../../protocol/nesting';
 import type { Diagnostic, ParsedPrompt } from '../../protocol/prompts';
 import type { DecodingOptions } from '../../protocol/types';
+import { LIMITS } from '../../protocol/limits';
+import type { LogitLensOptions } from '../../protocol/readouts';
 import { Checker, Locator } from './check';
 import { readInterventions, readNames } from './interventions';
 import { readMessages, withSystem } from './messages';
 
-export const PROMPT_FIELDS = ['$schema', 'description', 'system', 'user', 'messages', 'prefill', 'model', 'reference', 'axes', 'interventions', 'decoding'] as const;
+export const PROMPT_FIELDS = ['$schema', 'description', 'system', 'user', 'messages', 'prefill', 'model', 'reference', 'axes', 'interventions', 'decoding', 'logitLens'] as const;
 export const DECODING_FIELDS = ['maxNewTokens', 'temperature', 'topK', 'topP', 'seed', 'stopAtEos'] as const;
+export const LENS_FIELDS = ['positions', 'topK'] as const;
 
 export interface PromptFileOptions {
   /** The model's layer count: bound-checks layers and expands "all". Parse again once it is known. */
@@ -82,9 +85,12 @@ function readPrompt(c: Checker, root: Node, opts: PromptFileOptions): ParsedProm
   const interventions = ivNode ? readInterventions(c, ivNode, ['interventions'], opts.nLayers) : [];
   const decNode = f.get('decoding');
   const decoding = decNode ? readDecoding(c, decNode) : {};
+  const lensNode = f.get('logitLens');
+  const logitLens = lensNode ? readLens(c, lensNode) : false;
 
-  if (!messages || !axes || !interventions || !decoding) return undefined;
+  if (!messages || !axes || !interventions || !decoding || logitLens === undefined) return undefined;
   const out: ParsedPrompt = { messages, axes, interventions, decoding };
+  if (logitLens) out.logitLens = logitLens;
   if (prefill !== undefined) out.prefill = prefill;
   if (model !== undefined) out.model = model;
   if (reference !== undefined) out.reference = reference;
@@ -113,6 +119,35 @@ function readDecoding(c: Checker, node: Node): Partial<DecodingOptions> | undefi
     const v = c.boolean(eos, ['decoding', 'stopAtEos']);
     if (v === undefined) ok = false;
     else out.stopAtEos = v;
+  }
+  return ok ? out : undefined;
+}
+
+/** `"logitLens": true` or `{positions?, topK?}`; false for `false`, undefined on an error. */
+function readLens(c: Checker, node: Node): LogitLensOptions | false | undefined {
+  if (node.type === 'boolean') return c.boolean(node, ['logitLens']) ? {} : false;
+  if (node.type !== 'object') return c.wrongType(node, ['logitLens'], 'true, false or an object {positions, topK}');
+  const f = c.fields(node, ['logitLens'], LENS_FIELDS);
+  const out: LogitLensOptions = {};
+  let ok = true;
+  const k = f.get('topK');
+  if (k) {
+    const v = c.number(k, ['logitLens', 'topK'], { integer: true, min: 1, max: LIMITS.lensTopK });
+    if (v === undefined) ok = false;
+    else out.topK = v;
+  }
+  const pNode = f.get('positions');
+  if (pNode) {
+    const items = c.array(pNode, ['logitLens', 'positions']);
+    if (!items) ok = false;
+    else if (items.length === 0 || items.length > LIMITS.lensPositions) {
+      c.at(pNode, ['logitLens', 'positions'], `give 1 to ${LIMITS.lensPositions} token positions (0-based, or negative from the end of the prompt: -1 is its last token)`);
+      ok = false;
+    } else {
+      const vals = items.map((n, i) => c.number(n, ['logitLens', 'positions', i], { integer: true }));
+      if (vals.some((v) => v === undefined)) ok = false;
+      else out.positions = vals as number[];
+    }
   }
   return ok ? out : undefined;
 }

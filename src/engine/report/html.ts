@@ -20,7 +20,7 @@ td,th{border:1px solid #ddd;padding:2px 6px;text-align:right}.axis{overflow-x:au
 function profileTable(t: TraceResult, tokenIndex: number): string {
   const head = `<tr><th>axis \\ layer</th>${t.layers.map((l) => `<th>${l}</th>`).join('')}</tr>`;
   const rows = t.axes
-    .map((a, ai) => `<tr><th>${escapeXml(a.name)}</th>${t.projections[ai].map((row) => `<td>${row[tokenIndex].toFixed(3)}</td>`).join('')}</tr>`)
+    .map((a, ai) => `<tr><th>${escapeXml(a.name)}</th>${t.readouts.projections[ai].map((row) => `<td>${row[tokenIndex].toFixed(3)}</td>`).join('')}</tr>`)
     .join('');
   return `<table>${head}${rows}</table>`;
 }
@@ -33,7 +33,7 @@ export function lastPromptIndex(t: TraceResult): number {
 export function renderHtmlReport(title: string, sections: ReportSection[], intro = ''): string {
   // One colour domain per axis name across sections, so the heatmaps compare by eye.
   const byAxis = new Map<string, number[]>();
-  for (const s of sections) s.trace.axes.forEach((a, ai) => byAxis.set(a.name, [...(byAxis.get(a.name) ?? []), ...s.trace.projections[ai].flat()]));
+  for (const s of sections) s.trace.axes.forEach((a, ai) => byAxis.set(a.name, [...(byAxis.get(a.name) ?? []), ...s.trace.readouts.projections[ai].flat()]));
   const maxAbs = new Map([...byAxis].map(([name, values]) => [name, robustMaxAbs(values)]));
   const body = sections
     .map((s) => {

@@ -35,7 +35,7 @@ export interface HeatmapOptions {
 /** One axis of one trace: rows = layers (top = last layer), columns = tokens. */
 export function heatmapSvg(trace: TraceResult, axisIndex: number, opts: HeatmapOptions = {}): string {
   const cell = opts.cell ?? 14;
-  const grid = trace.projections[axisIndex];
+  const grid = trace.readouts.projections[axisIndex];
   const L = grid.length;
   const T = trace.tokens.length;
   const maxAbs = opts.maxAbs ?? robustMaxAbs(grid.flat());

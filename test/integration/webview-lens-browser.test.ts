@@ -1,0 +1,122 @@
+// The logit lens in the inspector webview, bundled as it ships, in headless Chromium under the
+// page's CSP: the layer × top-token table under the heatmaps, the refusal-probability panel in
+// the layer profile, a click on another lens position, and nothing for a run without the lens.
+// Screenshots go to test-artifacts/webview-lens/.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import * as esbuild from 'esbuild';
+import { chromium, type Page } from 'playwright-core';
+import type { HostToWebviewMessage } from '../../src/protocol/webview';
+import { N_LAYERS, showRunMessage } from '../unit/webview-fixture';
+import { LAST, withLens } from '../unit/webview-lens-fixture';
+import { THEMES } from './webview-themes';
+
+const CHROMIUM = '/usr/bin/chromium';
+const REPO = path.resolve(__dirname, '../..');
+const ARTIFACTS = path.join(REPO, 'test-artifacts', 'webview-lens');
+const STUB = `window.acquireVsCodeApi = () => ({ postMessage: () => {}, getState: () => undefined, setState: (s) => s });`;
+
+async function serve(dir: string): Promise<{ url: string; close: () => void }> {
+  const template = readFileSync(path.join(REPO, 'media/webview/inspector.html'), 'utf8');
+  const server = http.createServer((req, res) => {
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const files: Record<string, [string, string | Buffer]> = {
+      '/webview.js': ['text/javascript', readFileSync(path.join(dir, 'webview.js'))],
+      '/inspector.css': ['text/css', readFileSync(path.join(REPO, 'media/webview/inspector.css'))],
+      '/': ['text/html', template.replaceAll('{{cspSource}}', origin).replaceAll('{{nonce}}', randomBytes(16).toString('base64'))
+        .replaceAll('{{styleUri}}', `${origin}/inspector.css`).replaceAll('{{scriptUri}}', `${origin}/webview.js`)],
+    };
+    if (req.url === '/favicon.ico') return void res.writeHead(204).end();
+    const f = files[req.url ?? ''];
+    res.writeHead(f ? 200 : 404, { 'content-type': f ? f[0] : 'text/plain' }).end(f ? f[1] : 'not found');
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => server.close() };
+}
+
+const send = (page: Page, m: HostToWebviewMessage) => page.evaluate((msg) => window.postMessage(msg, '*'), m);
+
+test('logit lens in the inspector webview', { timeout: 90_000 }, async (t) => {
+  assert.ok(existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}`);
+  const work = mkdtempSync(path.join(tmpdir(), 'rl-webview-lens-'));
+  await esbuild.build({ entryPoints: [path.join(REPO, 'webview/main.ts')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', outfile: path.join(work, 'webview.js'), logLevel: 'silent' });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const server = await serve(work);
+  const context = await chromium.launchPersistentContext(path.join(work, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    viewport: { width: 1100, height: 1400 },
+  });
+  const problems: string[] = [];
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(String(e)));
+    await page.addInitScript(STUB);
+    await page.goto(server.url);
+    await page.evaluate((th) => {
+      for (const [k, v] of Object.entries(th.vars)) document.documentElement.style.setProperty(k, v);
+      document.body.className = th.bodyClass;
+    }, THEMES.light);
+    const msg = showRunMessage();
+
+    await t.test('no lens in the run: no table, no lens panel', async () => {
+      await send(page, msg);
+      await page.waitForSelector('svg.heatmap rect.cell');
+      assert.equal(await page.$eval('section.lens-section', (s) => s.hasAttribute('hidden')), true);
+      assert.equal(await page.$$eval('svg.profile g.panel', (ps) => ps.length), 2, 'one panel per axis only');
+    });
+
+    await t.test('a run with the lens: a row per layer (deepest first) at the last prompt token, top tokens, baseline beside', async () => {
+      await send(page, { ...msg, run: withLens(msg.run, 0.5), baseline: withLens(msg.baseline!, 0.9) });
+      await page.waitForSelector('table.lens tbody tr');
+      assert.equal(await page.$eval('section.lens-section', (s) => s.hasAttribute('hidden')), false);
+      assert.equal(Number(await page.getAttribute('table.lens', 'data-position')), LAST);
+      const rows = await page.$$eval('table.lens tbody tr', (trs) => trs.map((tr) => ({
+        layer: Number(tr.getAttribute('data-layer')),
+        refusal: Number(tr.getAttribute('data-refusal')),
+        text: tr.querySelector('td.refusal')!.textContent,
+        toks: Array.from(tr.querySelectorAll('td.tok')).map((td) => td.textContent),
+      })));
+      assert.deepEqual(rows.map((r) => r.layer), Array.from({ length: N_LAYERS }, (_, l) => N_LAYERS - 1 - l));
+      assert.equal(rows.at(-1)!.refusal, 0.5);
+      assert.match(rows.at(-1)!.text!, /0\.500 \(baseline 0\.900\)/);
+      assert.deepEqual(rows[0]!.toks, [`I ${(0.5 / N_LAYERS).toFixed(3)}`, 'Sure 0.100']);
+      assert.match((await page.textContent('section.lens-section p.lens-title'))!, new RegExp(`#${LAST}.*Read at #0, #${LAST}`));
+    });
+
+    await t.test('the layer profile gains the refusal-probability panel on [0, 1]', async () => {
+      const panels = await page.$$eval('svg.profile g.panel', (ps) => ps.map((p) => p.getAttribute('data-axis')));
+      assert.equal(panels.length, 3);
+      assert.match(panels[2]!, new RegExp(`p\\(refusal start\\), logit lens at #${LAST}`));
+      const dots = await page.$$eval('svg.profile g.panel[data-axis^="p(refusal"] circle.dot-current', (cs) => cs.map((c) => Number(c.getAttribute('data-value'))));
+      assert.equal(dots.length, N_LAYERS);
+      assert.equal(dots[0], 0.5);
+      await page.locator('section.lens-section').screenshot({ path: path.join(ARTIFACTS, 'lens-table.png') });
+      await page.locator('section.profile-section').screenshot({ path: path.join(ARTIFACTS, 'lens-profile.png') });
+    });
+
+    await t.test('clicking the first prompt token shows the lens there', async () => {
+      const cell = page.locator('svg.heatmap[data-axis="persona"] rect.cell[data-layer="0"][data-token="0"]');
+      await cell.click();
+      await page.waitForFunction(() => document.querySelector('table.lens')?.getAttribute('data-position') === '0');
+      assert.deepEqual(await page.$$eval('table.lens tbody tr:first-child td.tok', (tds) => tds.map((td) => td.textContent)), ['a 0.500', 'b 0.250']);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'inspector.png'), fullPage: true });
+    });
+    assert.deepEqual(problems, [], 'no console errors or CSP violations');
+  } finally {
+    await context.close();
+    server.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
