@@ -1,10 +1,10 @@
 // Developer probe (not part of npm run bench): ONNX Runtime per-op profile of batch-1 decode
 // steps on the benchmark model, and for a hooked graph the kernel time of the nodes the rewrite
-// added (names rl/...). node bench/profile-ops.mjs GRAPH.onnx THREADS
+// added (names rl/...). node bench/probes/profile-ops.mjs GRAPH.onnx THREADS
 import * as ort from 'onnxruntime-node';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 const [graph, threads = '1'] = process.argv.slice(2);
-const cfg = JSON.parse(readFileSync(new URL('../.cache/bench/llama12-d768/config.json', import.meta.url)));
+const cfg = JSON.parse(readFileSync(new URL('../../.cache/bench/llama12-d768/config.json', import.meta.url)));
 const s = await ort.InferenceSession.create(graph, { graphOptimizationLevel: 'all', intraOpNumThreads: +threads, interOpNumThreads: 1, executionMode: 'sequential', enableMemPattern: false, extra: { session: { intra_op: { allow_spinning: '0' } } }, enableProfiling: true, profileFilePrefix: '/tmp/ortprof' });
 const L = cfg.num_hidden_layers, d = cfg.hidden_size, kvh = cfg.num_key_value_heads, dh = cfg.head_dim;
 const past = 64;

@@ -1,8 +1,8 @@
 // Developer probe (not part of npm run bench): batch-1 decode steps at N threads with ONNX Runtime's
-// default spinning intra-op pool vs session.intra_op.allow_spinning = 0. node bench/probe-spin.mjs 2
+// default spinning intra-op pool vs session.intra_op.allow_spinning = 0. node bench/probes/probe-spin.mjs 2
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
-const dir = new URL('../.cache/bench/llama12-d768/', import.meta.url).pathname;
+const dir = new URL('../../.cache/bench/llama12-d768/', import.meta.url).pathname;
 const cfg = JSON.parse(readFileSync(dir + 'config.json'));
 const threads = +(process.argv[2] ?? 2);
 const base = { graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' };

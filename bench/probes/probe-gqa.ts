@@ -5,13 +5,13 @@
 // 64-token prompt, 32 greedy tokens, interleaved rounds; decode as a fraction of the bandwidth
 // bound measured by the bench's copy/read kernel in the same rounds.
 //   /usr/bin/python3 tools/bench/make_gqa_model.py .cache/bench/llama12-d768 .cache/bench/llama12-d768-gqa
-//   node --import tsx bench/probe-gqa.ts THREADS ROUNDS
+//   node --import tsx bench/probes/probe-gqa.ts THREADS ROUNDS
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { loadDirection, loadModel } from '../src/engine/index';
-import type { Direction } from '../src/engine/directions/direction';
-import { mulberry32 } from '../src/engine/directions/math';
-import { interleave, pairedRatios, summarize, fmt } from './stats';
+import { loadDirection, loadModel } from '../../src/engine/index';
+import type { Direction } from '../../src/engine/directions/direction';
+import { mulberry32 } from '../../src/engine/directions/math';
+import { interleave, pairedRatios, summarize, fmt } from '../stats';
 
 async function main() {
   const threads = Number(process.argv[2] ?? 1);

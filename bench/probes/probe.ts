@@ -1,8 +1,8 @@
 // Developer probe (not part of npm run bench): where the hooked graph's extra time goes.
-// node --import tsx bench/probe.ts [threads]
+// node --import tsx bench/probes/probe.ts [threads]
 import * as path from 'node:path';
-import { loadModel, loadDirection } from '../src/engine/index';
-import { interleave, pairedRatios, summarize, fmt } from './stats';
+import { loadModel, loadDirection } from '../../src/engine/index';
+import { interleave, pairedRatios, summarize, fmt } from '../stats';
 
 async function main() {
   const threads = Number(process.argv[2] ?? 1);

@@ -1,9 +1,9 @@
 // Developer probe (not part of npm run bench): prefill of 64 tokens on the source graph vs the same
 // graph with a Slice to the last position before lm_head (made by tools/bench/make_lastlogits.py).
-// node bench/probe-lastlogits.mjs THREADS
+// node bench/probes/probe-lastlogits.mjs THREADS
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
-const dir = new URL('../.cache/bench/llama12-d768/', import.meta.url).pathname;
+const dir = new URL('../../.cache/bench/llama12-d768/', import.meta.url).pathname;
 const cfg = JSON.parse(readFileSync(dir + 'config.json'));
 const threads = +(process.argv[2] ?? 1);
 const opt = { graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' };
