@@ -10,6 +10,7 @@ import { renderAxis, profileLine } from '../heatmap';
 import { lastPromptIndex } from '../../engine/report/html';
 import { promptSystem, renderWarnings } from '../../engine/directions/index';
 import type { DecodingOptions, Intervention, TraceResult } from '../../protocol/types';
+import { DEFAULT_MAX_NEW_TOKENS } from '../../protocol/decoding';
 
 export const traceCommand: Command = {
   name: 'trace',
@@ -22,7 +23,7 @@ export const traceCommand: Command = {
     { name: 'project-out', kind: 'list', description: 'AXIS[,AXIS]:LAYERS[:POSITIONS][@SOURCE], e.g. persona:3-5' },
     { name: 'cap', kind: 'list', description: 'AXIS:LO:HI:LAYERS[:POSITIONS][@SOURCE], e.g. persona::0:4-5 (empty LO or HI = open)' },
     RANDOM_CONTROL_OPTION,
-    { name: 'max-new-tokens', kind: 'number', short: 'n', description: 'tokens to generate' },
+    { name: 'max-new-tokens', kind: 'number', short: 'n', description: `tokens to generate (default: the prompt file's, else ${DEFAULT_MAX_NEW_TOKENS})` },
     { name: 'temperature', kind: 'number', description: 'sampling temperature (0 = greedy)' },
     { name: 'seed', kind: 'number', description: 'sampling seed' },
     { name: 'json', kind: 'boolean', description: 'print the TraceResult as JSON' },
@@ -50,7 +51,7 @@ export const traceCommand: Command = {
         ...list(args, 'cap').map((s) => parseCap(s, L)),
       ];
       warnings.check();
-      const decoding: DecodingOptions = { maxNewTokens: 32, ...(fromFile?.decoding ?? {}) };
+      const decoding: DecodingOptions = { maxNewTokens: DEFAULT_MAX_NEW_TOKENS, ...(fromFile?.decoding ?? {}) };
       const n = num(args, 'max-new-tokens');
       if (n !== undefined) decoding.maxNewTokens = n;
       const temp = num(args, 'temperature');

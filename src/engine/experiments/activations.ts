@@ -6,6 +6,7 @@
 // Each vector is [nLayers * dModel], layer-major.
 import type { DecodingOptions, PromptInput } from '../../protocol/types';
 import type { LensModel } from '../index';
+import { DEFAULT_MAX_NEW_TOKENS } from '../../protocol/decoding';
 
 export type PositionRule = 'last_prompt' | 'post_instruction' | 'response_mean';
 export const POSITION_RULES: readonly PositionRule[] = ['last_prompt', 'post_instruction', 'response_mean'];
@@ -48,7 +49,7 @@ export interface RuleOptions {
   signal?: AbortSignal;
 }
 
-export const DEFAULT_RESPONSE_DECODING: DecodingOptions = { maxNewTokens: 32 };
+export const DEFAULT_RESPONSE_DECODING: DecodingOptions = { maxNewTokens: DEFAULT_MAX_NEW_TOKENS };
 
 /**
  * Activation vectors of a batch of prompts. For response_mean the batch generates together
