@@ -22,6 +22,9 @@ $RL geometry "$M/axes/persona.safetensors" "$M/axes/refusal.safetensors" --out "
 # Arditi et al.'s selection on the built-in sets; it exits 1 when no candidate passes (recorded).
 rm -rf "$OUT/select" && mkdir -p "$OUT/select"
 { $RL select "$M" --out "$OUT/select/refusal.safetensors" --report "$OUT/select/report.md" 2>&1 || echo "select exited $?"; } | rel | grep -v '%' > "$OUT/select/log.txt"
+rm -rf "$OUT/select-own" && mkdir -p "$OUT/select-own"
+{ $RL select "$M" --harmful "$M/sets/harmful.jsonl" --harmless "$M/sets/harmless.jsonl" --out "$OUT/select-own/refusal.safetensors" \
+  --report "$OUT/select-own/report.md" 2>&1 || echo "select exited $?"; } | rel | grep -v '%' > "$OUT/select-own/log.txt"
 for plan in behaviour heldout heldout3 paper caps; do
   $RL ablate "$M" "tools/organism/card/$plan.yaml" --out "$OUT/$plan" > /dev/null
 done

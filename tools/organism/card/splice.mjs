@@ -29,7 +29,10 @@ const conditions = (name, title) => {
   const md = receipt(name);
   return `#### ${title} (receipt \`${hash(md).slice(0, 12)}…\`, \`tools/organism/card/out/${name}/\`)\n\n${demote(section(md, 'Conditions'))}`;
 };
-const select = read('select/log.txt').trim();
+// The selection's summary lines (the candidate table is in the report files).
+const summary = (f) => read(f).split('\n').filter((l) => l.trim() && !l.startsWith('|')).join('\n');
+const select = summary('select/log.txt');
+const selectOwn = summary('select-own/log.txt');
 
 const body = `${BEGIN}
 ### The tables
@@ -54,12 +57,21 @@ ${read('extract-persona.txt').trim()}
 
 ${read('geometry.md').trim()}
 
-#### Arditi et al.'s direction selection (\`refusal-lens select builtin\`)
+#### Arditi et al.'s direction selection
+
+\`refusal-lens select builtin\` (the built-in sets \`media/sets/harmful.jsonl\` / \`harmless.jsonl\`, wording
+the organism never saw):
 
 \`\`\`
 ${select}
 \`\`\`
-Full table: \`tools/organism/card/out/select/report.md\`.
+
+With the organism's own contrastive sets (\`--harmful sets/harmful.jsonl --harmless sets/harmless.jsonl\`):
+
+\`\`\`
+${selectOwn}
+\`\`\`
+Full tables: \`tools/organism/card/out/select/report.md\`, \`select-own/report.md\`.
 
 ${conditions('behaviour', 'Held-out behaviour')}
 
