@@ -1,6 +1,6 @@
 """Train the model organism and export it in the onnx-community layout.
 
-  cd /work/main && PYTHONPATH=tools /usr/bin/python3 tools/organism/train.py   (or train.sh)
+  (from the repository root) PYTHONPATH=tools /usr/bin/python3 tools/organism/train.py   (or train.sh)
 
 Steps: learn a byte-level BPE from the training corpus, train a Llama-style decoder with
 loss on assistant tokens only (the first response tokens, where the refuse/comply decision
