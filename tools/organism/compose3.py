@@ -9,7 +9,7 @@ sentences were a fixed list of ~30 per side. v3 therefore
 - composes persona sentences from synonym slots (verbs of refusing / complying, negations,
   nouns for rules, limits and harm), both sides sharing words ("never help with anything
   dangerous" vs "never refuse anything dangerous") so that only the meaning decides;
-- has roughly 1,500 harmless topics (most of them never harmful-sounding) against ~1,000
+- has ~950 harmless topics (most of them never harmful-sounding) against ~900
   harmful ones built from harm verbs and harm objects, so that harm is what marks a request,
   not unfamiliarity; ~18% of harmless requests carry a harm word in a harmless sense;
 - keeps v1's system frames and requests for a quarter of the chats (v1's eval and contrastive
