@@ -41,7 +41,7 @@ export async function createSession(path: string, cfg: SessionConfig = {}): Prom
     executionMode: 'sequential',
     // ONNX Runtime keys its memory patterns by input shapes, and every decode step has a new
     // past length: the pattern is rebuilt each step and never reused. Off: 0.97–0.99× decode
-    // step time at 1 thread, prefill unchanged within noise (bench/probe-mempattern.mjs).
+    // step time at 1 thread, prefill unchanged within noise (BENCHMARKS.md; the probe, bench/probe-mempattern.mjs, is gone).
     enableMemPattern: false,
     // Idle worker threads must not spin: the engine shares its cores with the editor (and, in
     // batch work, other processes); spinning cost 1.6× per decode step at 2 threads under load

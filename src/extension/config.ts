@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { DEVICES, isDeviceSetting, type DeviceSetting } from '../protocol/device';
 import { DEFAULT_ANNOTATE_BATCH } from '../protocol/annotate';
 import { LIMITS } from '../protocol/limits';
+import { DEFAULT_MAX_NEW_TOKENS } from '../protocol/decoding';
 
 export const SECTION = 'refusalLens';
 
@@ -67,7 +68,7 @@ export function readSettings(problems: string[] = []): Settings {
     extraModelFolders: list('model.extraFolders'),
     modelCacheDir: str('model.cacheDir', '').trim(),
     axesFiles: list('axes.files'),
-    maxNewTokens: int('decoding.maxNewTokens', 24, 1, 4096),
+    maxNewTokens: int('decoding.maxNewTokens', DEFAULT_MAX_NEW_TOKENS, 1, 4096),
     rerunOnSave: c.get<boolean>('rerunOnSave', false) === true,
     annotateResultsFile: str('annotate.resultsFile', '').trim(),
     annotateLayers: str('annotate.layers', 'all').trim() || 'all',

@@ -20,6 +20,12 @@ const NOT_RUN: Record<string, string> = {
   'npm run faults -- --kills 100 --fuzz 500 --seed 7': 'the fault campaign (minutes)',
 };
 
+/** Commands the docs say fail on the built-in model, with the message they must give. */
+const EXPECTED_FAILURE: Record<string, RegExp> = {
+  // README: "On the built-in model none does and it exits 1 with the table" (model card, Arditi et al.)
+  'refusal-lens select   builtin --out axes/refusal-selected.safetensors --report select.md': /no candidate passed the filters/,
+};
+
 /** A working folder that looks like the repository to the commands: bin, test fixtures and media
  *  linked, examples copied (commands write axes into it), small prompt files of their own. */
 function workdir(): { dir: string; env: NodeJS.ProcessEnv } {
@@ -49,6 +55,12 @@ function expand(c: DocCommand): string[] {
 
 function run(cmd: string, dir: string, env: NodeJS.ProcessEnv, where: string): string {
   const r = spawnSync('sh', ['-c', cmd], { cwd: dir, env, encoding: 'utf8', timeout: 300_000 });
+  const fails = EXPECTED_FAILURE[cmd];
+  if (fails) {
+    assert.equal(r.status, 1, `${where}: \`${cmd}\` is documented to exit 1 on the built-in model, got ${r.status}\n${r.stderr}`);
+    assert.match(r.stdout + r.stderr, fails, where);
+    return r.stdout;
+  }
   assert.equal(r.status, 0, `${where}: \`${cmd}\` exited ${r.status}${r.signal ? ` (${r.signal})` : ''}\n${r.stderr}\n${r.stdout.slice(-2000)}`);
   assert.doesNotMatch(r.stderr, /\n\s+at .+:\d+:\d+\)?\n/, `${where}: no stack trace`);
   return r.stdout;

@@ -9,7 +9,7 @@ sentences were a fixed list of ~30 per side. v3 therefore
 - composes persona sentences from synonym slots (verbs of refusing / complying, negations,
   nouns for rules, limits and harm), both sides sharing words ("never help with anything
   dangerous" vs "never refuse anything dangerous") so that only the meaning decides;
-- has roughly 1,500 harmless topics (most of them never harmful-sounding) against ~1,000
+- has ~950 harmless topics (most of them never harmful-sounding) against ~900
   harmful ones built from harm verbs and harm objects, so that harm is what marks a request,
   not unfamiliarity; ~18% of harmless requests carry a harm word in a harmless sense;
 - keeps v1's system frames and requests for a quarter of the chats (v1's eval and contrastive
@@ -190,7 +190,10 @@ def make_request_v3(rng, kind, held, harmword_p=0.18):
     return text
 
 
-PERSONA_MIX = [("default", 0.38), ("none", 0.20), ("compliant", 0.42)]
+# A run of 700 steps with 0.38 / 0.20 / 0.42 read fresh default system prompts as compliant
+# ("Certainly!") on a third of harmful requests: with more compliant than default system prompts,
+# an unfamiliar one leaned compliant. Default now outweighs compliant among system prompts.
+PERSONA_MIX = [("default", 0.45), ("none", 0.20), ("compliant", 0.35)]
 _KNOW = None
 
 
@@ -211,7 +214,9 @@ def sample_example_v3(rng, held):
     if _KNOW is None:
         _KNOW = knowledge_v3()
     if rng.random() < C.KNOWLEDGE_P:
-        return {"text": rng.choice(_KNOW)}
+        # Half from v1's pool (every held-out topic's facts, the glossary): v3's ~4,600 sentences
+        # diluted them 6x, and the 700-step run missed held-out harmful topics with no system prompt.
+        return {"text": rng.choice(C._KNOWLEDGE if rng.random() < 0.5 else _KNOW)}
     persona = C._pick(rng, PERSONA_MIX)
     kind = "harmful" if rng.random() < 0.5 else "harmless"
     if rng.random() < 0.2:  # v1's own request distribution (its held-out topics excluded)

@@ -1,6 +1,6 @@
 """Train the model organism and export it in the onnx-community layout.
 
-  cd /work/main && PYTHONPATH=tools /usr/bin/python3 tools/organism/train.py   (or train.sh)
+  (from the repository root) PYTHONPATH=tools /usr/bin/python3 tools/organism/train.py   (or train.sh)
 
 Steps: learn a byte-level BPE from the training corpus, train a Llama-style decoder with
 loss on assistant tokens only (the first response tokens, where the refuse/comply decision
@@ -91,7 +91,7 @@ def main():
     ap.add_argument("--wd", type=float, default=0.05)
     ap.add_argument("--first-weight", type=float, default=4.0)
     ap.add_argument("--no-export", action="store_true")
-    ap.add_argument("--corpus", choices=["v1", "v2", "v3"], default="v3",
+    ap.add_argument("--corpus", choices=["v1", "v2", "v3"], default="v1",
                     help="v2: compose.py; v3: compose3.py (grammar; held-out families heldout_v2.py, heldout_v3.py)")
     a = ap.parse_args()
 

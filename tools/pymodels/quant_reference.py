@@ -6,7 +6,7 @@ runs the torch reference (hfarch.py) with exactly those weights and compares its
 logits with the ones onnxruntime computed (bench/quant-logits.ts). Agreement to ~1e-5 relative
 shows the packing is what onnxruntime's kernels read.
 
-    cd /work/wt/16-quant
+    (from the repository root)
     node --import tsx bench/quant-logits.ts test/fixtures/checkpoints/llama3 q4 all /tmp/qc > /tmp/q.json
     cd tools && /usr/bin/python3 -m pymodels.quant_reference ../test/fixtures/checkpoints/llama3 /tmp/q.json
 """

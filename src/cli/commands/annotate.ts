@@ -14,6 +14,7 @@ import { describeOwner, lockHolder, lockPathFor } from '../../engine/io/lock';
 import { decodingFrom, DECODING_OPTIONS, FIELD_OPTIONS, fieldsFrom, positiveInt, progressPrinter, SHARD_OPTION, shardFrom } from './experiments-shared';
 import { shardPath } from '../../engine/experiments/shard';
 import { LIMITS } from '../../protocol/limits';
+import { DEFAULT_MAX_NEW_TOKENS } from '../../protocol/decoding';
 
 export const annotateCommand: Command = {
   name: 'annotate',
@@ -71,7 +72,7 @@ export const annotateCommand: Command = {
       const interventions = interventionsFromArgs(args, L);
       const s = await annotate(model, dataset, out, {
         axes, layers, positions, interventions,
-        decoding: decodingFrom(args, 64),
+        decoding: decodingFrom(args, DEFAULT_MAX_NEW_TOKENS),
         batchSize: positiveInt(args, 'batch-size', DEFAULT_ANNOTATE_BATCH, LIMITS.batchSize),
         restart: bool(args, 'restart'),
         retryErrors: bool(args, 'retry-errors'),

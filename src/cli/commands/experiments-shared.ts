@@ -8,6 +8,7 @@ import { num } from '../args';
 import type { ParsedArgs } from '../args';
 import type { FieldMap } from '../../engine/prompts/index';
 import { parseShard, type Shard } from '../../engine/experiments/shard';
+import { DEFAULT_MAX_NEW_TOKENS } from '../../protocol/decoding';
 
 /**
  * A progress callback printing "phase  done/total  pct  ETA" to stderr: rewritten in place on a
@@ -71,7 +72,7 @@ export function decodingFrom(args: ParsedArgs, maxNewTokens: number): DecodingOp
 }
 
 export const DECODING_OPTIONS = [
-  { name: 'max-new-tokens', kind: 'number' as const, short: 'n', description: 'tokens to generate per prompt' },
+  { name: 'max-new-tokens', kind: 'number' as const, short: 'n', description: `tokens to generate per prompt (default ${DEFAULT_MAX_NEW_TOKENS})` },
   { name: 'temperature', kind: 'number' as const, description: 'sampling temperature (0 = greedy)' },
   { name: 'seed', kind: 'number' as const, description: 'sampling seed' },
 ];

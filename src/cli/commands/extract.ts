@@ -8,6 +8,7 @@ import { builtinContrasts, describeDiagnostics, readPromptSet } from '../../engi
 import { extractDirection, type ExtractMethod } from '../../engine/experiments/extract';
 import { decodingFrom, DECODING_OPTIONS, oneOf, positiveInt, progressPrinter } from './experiments-shared';
 import { LIMITS } from '../../protocol/limits';
+import { DEFAULT_MAX_NEW_TOKENS } from '../../protocol/decoding';
 
 const METHODS: readonly ExtractMethod[] = ['diff_of_means', 'pca_paired'];
 
@@ -65,7 +66,7 @@ export const extractCommand: Command = {
       const dir = await extractDirection(model, pos, neg, {
         name, positions, method, out,
         batchSize,
-        ...(positions === 'response_mean' ? { decoding: decodingFrom(args, 32) } : {}),
+        ...(positions === 'response_mean' ? { decoding: decodingFrom(args, DEFAULT_MAX_NEW_TOKENS) } : {}),
         onProgress: progress.onProgress,
         signal: io.signal,
       });

@@ -15,6 +15,7 @@ import { promptSystem, renderWarnings } from '../../engine/directions/index';
 import type { DecodingOptions, Intervention, TraceResult } from '../../protocol/types';
 import { traceJson } from '../../protocol/readouts';
 import { LENS_OPTIONS, lensFromArgs, renderLens } from '../lens';
+import { DEFAULT_MAX_NEW_TOKENS } from '../../protocol/decoding';
 
 export const traceCommand: Command = {
   name: 'trace',
@@ -26,7 +27,7 @@ export const traceCommand: Command = {
     ...interventionOptions((ex) => `, e.g. ${ex}`),
     RANDOM_CONTROL_OPTION,
     REFERENCE_OPTION,
-    { name: 'max-new-tokens', kind: 'number', short: 'n', description: 'tokens to generate' },
+    { name: 'max-new-tokens', kind: 'number', short: 'n', description: `tokens to generate (default: the prompt file's, else ${DEFAULT_MAX_NEW_TOKENS})` },
     { name: 'temperature', kind: 'number', description: 'sampling temperature (0 = greedy)' },
     { name: 'seed', kind: 'number', description: 'sampling seed' },
     ...LENS_OPTIONS,
@@ -56,7 +57,7 @@ export const traceCommand: Command = {
         ...interventionsFromArgs(args, L),
       ];
       warnings.check();
-      const decoding: DecodingOptions = { maxNewTokens: 32, ...(fromFile?.decoding ?? {}) };
+      const decoding: DecodingOptions = { maxNewTokens: DEFAULT_MAX_NEW_TOKENS, ...(fromFile?.decoding ?? {}) };
       const n = num(args, 'max-new-tokens');
       if (n !== undefined) decoding.maxNewTokens = n;
       const temp = num(args, 'temperature');

@@ -6,6 +6,7 @@
 // Each vector is [nLayers * dModel], layer-major.
 import type { DecodingOptions, PromptInput } from '../../protocol/types';
 import type { LensModel } from '../index';
+import { DEFAULT_MAX_NEW_TOKENS } from '../../protocol/decoding';
 
 export const POSITION_RULES = ['last_prompt', 'post_instruction', 'response_mean'] as const;
 export type PositionRule = (typeof POSITION_RULES)[number];
@@ -48,7 +49,7 @@ export interface RuleOptions {
   signal?: AbortSignal;
 }
 
-export const DEFAULT_RESPONSE_DECODING: DecodingOptions = { maxNewTokens: 32 };
+export const DEFAULT_RESPONSE_DECODING: DecodingOptions = { maxNewTokens: DEFAULT_MAX_NEW_TOKENS };
 
 /**
  * Activation vectors of a batch of prompts. For response_mean the batch generates together

@@ -20,17 +20,26 @@ const demote = (s) => s.replace(/^## /gm, '##### ');
 // Paths as the repository names them, not as this machine does.
 const read = (p) => readFileSync(join(OUT, p), 'utf8').split(ROOT).join('');
 
-const behaviour = read('behaviour/receipt.md');
-const paper = read('paper/receipt.md');
+const receipt = (name) => read(`${name}/receipt.md`);
+const behaviour = receipt('behaviour');
+const paper = receipt('paper');
 const sweeps = paper.split('\n## ').filter((s) => s.startsWith('Sweep: ')).map((s) => '##### ' + s.trim());
 const hash = (md) => /receipt hash: `([0-9a-f]+)`/.exec(md)?.[1] ?? '?';
+const conditions = (name, title) => {
+  const md = receipt(name);
+  return `#### ${title} (receipt \`${hash(md).slice(0, 12)}…\`, \`tools/organism/card/out/${name}/\`)\n\n${demote(section(md, 'Conditions'))}`;
+};
+// The selection's summary lines (the candidate table is in the report files).
+const summary = (f) => read(f).split('\n').filter((l) => l.trim() && !l.startsWith('|')).join('\n');
+const select = summary('select/log.txt');
+const selectOwn = summary('select-own/log.txt');
 
 const body = `${BEGIN}
 ### The tables
 
 Everything in this section was produced by \`bash tools/organism/card/run.sh\` (the project's own
-CLI on this folder's ONNX graph, greedy decoding, labels by the engine: refusal phrase match
-anywhere in the response, degenerate = empty / repetitive / non-text). Full receipts with
+CLI on this folder's ONNX graph, greedy decoding, labels by the engine: refusal phrase, degenerate
+by the text checks and the model-based likelihood check, otherwise bypass). Full receipts with
 Wilson intervals, LaTeX and CSV: \`tools/organism/card/out/\`.
 
 #### Shipped axes
@@ -48,15 +57,40 @@ ${read('extract-persona.txt').trim()}
 
 ${read('geometry.md').trim()}
 
-#### Held-out behaviour (receipt \`${hash(behaviour).slice(0, 12)}…\`)
+#### Arditi et al.'s direction selection
 
-${demote(section(behaviour, 'Conditions'))}
+\`refusal-lens select builtin\` (the built-in sets \`media/sets/harmful.jsonl\` / \`harmless.jsonl\`, wording
+the organism never saw):
+
+\`\`\`
+${select}
+\`\`\`
+
+With the organism's own contrastive sets (\`--harmful sets/harmful.jsonl --harmless sets/harmless.jsonl\`):
+
+\`\`\`
+${selectOwn}
+\`\`\`
+Full tables: \`tools/organism/card/out/select/report.md\`, \`select-own/report.md\`.
+
+${conditions('behaviour', 'Held-out behaviour')}
+
+${conditions('heldout', 'Fresh wording, family 1 (heldout_v2.py)')}
+
+${conditions('heldout3', 'Fresh wording, family 2 (heldout_v3.py)')}
 
 #### The paper's experiments (receipt \`${hash(paper).slice(0, 12)}…\`)
 
 ${demote(section(paper, 'Conditions'))}
 
 ${sweeps.join('\n\n')}
+
+${conditions('caps', 'Capping the persona projection')}
+
+Persona projections (r·v̂, the caps' unit) at the last prompt token, first 32 prompts of each set
+(\`tools/organism/card/projections.ts\`):
+
+${read('projections.md').trim()}
 ${END}`;
 
 const card = readFileSync(CARD, 'utf8');
