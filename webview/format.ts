@@ -2,11 +2,11 @@
 // steer / project-out / cap / control forms into messages (with the errors a user can act on).
 
 import type { TokenInfo } from '../src/protocol/types';
-import { describeIntervention, interventionAxes, interventionProblems, type Intervention } from '../src/protocol/interventions';
+import { boundOrder, describeIntervention, interventionAxes, interventionProblems, type Intervention } from '../src/protocol/interventions';
 import { formatLayerRanges } from '../src/protocol/layers';
 import { AddCap, AddProjectOut, AddSteer, RunControl, type AddCapMessage, type AddProjectOutMessage, type AddSteerMessage, type RunControlMessage } from '../src/protocol/webview';
 import type { FormState } from './state';
-import { NORM_SUFFIX, parseCoefficientText } from '../src/protocol/reference';
+import { NORM_SUFFIX, parseCoefficientText, parsePercentile, type CapBound, type PercentileBound } from '../src/protocol/reference';
 
 /** Make whitespace visible: a token that is a space or a newline must not look like nothing. */
 export function tokenLabel(text: string, max = 16): string {
@@ -96,11 +96,13 @@ function registryProblem(fields: Record<string, unknown>, axes: string[], nLayer
 }
 
 /** A cap bound as typed: empty is open (undefined), else a finite number, else an error message. */
-function parseBound(text: string, which: string): number | undefined | { error: string } {
+/** Empty: open; a number; or a percentile of the axis' projections on the reference set at each layer (p25). */
+function parseBound(text: string, which: string): CapBound | undefined | { error: string } {
   const t = text.trim();
   if (t === '') return undefined;
+  if (parsePercentile(t) !== undefined) return t as PercentileBound;
   const v = Number(t);
-  return Number.isFinite(v) ? v : { error: `The ${which} bound must be a number, or empty for none.` };
+  return Number.isFinite(v) ? v : { error: `The ${which} bound must be a number, a percentile such as p25, or empty for none.` };
 }
 
 export function capFromForm(form: FormState, axes: string[], nLayers: number): Parsed<AddCapMessage> {
@@ -110,7 +112,7 @@ export function capFromForm(form: FormState, axes: string[], nLayers: number): P
   const hi = parseBound(form.capHi, 'upper');
   if (typeof hi === 'object') return { ok: false, error: hi.error };
   if (lo === undefined && hi === undefined) return { ok: false, error: 'Give a lower bound, an upper bound or both (an empty bound is open).' };
-  if (lo !== undefined && hi !== undefined && lo > hi) return { ok: false, error: `The lower bound (${lo}) is above the upper bound (${hi}).` };
+  if (lo !== undefined && hi !== undefined && typeof lo === typeof hi && boundOrder(lo) > boundOrder(hi)) return { ok: false, error: `The lower bound (${lo}) is above the upper bound (${hi}).` };
   const layers = parseLayerRange(form.capFrom, form.capTo, nLayers);
   if (typeof layers === 'string') return { ok: false, error: layers };
   const message: AddCapMessage = { type: AddCap, axis: form.capAxis, layers };

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { parseLayerSpec } from '../engine/prompts/layers';
 import { VECTOR_EXTENSIONS } from '../engine/directions/formats/index';
 import { exportAxis } from './exportAxis';
-import { interventionProblems, isPositions, POSITION_LABELS, POSITIONS, type Intervention, type Positions } from '../protocol/interventions';
+import { boundOrder, interventionProblems, isPositions, POSITION_LABELS, POSITIONS, type Intervention, type Positions } from '../protocol/interventions';
 import { DEFAULT_STEER_POSITIONS, DEFAULT_STEER_TEXT } from '../protocol/defaults';
 import { readSettings, resolvePath } from './config';
 import type { Controller } from './controller';
@@ -18,7 +18,7 @@ import { promptSourceFromEditor, type PromptSource } from './promptFiles';
 import { interventionSummary } from './statusBar';
 import { notifyError, showError } from './errors';
 import { copyExamples, EXAMPLES_FOLDER, type CopiedExamples } from './examples';
-import { parseCoefficientText } from '../protocol/reference';
+import { parseCoefficientText, parsePercentile, type CapBound, type PercentileBound } from '../protocol/reference';
 
 export interface Deps {
   ctx: vscode.ExtensionContext;
@@ -57,10 +57,11 @@ async function askPositions(title: string, preferred: Positions): Promise<Positi
   return pick?.positions;
 }
 
-/** A cap bound as typed: empty means open; otherwise a finite number. */
-function parseBound(text: string): number | undefined | 'bad' {
+/** A cap bound as typed: empty means open; otherwise a finite number or a percentile of the reference set (p25). */
+function parseBound(text: string): CapBound | undefined | 'bad' {
   const t = text.trim();
   if (t === '') return undefined;
+  if (parsePercentile(t) !== undefined) return t as PercentileBound;
   const v = Number(t);
   return Number.isFinite(v) ? v : 'bad';
 }
@@ -171,24 +172,25 @@ const table: Record<string, Factory> = {
     if (!axis) return;
     if (!axes.includes(axis)) return void vscode.window.showErrorMessage(`Refusal Lens: unknown axis "${axis}"; loaded: ${axes.join(', ')}`);
     const scripted = layersArg !== undefined;
-    let lo = typeof loArg === 'number' ? loArg : undefined;
-    let hi = typeof hiArg === 'number' ? hiArg : undefined;
+    const boundArg = (x: unknown): CapBound | undefined => (typeof x === 'number' ? x : typeof x === 'string' && parsePercentile(x) !== undefined ? (x as PercentileBound) : undefined);
+    let lo = boundArg(loArg);
+    let hi = boundArg(hiArg);
     if (!scripted) {
-      const ask = async (which: 'lower' | 'upper', other?: number) => {
+      const ask = async (which: 'lower' | 'upper', other?: CapBound) => {
         const text = await vscode.window.showInputBox({
           title: `Cap ${axis}: ${which} bound`,
-          prompt: `The projection r·v̂ is kept ${which === 'lower' ? 'at or above' : 'at or below'} this value; leave empty for no ${which} bound`,
+          prompt: `The projection r·v̂ is kept ${which === 'lower' ? 'at or above' : 'at or below'} this value: a number, or a percentile of the axis' projections on the reference set at each layer (p25); leave empty for no ${which} bound`,
           value: '',
           validateInput: (v) => {
             const b = parseBound(v);
-            if (b === 'bad') return 'a number, or empty for no bound';
+            if (b === 'bad') return 'a number, a percentile such as p25, or empty for no bound';
             if (which === 'upper' && b === undefined && other === undefined) return 'give at least one bound';
-            if (which === 'upper' && b !== undefined && other !== undefined && b < other) return `the upper bound must be ≥ the lower bound (${other})`;
+            if (which === 'upper' && b !== undefined && other !== undefined && typeof b === typeof other && boundOrder(b) < boundOrder(other)) return `the upper bound must be ≥ the lower bound (${other})`;
             return undefined;
           },
         });
         if (text === undefined) return 'cancel' as const;
-        return parseBound(text) as number | undefined;
+        return parseBound(text) as CapBound | undefined;
       };
       const l = await ask('lower');
       if (l === 'cancel') return;

@@ -7,8 +7,8 @@
 
 import { ERROR_ACTIONS, type ErrorAction } from './errors';
 import type { AxisSummary, ModelSummary, TokenEvent, TraceResult } from './types';
-import { isPositions, type Intervention, type Positions } from './interventions';
-import { COEFFICIENT_UNITS, type CoefficientUnit } from './reference';
+import { boundOrder, isPositions, type Intervention, type Positions } from './interventions';
+import { COEFFICIENT_UNITS, parsePercentile, type CapBound, type CoefficientUnit } from './reference';
 
 // ───────────────────────────── host → webview ─────────────────────────────
 
@@ -161,8 +161,9 @@ export const AddCap = 'addCap' as const;
 export interface AddCapMessage {
   type: typeof AddCap;
   axis: string;
-  lo?: number;
-  hi?: number;
+  /** A number, or a percentile of the reference set's projections (`p25`), as in the registry. */
+  lo?: CapBound;
+  hi?: CapBound;
   layers: number[];
   positions?: Positions;
 }
@@ -272,7 +273,7 @@ function isOptionalPositions(x: unknown): boolean {
 }
 
 function isOptionalBound(x: unknown): boolean {
-  return x === undefined || (typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= LIMITS.maxBound);
+  return x === undefined || (typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= LIMITS.maxBound) || parsePercentile(x) !== undefined;
 }
 
 function isFileName(x: unknown): boolean {
@@ -330,7 +331,7 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
         (x.lo !== undefined || x.hi !== undefined) &&
         isOptionalBound(x.lo) &&
         isOptionalBound(x.hi) &&
-        (x.lo === undefined || x.hi === undefined || (x.lo as number) <= (x.hi as number)) &&
+        (x.lo === undefined || x.hi === undefined || typeof x.lo !== typeof x.hi || boundOrder(x.lo as CapBound) <= boundOrder(x.hi as CapBound)) &&
         isLayers(x.layers) &&
         isOptionalPositions(x.positions)
       );

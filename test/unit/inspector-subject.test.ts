@@ -84,7 +84,7 @@ test('one default coefficient and positions: the form starts from them and so do
   for (const iv of steers) assert.deepEqual(iv.kind === 'steer' && [iv.coefficient, iv.unit], [DEFAULT_STEER_COEFFICIENT, DEFAULT_STEER_UNIT]);
 });
 
-test('the cap form: an empty bound is open, at least one bound, lower ≤ upper, numbers only', () => {
+test('the cap form: an empty bound is open, at least one bound, lower ≤ upper, numbers or reference percentiles', () => {
   const form = { ...shown().form, capAxis: 'persona', capLo: '', capHi: '0', capFrom: '2', capTo: '4', capPositions: 'prompt' as const };
   const ok = capFromForm(form, ['persona'], N_LAYERS);
   assert.ok(ok.ok);
@@ -100,6 +100,13 @@ test('the cap form: an empty bound is open, at least one bound, lower ≤ upper,
   assert.match(bad({ capHi: '' }), /lower bound, an upper bound or both/);
   assert.match(bad({ capLo: '1', capHi: '0' }), /above the upper bound/);
   assert.match(bad({ capHi: 'zero' }), /upper bound must be a number/);
+  assert.match(bad({ capHi: 'p101' }), /upper bound must be a number, a percentile/);
+  assert.match(bad({ capLo: 'p75', capHi: 'p25' }), /above the upper bound/);
+  // the assistant-axis recipe: a percentile of the reference set's projections, resolved per layer by the engine
+  const pct = capFromForm({ ...form, capHi: 'p75' }, ['persona'], N_LAYERS);
+  assert.ok(pct.ok);
+  assert.deepEqual(pct.message, { type: AddCap, axis: 'persona', hi: 'p75', layers: [2, 3, 4], positions: 'prompt' });
+  assert.ok(isWebviewToHostMessage(pct.message), 'the host accepts a percentile bound');
   assert.match(bad({ capAxis: 'nope' }), /Choose an axis/);
   assert.match(bad({ capTo: String(N_LAYERS) }), /Layers run from 0/);
 });
@@ -112,6 +119,8 @@ test('the host accepts only well-formed cap and control messages', () => {
     ['lo > hi', { ...cap, hi: -2 }],
     ['NaN bound', { ...cap, lo: Number.NaN }],
     ['string bound', { ...cap, lo: '1' }],
+    ['percentile out of range', { ...cap, lo: 'p101' }],
+    ['percentiles out of order', { ...cap, lo: 'p75', hi: 'p25' }],
     ['unknown key', { ...cap, coefficient: 1 }],
     ['bad positions', { ...cap, positions: 'some' }],
     ['negative seed', { type: RunControl, axis: 'persona', seed: -1 }],
