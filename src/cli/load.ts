@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import type { ParsedArgs, OptionSpec } from './args';
 import { UsageError, bool, list, num, str } from './args';
 import type { CliIO } from './command';
-import { loadModel, loadDirection, isVectorPath, chatTemplateSha256, renderWarnings, type LensModel, type Direction } from '../engine/index';
-import { resolveModelFolder, shippedAxisFiles } from '../engine/builtin';
+import { loadModel, loadDirection, chatTemplateSha256, renderWarnings, type LensModel, type Direction } from '../engine/index';
+import { resolveRunTarget } from '../engine/run-target';
 import { parsePromptFile, toPromptInput, type ParsedPrompt } from '../engine/prompts/index';
 import type { ChatMessage, PromptInput } from '../protocol/types';
 import { FileReadError, readBoundedText } from '../engine/io/read';
@@ -61,8 +61,12 @@ export class Warnings {
  * checkpoint build shows a progress line with an ETA on stderr and Ctrl-C cancels it.
  */
 export async function openModel(args: ParsedArgs, fromPrompt?: { model?: string; dir: string }, io?: Pick<CliIO, 'err' | 'signal'>): Promise<LensModel> {
-  let spec = str(args, 'model') ?? args.positionals[0];
-  if (!spec && fromPrompt?.model) spec = fromPrompt.model === 'builtin' ? 'builtin' : path.resolve(fromPrompt.dir, fromPrompt.model);
+  const spec = str(args, 'model') ?? args.positionals[0];
+  // The same order as the editor (src/engine/run-target.ts): --model, then the prompt file's model, then built-in.
+  const { folder } = resolveRunTarget({
+    explicit: spec ? { model: spec === 'builtin' ? 'builtin' : path.resolve(spec) } : {},
+    ...(fromPrompt ? { prompt: { ...(fromPrompt.model ? { model: fromPrompt.model } : {}), dir: fromPrompt.dir } } : {}),
+  });
   const threads = num(args, 'threads');
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= LIMITS.threads)) {
     throw new UsageError(`--threads must be an integer from 0 to ${LIMITS.threads}, got ${threads}`);
@@ -79,7 +83,7 @@ export async function openModel(args: ParsedArgs, fromPrompt?: { model?: string;
   }
   const progress = io ? progressPrinter(io) : undefined;
   try {
-    return await loadModel(resolveModelFolder(spec), {
+    return await loadModel(folder, {
       dtype,
       ...(quantize !== undefined ? { quantize: quantize as QuantScope } : {}),
       device,
@@ -93,22 +97,14 @@ export async function openModel(args: ParsedArgs, fromPrompt?: { model?: string;
 }
 
 /**
- * Axes from --axis files, then the prompt file's `axes` (paths, or names of the model's shipped
- * axes); with neither, every axis shipped in the model folder.
+ * Axes by the editor's order (src/engine/run-target.ts): --axis files; else the prompt file's `axes`
+ * (paths, or names of the model's shipped axes); else every axis shipped in the model folder.
  */
 export async function openAxes(model: LensModel, files: string[], promptAxes: string[] = [], promptDir = '.', warnings?: Warnings): Promise<Direction[]> {
-  const shipped = shippedAxisFiles(model.summary.folder);
-  const paths = [...files.map((f) => path.resolve(f))];
-  for (const a of promptAxes) {
-    if (isVectorPath(a)) {
-      paths.push(path.resolve(promptDir, a));
-      continue;
-    }
-    const hit = shipped.find((f) => path.basename(f, '.safetensors') === a);
-    if (!hit) throw new Error(`axis '${a}' is neither a vector file path (.safetensors, .pt, .npy, .gguf, vector.yaml) nor one of the model's axes (${shipped.map((f) => path.basename(f, '.safetensors')).join(', ') || 'none shipped'})`);
-    paths.push(hit);
-  }
-  const use = paths.length ? paths : shipped;
+  const { axisFiles: use } = resolveRunTarget({
+    explicit: { model: model.summary.folder, axes: files.map((f) => path.resolve(f)) },
+    prompt: { axes: promptAxes, dir: promptDir },
+  });
   const dirs: Direction[] = [];
   for (const p of use) {
     const d = await loadDirection(p, model);

@@ -1,7 +1,6 @@
 // The extension's state and its one workflow: pick a prompt, make sure the worker has the
 // model and axes, run the baseline and the intervened run, and hand results to the view.
 // Commands, the status bar and the inspector panel all go through this class.
-import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AxisFile } from '../protocol/rpc';
@@ -11,7 +10,7 @@ import { interventionAxes, renameAxis } from '../protocol/interventions';
 import { randomControlName, type AxisSummary, type DecodingOptions, type Intervention, type ModelSummary, type TokenEvent, type TraceResult } from '../protocol/types';
 import { readSettings, resolvePath, type Settings } from './config';
 import { EngineSession, type EngineTarget } from './engineSession';
-import { promptAxisFiles } from './paths';
+import { resolveRunTarget } from '../engine/run-target';
 import { readPromptAt, type LoadedPrompt, type PromptSource } from './promptFiles';
 import { runSubject } from './subject';
 import { confirmLoad } from './trust';
@@ -156,19 +155,16 @@ export class Controller implements vscode.Disposable {
 
   /** Model folder, dtype and axis files for a run: the user's pick, else the prompt file's, else settings, else built-in. */
   async target(settings: Settings, prompt: LoadedPrompt | undefined, control?: ControlRequest): Promise<EngineTarget> {
-    let folder = this.modelChoice?.folder;
-    let dtype = this.modelChoice?.dtype;
-    if (!folder && prompt?.model) folder = prompt.model === 'builtin' ? this.builtinModelFolder : resolveFrom(prompt.model, prompt.fileDir);
-    if (!folder && settings.modelFolder) folder = settings.modelFolder === 'builtin' ? this.builtinModelFolder : resolvePath(settings.modelFolder);
-    folder ??= this.builtinModelFolder;
-    dtype ??= settings.dtype !== 'auto' ? settings.dtype : undefined;
+    // One order for the CLI and the editor (src/engine/run-target.ts): the user's pick, the prompt
+    // file, the settings, then the built-in model and the model's shipped axes.
+    const settingModel = settings.modelFolder ? (settings.modelFolder === 'builtin' ? 'builtin' : resolvePath(settings.modelFolder)) : undefined;
+    const { folder, dtype, axisFiles: files } = resolveRunTarget({
+      explicit: { ...(this.modelChoice ? { model: this.modelChoice.folder, ...(this.modelChoice.dtype ? { dtype: this.modelChoice.dtype } : {}) } : {}), ...(this.axesChoice ? { axes: this.axesChoice } : {}) },
+      ...(prompt ? { prompt: { ...(prompt.model ? { model: prompt.model } : {}), ...(prompt.axes ? { axes: prompt.axes } : {}), dir: prompt.fileDir ?? '.' } } : {}),
+      settings: { ...(settingModel ? { model: settingModel } : {}), dtype: settings.dtype, axes: settings.axesFiles.map(resolvePath) },
+      builtinFolder: this.builtinModelFolder,
+    });
     await confirmLoad('model folder', folder);
-
-    // The user's pick, else the prompt file's axes, else settings, else the model's shipped axes.
-    const fromSettings = settings.axesFiles.map(resolvePath);
-    const fromPrompt = prompt?.axes?.length ? promptAxisFiles(prompt.axes, prompt.fileDir, [...shippedAxes(folder), ...fromSettings]) : undefined;
-    let files = this.axesChoice ?? fromPrompt ?? fromSettings;
-    if (files.length === 0) files = shippedAxes(folder);
     for (const f of files) await confirmLoad('direction file', f);
     const axes: AxisFile[] = files.map((p) => ({ path: p }));
 
@@ -326,19 +322,3 @@ export class Controller implements vscode.Disposable {
   }
 }
 
-function resolveFrom(p: string, dir: string | undefined): string {
-  if (p.startsWith('~')) return resolvePath(p);
-  return path.isAbsolute(p) || !dir ? resolvePath(p) : path.join(dir, p);
-}
-
-function shippedAxes(folder: string): string[] {
-  const dir = path.join(folder, 'axes');
-  try {
-    return readdirSync(dir)
-      .filter((f) => f.endsWith('.safetensors'))
-      .sort()
-      .map((f) => path.join(dir, f));
-  } catch {
-    return [];
-  }
-}

@@ -8,7 +8,6 @@
 // either case the workspace chose (or holds) what gets loaded.
 import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
-import { isVectorPath } from '../engine/directions/formats/index';
 
 /** Win32 and macOS file systems ignore case by default: `C:\WS\x` is inside `c:\ws`. */
 export const CASE_INSENSITIVE = process.platform === 'win32' || process.platform === 'darwin';
@@ -70,17 +69,5 @@ function unique(xs: string[]): string[] {
   return [...new Set(xs)];
 }
 
-/**
- * A prompt file's `axes` as direction files: a path ending in .safetensors is relative to the
- * prompt file's folder; a name is one of `known` (the model's shipped axes, then the settings'
- * axis files) by file stem. Throws naming an axis that is neither. The CLI resolves them alike.
- */
-export function promptAxisFiles(axes: readonly string[], promptDir: string | undefined, known: readonly string[]): string[] {
-  return axes.map((a) => {
-    if (isVectorPath(a)) return path.resolve(promptDir ?? '.', a);
-    const hit = known.find((f) => path.basename(f).replace(/\.safetensors$/i, '') === a);
-    if (hit) return hit;
-    const names = [...new Set(known.map((f) => path.basename(f).replace(/\.safetensors$/i, '')))];
-    throw new Error(`the prompt file's axis '${a}' is neither a .safetensors path nor an axis the model ships or the settings load (${names.join(', ') || 'none'})`);
-  });
-}
+/** A prompt file's `axes` as files: one home, the engine's run target (src/engine/run-target.ts). */
+export { promptAxisFiles } from '../engine/run-target';

@@ -151,13 +151,15 @@ describe('the dataset view in VS Code (code-server + Chromium)', { timeout: 15 *
     assert.ok(Math.abs(shownScore - row.refusalScore) < 1e-2, `inspector score ${scoreText}, results ${row.refusalScore}`);
     // The heatmap's tokens are this row's prompt ("bread" is in it), and at the CodeLens's cell
     // (the last layer, the last prompt token) it shows the CodeLens's value.
-    const tokens = await inspector.$$eval('svg.heatmap g.token-labels text', (ts) => ts.map((t) => t.textContent ?? '').join(' '));
-    assert.ok(/bake|bread|home/.test(tokens), `token labels: ${tokens.slice(0, 300)}`);
+    // The inspector names its subject (the row's user text); token labels are thinned to fit, so read that.
+    const subject = await inspector.$eval('section.subject', (e) => e.textContent ?? '');
+    assert.ok(/bake|bread|home/.test(subject) && subject.includes(id), `inspector subject: ${subject.slice(0, 300)}`);
     const cell = inlineCell(row)!;
     const lastPrompt = promptTokens.get(id)! - 1;
     for (const axis of Object.keys(row.projections)) {
       const want = row.projections[axis]![cell.layer]![cell.position]!;
-      const shown = await inspector.$eval(`div.heatmap-block[data-axis="${axis}"] rect.cell[data-layer="${cell.layer}"][data-token="${lastPrompt}"]`, (e) => Number(e.getAttribute('data-value')));
+      // every value is in the DOM as text, one row per layer (webview/heatmap.ts)
+      const shown = await inspector.$eval(`section.heatmaps div.heatmap-block[data-axis="${axis}"] div.heatmap-values span.row[data-layer="${cell.layer}"]`, (e, t) => Number((e.getAttribute('data-values') ?? '').split(' ')[t]), lastPrompt);
       assert.ok(Math.abs(shown - want) <= TOLERANCE * Math.max(1, Math.abs(want)), `${axis} L${cell.layer} token ${lastPrompt}: inspector ${shown}, CodeLens ${want} (${inlineText(row)})`);
     }
     await wb.screenshot('row-inspected');

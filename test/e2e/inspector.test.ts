@@ -75,9 +75,10 @@ async function viewShows(expected: TraceResult): Promise<string> {
   const view = wb.inspector();
   for (let a = 0; a < expected.axes.length; a++) {
     const axis = expected.axes[a]!.name;
+    // every value is in the DOM as text, one row per layer (webview/heatmap.ts)
     const cells = await view
-      .locator(`section.heatmaps div.heatmap-block[data-axis="${axis}"] rect.cell`)
-      .evaluateAll((els) => els.map((e) => [Number(e.getAttribute('data-layer')), Number(e.getAttribute('data-token')), Number(e.getAttribute('data-value'))] as const));
+      .locator(`section.heatmaps div.heatmap-block[data-axis="${axis}"] div.heatmap-values span.row`)
+      .evaluateAll((els) => els.flatMap((e) => (e.getAttribute('data-values') ?? '').split(' ').filter((v) => v !== '').map((v, t) => [Number(e.getAttribute('data-layer')), t, Number(v)] as const)));
     if (cells.length !== expected.layers.length * expected.tokens.length) return `${axis}: ${cells.length} cells, expected ${expected.layers.length} × ${expected.tokens.length}`;
     for (const [l, t, v] of cells) {
       const want = expected.projections[a]![expected.layers.indexOf(l)]![t]!;

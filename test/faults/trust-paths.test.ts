@@ -99,6 +99,6 @@ describe("a prompt file's axes", () => {
     assert.deepEqual(files.map((f) => isInsideAny([ws], f)), [false, true]);
   });
   test('an axis that is neither a path nor a known name is refused by name', () => {
-    assert.throws(() => promptAxisFiles(['personna'], ws, shipped), /axis 'personna' is neither a \.safetensors path nor an axis .*\(persona, refusal\)/);
+    assert.throws(() => promptAxisFiles(['personna'], ws, shipped), /axis 'personna' is neither a vector file path .* nor an axis .*\(persona, refusal\)/);
   });
 });

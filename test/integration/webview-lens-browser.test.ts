@@ -17,6 +17,7 @@ import type { HostToWebviewMessage } from '../../src/protocol/webview';
 import { N_LAYERS, showRunMessage } from '../unit/webview-fixture';
 import { LAST, withLens } from '../unit/webview-lens-fixture';
 import { THEMES } from './webview-themes';
+import { cellPoint } from './webview-page';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REPO = path.resolve(__dirname, '../..');
@@ -72,7 +73,7 @@ test('logit lens in the inspector webview', { timeout: 90_000 }, async (t) => {
 
     await t.test('no lens in the run: no table, no lens panel', async () => {
       await send(page, msg);
-      await page.waitForSelector('svg.heatmap rect.cell');
+      await page.waitForSelector('div.heatmap-block div.heatmap-values span.row', { state: 'attached' });
       assert.equal(await page.$eval('section.lens-section', (s) => s.hasAttribute('hidden')), true);
       assert.equal(await page.$$eval('svg.profile g.panel', (ps) => ps.length), 2, 'one panel per axis only');
     });
@@ -107,8 +108,8 @@ test('logit lens in the inspector webview', { timeout: 90_000 }, async (t) => {
     });
 
     await t.test('clicking the first prompt token shows the lens there', async () => {
-      const cell = page.locator('svg.heatmap[data-axis="persona"] rect.cell[data-layer="0"][data-token="0"]');
-      await cell.click();
+      const p = await cellPoint(page, 'persona', 0, 0); // cells are on a canvas (webview/heatmap-canvas.ts)
+      await page.mouse.click(p.x, p.y);
       await page.waitForFunction(() => document.querySelector('table.lens')?.getAttribute('data-position') === '0');
       assert.deepEqual(await page.$$eval('table.lens tbody tr:first-child td.tok', (tds) => tds.map((td) => td.textContent)), ['a 0.500', 'b 0.250']);
       await page.screenshot({ path: path.join(ARTIFACTS, 'inspector.png'), fullPage: true });
