@@ -12,7 +12,7 @@ import type { TraceResult } from '../../src/protocol/types';
 import { inlineText, parseResults } from '../../src/extension/experiments/results';
 import { ARTIFACTS, CACHE, CHROMIUM, ROOT, buildVsix, ensureInstalled, findWorkerPids, startCodeServer, type CodeServer } from './codeServer';
 import { chooseModel, promptOf, referenceRuns, type E2eModel } from './model';
-import { CHROMIUM_ARGS, Workbench, readHeatmap } from './workbench';
+import { CHROMIUM_ARGS, Workbench, expectView as expectViewOf } from './workbench';
 import { swiftShaderSkip } from '../integration/device-swiftshader';
 
 const PROMPT_FILE = 'refusal.rlprompt';
@@ -33,48 +33,8 @@ let webgpuSkip: string | false = 'not checked';
 const RESAVED_TOKENS = 5;
 const STEER_COEFFICIENT = 0.25;
 
-/** Waits until every axis's heatmap shows exactly `expected`'s layers × tokens and values. */
-async function expectView(expected: TraceResult, what: string, timeout = 90_000): Promise<void> {
-  const view = wb.inspector();
-  const L = expected.layers.length;
-  const T = expected.tokens.length;
-  const deadline = Date.now() + timeout;
-  let problem = 'nothing rendered';
-  while (Date.now() < deadline) {
-    problem = '';
-    for (let a = 0; a < expected.axes.length && !problem; a++) {
-      const axis = expected.axes[a]!.name;
-      const cells = await readHeatmap(view, axis).catch(() => []);
-      const layers = new Set(cells.map((c) => c.layer));
-      const tokens = new Set(cells.map((c) => c.token));
-      if (cells.length !== L * T || layers.size !== L || tokens.size !== T) {
-        problem = `${axis}: ${cells.length} cells over ${layers.size} layers × ${tokens.size} tokens, expected ${L} × ${T}`;
-        break;
-      }
-      for (const c of cells) {
-        const want = expected.projections[a]![expected.layers.indexOf(c.layer)]![c.token]!;
-        if (!(Math.abs(c.value - want) <= TOLERANCE * Math.max(1, Math.abs(want)))) {
-          problem = `${axis} layer ${c.layer} token ${c.token}: shows ${c.value}, engine says ${want}`;
-          break;
-        }
-      }
-    }
-    if (!problem) {
-      const badge = view.locator('div.current span.badge');
-      const label = await badge.getAttribute('data-label', { timeout: 2000 }).catch(() => null);
-      if (label !== expected.label.label) problem = `label badge says ${label}, engine says ${expected.label.label}`;
-    }
-    if (!problem) return;
-    const shown = await wb.shownError();
-    if (shown) {
-      await wb.screenshot(`failed-${what}`).catch(() => undefined);
-      assert.fail(`${what}: the editor shows an error: ${shown}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  await wb.screenshot(`failed-${what}`).catch(() => undefined);
-  assert.fail(`${what}: ${problem}`);
-}
+/** Waits until every axis's heatmap shows exactly `expected`'s layers × tokens and values (workbench.ts). */
+const expectView = (expected: TraceResult, what: string, timeout = 90_000) => expectViewOf(wb, expected, what, timeout, TOLERANCE);
 
 describe('Refusal Lens in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }, () => {
   before(async () => {
