@@ -127,7 +127,13 @@ describe('the VSIX examples in VS Code (code-server + Chromium)', { timeout: 15 
     await wb.inspector().locator('#export-svg').click();
     const dialog = wb.page.locator('.quick-input-widget');
     await dialog.locator('.quick-input-title', { hasText: 'Export' }).waitFor({ timeout: 20_000 });
-    const proposed = await dialog.locator('input').first().inputValue();
+    // The simple file dialog shows the folder first and fills in the proposed name a moment later.
+    const input = dialog.locator('input').first();
+    let proposed = '';
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      proposed = await input.inputValue();
+      if (/\.svg$/.test(proposed)) break;
+    }
     assert.match(proposed, /refusal-lens-examples\/prompts\/harmful-default\.trace\.svg$/);
     await wb.screenshot('export-dialog');
     await dialog.locator('input').first().press('Enter');

@@ -3,6 +3,7 @@
 // an intervention added in the webview reruns on its own, Cap… from the palette, the random
 // control, and a failing inspect marking the previous run stale. Values are checked against the
 // engine run in this process. Screenshots go to test-artifacts/e2e-inspector/.
+import { DEFAULT_STEER_COEFFICIENT, DEFAULT_STEER_POSITIONS, DEFAULT_STEER_TEXT, DEFAULT_STEER_UNIT } from '../../src/protocol/defaults';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -96,7 +97,8 @@ describe('inspector: subject, stale marking, interventions, Cap…, random contr
     ensureInstalled();
     model = await chooseModel();
     assert.deepEqual(model.axisNames.slice(0, 2), ['persona', 'refusal'], 'the built-in axes');
-    const steer: Intervention = { kind: 'steer', axis: 'persona', coefficient: 0.25, layers: [], positions: 'prompt' };
+    // the one steering default (src/protocol/defaults.ts), what Add steer sends untouched
+    const steer: Intervention = { kind: 'steer', axis: 'persona', coefficient: DEFAULT_STEER_COEFFICIENT, unit: DEFAULT_STEER_UNIT, layers: [], positions: DEFAULT_STEER_POSITIONS };
     const probe = await reference(chat(DEFAULT_SYSTEM, USER), []);
     layers = probe.layers;
     steer.layers = layers;
@@ -167,12 +169,12 @@ describe('inspector: subject, stale marking, interventions, Cap…, random contr
 
   test('Add steer in the webview: the view is marked as of the previous settings, then reruns by itself', async () => {
     const view = wb.inspector();
-    assert.equal(await view.locator('#steer-coefficient').evaluate((e) => (e as HTMLInputElement).value), '0.25', 'the one default coefficient');
-    assert.equal(await view.locator('#steer-coefficient').evaluate((e) => (e as unknown as { invalid: boolean }).invalid || e.matches(':invalid')), false, '0.25 is not marked invalid');
+    assert.equal(await view.locator('#steer-coefficient').evaluate((e) => (e as HTMLInputElement).value), DEFAULT_STEER_TEXT, 'the one default coefficient');
+    assert.equal(await view.locator('#steer-coefficient').evaluate((e) => (e as unknown as { invalid: boolean }).invalid || e.matches(':invalid')), false, `${DEFAULT_STEER_TEXT} is not marked invalid`);
     await view.locator('#add-steer').click();
     // no Rerun pressed: the debounced rerun must bring the steered run
     await until('steer reruns', () => viewShows(ref.steered!));
-    assert.equal(await text('div.subject-interventions span.v'), 'steer persona +0.25 @ L0–5 (prompt)');
+    assert.equal(await text('div.subject-interventions span.v'), `steer persona +${DEFAULT_STEER_TEXT} @ L0–5 (prompt)`);
     assert.equal(await view.locator('div.stale-banner').isVisible(), false, 'current again');
     await wb.screenshot('steer-reran');
   });
@@ -194,7 +196,7 @@ describe('inspector: subject, stale marking, interventions, Cap…, random contr
     await wb.input('layers');
     await wb.pick('all', 'positions');
     await until('cap reruns', () => viewShows(ref.capped!));
-    assert.match(await text('div.subject-interventions span.v'), /steer persona \+0\.25 @ L0–5 \(prompt\); cap persona ≤ 0 @ L0–5$/);
+    assert.match(await text('div.subject-interventions span.v'), new RegExp(`steer persona \\+${DEFAULT_STEER_TEXT.replace('.', '\\.')} @ L0–5 \\(prompt\\); cap persona ≤ 0 @ L0–5$`));
     await wb.screenshot('cap-from-palette');
   });
 

@@ -17,17 +17,22 @@ function issuesOf(text: string, file = 'c.yaml'): LocatedIssue[] {
 }
 
 test('the shipped example parses, anchors expand, sweeps list every window', () => {
+  // examples/conditions/persona-gate.yaml is written for the built-in model: 6 layers, its own axes and held-out sets
   const plan = loadConditionFile(example);
-  assert.equal(plan.conditions.length, 8);
-  assert.deepEqual(plan.sets.map((s) => [s.name, s.source.kind]), [['harmful', 'builtin'], ['harmless', 'builtin']]);
+  assert.equal(plan.conditions.length, 9);
+  assert.deepEqual(plan.sets.map((s) => [s.name, s.source.kind]), [['harmful', 'file'], ['harmless', 'file']]);
   const rnd = plan.axes.find((a) => a.name === 'random');
   assert.deepEqual(rnd, { name: 'random', kind: 'random', randomLike: 'persona', seed: 1 });
   const persona = plan.axes.find((a) => a.name === 'persona');
-  assert.ok(persona?.kind === 'file' && persona.file === path.join(path.dirname(example), 'axes/persona.safetensors'));
+  assert.ok(persona?.kind === 'file' && persona.file === path.join(path.dirname(example), '../../media/models/organism/axes/persona.safetensors'));
   const problems: LocatedIssue[] = [];
-  const iv = resolveIntervention(plan, plan.conditions[2].interventions[1], 24, problems);
-  assert.deepEqual(iv, { kind: 'project_out', axes: ['persona'], layers: [20, 21, 22, 23] });
-  assert.deepEqual(sweepWindows(plan.sweeps[0].window, 24).length, 24);
+  const iv = resolveIntervention(plan, plan.conditions[3].interventions[1], 6, problems);
+  assert.deepEqual(iv, { kind: 'project_out', axes: ['persona'], layers: [4, 5] });
+  // the anchored steer expands to the same intervention in every condition that uses it
+  const steer = resolveIntervention(plan, plan.conditions[3].interventions[0], 6, problems);
+  assert.deepEqual(steer, resolveIntervention(plan, plan.conditions[1].interventions[0], 6, problems));
+  assert.deepEqual(problems, []);
+  assert.deepEqual(sweepWindows(plan.sweeps[0].window, 6).length, 6);
   assert.match(plan.sha256, /^[0-9a-f]{64}$/);
 });
 
