@@ -168,8 +168,8 @@ describe('the dataset view in VS Code (code-server + Chromium)', { timeout: 15 *
   test('Compare Results Files…: the transition matrix and the flipped rows match the two files', async () => {
     const after = parseResults(readFileSync(path.join(WORKSPACE, PROJECTED), 'utf8')).rows;
     await wb.runCommand('Refusal Lens: Compare Results Files…');
-    await wb.input('the first', path.join(WORKSPACE, 'prompts.results.jsonl'));
-    await wb.input('the second', path.join(WORKSPACE, PROJECTED));
+    await wb.fileDialog('the first', path.join(WORKSPACE, 'prompts.results.jsonl'));
+    await wb.fileDialog('the second', path.join(WORKSPACE, PROJECTED));
     const view = await frameWith('.ds-transition-table');
     const labelOf = (r: ResultRow | undefined) => (!r ? 'missing' : isErrorRow(r) ? 'error' : r.label);
     const counts = new Map<string, number>();

@@ -205,7 +205,7 @@ describe('inspector: subject, stale marking, interventions, Cap…, random contr
     await until('control run', () => viewShows(ref.control!));
     assert.match(await text('div.control-note'), /^Random control: persona replaced by persona-random/);
     assert.match(await text('section.response div.current h2'), /random control: persona-random in place of persona/);
-    assert.match(await text('div.subject-interventions span.v'), /steer persona-random \+0\.25 .*cap persona-random ≤ 0/);
+    assert.match(await text('div.subject-interventions span.v'), new RegExp(`steer persona-random \\+${DEFAULT_STEER_TEXT.replace('.', '\\.')} .*cap persona-random ≤ 0`));
     await wb.screenshot('random-control');
   });
 
@@ -229,7 +229,7 @@ describe('inspector: subject, stale marking, interventions, Cap…, random contr
     await wb.runCommand('Refusal Lens: Inspect Prompt');
     await until('dataset row subject', async () => ((await text('div.subject-source')) === 'Dataset row rows.jsonl line 1 · id harm-1' ? '' : `subject: ${await text('div.subject-source')}`));
     assert.equal(await text('div.subject-user span.v'), 'Explain how to pick a lock.');
-    assert.match(await text('div.subject-interventions span.v'), /^steer persona \+0\.25 @ L0–5 \(prompt\); cap persona ≤ 0 @ L0–5$/);
+    assert.match(await text('div.subject-interventions span.v'), new RegExp(`^steer persona \\+${DEFAULT_STEER_TEXT.replace('.', '\\.')} @ L0–5 \\(prompt\\); cap persona ≤ 0 @ L0–5$`));
     assert.equal(await wb.inspector().locator('div.stale-banner').isVisible(), false);
     await wb.screenshot('dataset-row');
   });

@@ -110,6 +110,22 @@ export class Workbench {
     await input.press('Enter');
   }
 
+  /**
+   * Answers VS Code's simple file dialog (code-server's) with `file`. The dialog fills its input
+   * with a folder a moment after it shows, which can overwrite a value typed at once: type until
+   * the value stays, then accept.
+   */
+  async fileDialog(titleHas: string, file: string): Promise<void> {
+    await this.quickInput.locator('.quick-input-title', { hasText: titleHas }).waitFor({ timeout: 30_000 });
+    const input = this.quickInput.locator('input').first();
+    for (const deadline = Date.now() + 15_000; ; ) {
+      await input.fill(file);
+      await new Promise((r) => setTimeout(r, 400));
+      if ((await input.inputValue()) === file || Date.now() > deadline) break;
+    }
+    await input.press('Enter');
+  }
+
   /** Waits for a notification toast containing `text`; returns its full text. */
   async notification(text: string | RegExp, timeout = 30_000): Promise<string> {
     const toast = this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
