@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Frame } from 'playwright-core';
+import type { Browser, Frame } from 'playwright-core';
 import { annotate } from '../../src/engine/experiments/index';
 import { loadDirection, loadModel } from '../../src/engine/index';
 import { parseJsonl, toPromptInput } from '../../src/engine/prompts/index';
 import { inlineCell, inlineText, isErrorRow, parseResults, type ResultRow } from '../../src/extension/experiments/results';
-import { CACHE, CHROMIUM, ROOT, buildVsix, ensureInstalled, startCodeServer, type CodeServer } from './codeServer';
+import { CACHE, ROOT, buildVsix, ensureInstalled, startCodeServer, type CodeServer } from './codeServer';
 import { chooseModel, type E2eModel } from './model';
-import { CHROMIUM_ARGS, Workbench } from './workbench';
+import { Workbench, openWorkbench } from './workbench';
 
 const RUN = path.join(CACHE, 'run-dataset');
 const WORKSPACE = path.join(CACHE, 'ws-dataset');
@@ -88,12 +88,7 @@ describe('the dataset view in VS Code (code-server + Chromium)', { timeout: 15 *
       await lens.dispose();
     }
     server = await startCodeServer(RUN, vsix, WORKSPACE, model.settings);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    wb = new Workbench(page, ARTIFACTS);
-    await page.goto(server.url, { timeout: 180_000 }); // the shared machine can take a while to serve the workbench
-    await wb.waitForWorkbench();
+    ({ browser, wb } = await openWorkbench(server.url, ARTIFACTS, 180_000)); // the shared machine can take a while to serve the workbench
   });
 
   after(async () => {

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { TraceResult } from '../../src/protocol/types';
 import { inlineText, parseResults } from '../../src/extension/experiments/results';
-import { ARTIFACTS, CACHE, CHROMIUM, ROOT, buildVsix, ensureInstalled, findWorkerPids, startCodeServer, type CodeServer } from './codeServer';
+import { ARTIFACTS, CACHE, ROOT, buildVsix, ensureInstalled, findWorkerPids, startCodeServer, type CodeServer } from './codeServer';
 import { chooseModel, promptOf, referenceRuns, type E2eModel } from './model';
-import { CHROMIUM_ARGS, Workbench, expectView as expectViewOf } from './workbench';
+import { Workbench, openWorkbench, expectView as expectViewOf } from './workbench';
 import { swiftShaderSkip } from '../integration/device-swiftshader';
 
 const PROMPT_FILE = 'refusal.rlprompt';
@@ -61,12 +61,7 @@ describe('Refusal Lens in VS Code (code-server + Chromium)', { timeout: 20 * 60_
     // auto never picks a software driver, so the steps before the webgpu one run on the CPU.
     webgpuSkip = swiftShaderSkip();
     server = await startCodeServer(RUN, vsix, WORKSPACE, model.settings);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    wb = new Workbench(page, ARTIFACTS);
-    await page.goto(server.url);
-    await wb.waitForWorkbench();
+    ({ browser, wb } = await openWorkbench(server.url, ARTIFACTS));
   });
 
   after(async () => {

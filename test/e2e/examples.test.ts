@@ -9,15 +9,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { loadConditionFile } from '../../src/engine/experiments/index';
 import { parsePromptFile, toPromptInput } from '../../src/engine/prompts/index';
 import { EXAMPLES_FOLDER } from '../../src/extension/examples';
 import type { TraceResult } from '../../src/protocol/types';
-import { CACHE, CHROMIUM, ROOT, buildVsix, ensureInstalled, findWorkerPids, startCodeServer, type CodeServer } from './codeServer';
+import { CACHE, ROOT, buildVsix, ensureInstalled, findWorkerPids, startCodeServer, type CodeServer } from './codeServer';
 import { loadDirection, loadModel } from '../../src/engine/index';
 import { chooseModel, type E2eModel } from './model';
-import { CHROMIUM_ARGS, Workbench, expectView } from './workbench';
+import { Workbench, openWorkbench, expectView } from './workbench';
 
 const RUN = path.join(CACHE, 'run-examples');
 const WORKSPACE = path.join(CACHE, 'ws-examples');
@@ -89,12 +89,7 @@ describe('the VSIX examples in VS Code (code-server + Chromium)', { timeout: 15 
     mkdirSync(path.dirname(SETTINGS), { recursive: true });
     writeFileSync(SETTINGS, '{}\n');
     server = await startCodeServer(RUN, vsix, WORKSPACE, model.settings);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    wb = new Workbench(page, ARTIFACTS);
-    await page.goto(server.url);
-    await wb.waitForWorkbench();
+    ({ browser, wb } = await openWorkbench(server.url, ARTIFACTS));
   });
 
   after(async () => {

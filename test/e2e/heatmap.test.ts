@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { TraceResult } from '../../src/protocol/types';
-import { CACHE, CHROMIUM, ROOT, buildVsix, ensureInstalled, startCodeServer, type CodeServer } from './codeServer';
+import { CACHE, ROOT, buildVsix, ensureInstalled, startCodeServer, type CodeServer } from './codeServer';
 import { chooseModel, promptOf, referenceRuns } from './model';
-import { CHROMIUM_ARGS, Workbench, readHeatmap } from './workbench';
+import { Workbench, openWorkbench, readHeatmap } from './workbench';
 
 const RUN = path.join(CACHE, 'run-heatmap');
 const WORKSPACE = path.join(CACHE, 'ws-heatmap');
@@ -48,13 +48,8 @@ describe('heatmaps of a ~300-token prompt in code-server', { timeout: 6 * 60_000
     [expected] = await referenceRuns(model, prompt, decoding, [[]]);
     assert.ok(expected!.tokens.length >= 250 && expected!.tokens.length <= 360, `a ~300-token run (${expected!.tokens.length})`);
     server = await startCodeServer(RUN, vsix, WORKSPACE, model.settings);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    wb = new Workbench(page, ARTIFACTS);
     // A loaded machine can take a while to serve the workbench's first page.
-    await page.goto(server.url, { timeout: 120_000 });
-    await wb.waitForWorkbench();
+    ({ browser, wb } = await openWorkbench(server.url, ARTIFACTS, 120_000));
   });
 
   after(async () => {

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { loadDirection, loadModel, randomControl } from '../../src/engine/index';
 import type { DecodingOptions, Intervention, PromptInput, TraceResult } from '../../src/protocol/types';
-import { CACHE, CHROMIUM, ROOT, buildVsix, ensureInstalled, startCodeServer, type CodeServer } from './codeServer';
+import { CACHE, ROOT, buildVsix, ensureInstalled, startCodeServer, type CodeServer } from './codeServer';
 import { chooseModel, type E2eModel } from './model';
-import { CHROMIUM_ARGS, Workbench } from './workbench';
+import { Workbench, openWorkbench } from './workbench';
 
 const RUN = path.join(CACHE, 'run-inspector');
 const WORKSPACE = path.join(CACHE, 'ws-inspector');
@@ -116,12 +116,7 @@ describe('inspector: subject, stale marking, interventions, Cap…, random contr
       writeFileSync(path.join(WORKSPACE, name), content);
     }
     server = await startCodeServer(RUN, vsix, WORKSPACE, model.settings);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    wb = new Workbench(page, ARTIFACTS);
-    await page.goto(server.url);
-    await wb.waitForWorkbench();
+    ({ browser, wb } = await openWorkbench(server.url, ARTIFACTS));
   });
 
   after(async () => {

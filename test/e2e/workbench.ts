@@ -1,9 +1,10 @@
 // Driving the VS Code workbench in Chromium: quick open, the command palette (with retries,
 // since it can open before the extension's commands are registered and never refresh), quick
 // picks and input boxes, notifications, and the inspector webview two iframes deep.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
+import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+import { CHROMIUM } from './codeServer';
 import type { TraceResult } from '../../src/protocol/types';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -19,6 +20,20 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-dev-shm-usage',
 ];
+
+/**
+ * Headless Chromium on a running code-server's workbench, ready for commands; screenshots go to
+ * `artifacts` (emptied first). `gotoTimeout`: how long the first page may take to be served.
+ */
+export async function openWorkbench(url: string, artifacts: string, gotoTimeout?: number): Promise<{ browser: Browser; wb: Workbench }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  rmSync(artifacts, { recursive: true, force: true });
+  const wb = new Workbench(page, artifacts);
+  await page.goto(url, gotoTimeout === undefined ? {} : { timeout: gotoTimeout });
+  await wb.waitForWorkbench();
+  return { browser, wb };
+}
 
 export class Workbench {
   private shot = 0;
