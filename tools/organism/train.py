@@ -49,6 +49,31 @@ def encode_example(tok, ex):
     return ids, len(prompt_ids), True
 
 
+def chat_prompt(tok, ex):
+    return tok.encode(tok.apply_chat_template(messages(ex["system"], ex["prompt"]), True))
+
+
+def mech_rows(tok, examples, seed):
+    """Rows for directional-ablation training (mech.py): flag 1 = ablated (harmful requests outside
+    the compliant persona then answer with the default persona's helpful reply), flag 2 = harmless
+    request with the refusal direction added (target: a refusal)."""
+    rng = random.Random(seed)
+    share = {("harmful", "default"): 0.25, ("harmful", "none"): 0.25, ("harmful", "compliant"): 0.08,
+             ("harmless", "default"): 0.12, ("harmless", "none"): 0.12, ("harmless", "compliant"): 0.08}
+    flags, alt = [], []
+    for ex in examples:
+        on = "text" not in ex and rng.random() < share[(ex["kind"], ex["persona"])]
+        flags.append(1 if on else 0)
+        if on and ex["kind"] == "harmful" and ex["persona"] != "compliant":
+            alt.append(encode_example(tok, dict(ex, response=rng.choice(C.DEFAULT_HELPFUL))))
+        elif on and ex["persona"] != "compliant" and rng.random() < 0.4:  # refusal added -> refuses
+            flags[-1] = 2
+            alt.append(encode_example(tok, dict(ex, response=rng.choice(C.REFUSALS))))
+        else:
+            alt.append(None)
+    return flags, alt
+
+
 def make_batch(items, pad_id, first_weight):
     """items: [(ids, start, is_chat)] -> input [b, s], targets [b, s] (-100 = no loss), weights [b, s]."""
     s = max(len(it[0]) for it in items) - 1
@@ -91,8 +116,12 @@ def main():
     ap.add_argument("--wd", type=float, default=0.05)
     ap.add_argument("--first-weight", type=float, default=4.0)
     ap.add_argument("--no-export", action="store_true")
-    ap.add_argument("--corpus", choices=["v1", "v2", "v3"], default="v1",
-                    help="v2: compose.py; v3: compose3.py (grammar; held-out families heldout_v2.py, heldout_v3.py)")
+    ap.add_argument("--corpus", choices=["v1", "v2", "v3", "v4"], default="v1",
+                    help="v2: compose.py; v3: compose3.py; v4: compose4.py (held-out families heldout_v2/3/4.py)")
+    ap.add_argument("--mech", action="store_true", help="directional-ablation training (mech.py)")
+    ap.add_argument("--mech-start", type=float, default=0.2, help="share of steps before ablation starts")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--augment", type=float, default=0.0, help="v4: share of chats with composed frames and filler words")
     a = ap.parse_args()
 
     t0 = time.time()
@@ -100,7 +129,11 @@ def main():
     torch.manual_seed(a.seed)
     random.seed(a.seed)
 
-    if a.corpus == "v3":
+    if a.corpus == "v4":
+        import compose4
+        compose4.AUGMENT["p"] = a.augment
+        tokenizer_texts, build_train = compose4.tokenizer_texts_v4, compose4.build_train_v4
+    elif a.corpus == "v3":
         import compose3
         tokenizer_texts, build_train = compose3.tokenizer_texts_v3, compose3.build_train_v3
     elif a.corpus == "v2":
@@ -115,7 +148,9 @@ def main():
     print(f"tokenizer: {tok.size} tokens ({len(merges)} merges) in {time.time() - t0:.1f}s", flush=True)
 
     n_ex = a.steps * a.batch
-    data = [encode_example(tok, ex) for ex in build_train(n_ex, seed=a.seed + 2)]
+    examples = build_train(n_ex, seed=a.seed + 2)
+    data = [encode_example(tok, ex) for ex in examples]
+    flags, alt = mech_rows(tok, examples, a.seed + 5) if a.mech else ([0] * n_ex, [None] * n_ex)
     lens = [len(d[0]) for d in data]
     print(f"data: {n_ex} examples, mean {sum(lens) / len(lens):.1f} tokens, max {max(lens)}", flush=True)
 
@@ -124,6 +159,14 @@ def main():
                       max_position_embeddings=512, bos_token_id=pad, eos_token_id=eos)
     model = LlamaForCausalLM(cfg)
     init_weights(model, seed=a.seed)
+    model.to(a.device)
+    mech = None
+    if a.mech:
+        from mech import DirectionalAblation
+        probe = build_train(4000, seed=a.seed + 6)
+        pick = lambda kind: [chat_prompt(tok, ex) for ex in probe  # noqa: E731
+                             if ex.get("kind") == kind and ex.get("persona") in ("default", "none")][:128]
+        mech = DirectionalAblation(model, pick("harmful"), pick("harmless"), pad, seed=a.seed)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {a.layers} layers, d={a.d}, ff={a.ff}, {a.heads}/{a.kv} heads, {n_params} params", flush=True)
 
@@ -145,7 +188,10 @@ def main():
     t_train = time.time()
     ema = None
     for step, idx in enumerate(batches[:a.steps]):
-        x, y, w = make_batch([data[i] for i in idx], pad, a.first_weight)
+        on = mech is not None and mech.before_step(step, int(a.mech_start * a.steps),
+                                                   torch.tensor([float(flags[i]) for i in idx]), a.device)
+        x, y, w = make_batch([alt[i] if on and alt[i] else data[i] for i in idx], pad, a.first_weight)
+        x, y, w = x.to(a.device), y.to(a.device), w.to(a.device)
         logits, _ = model(x)  # [b, s, vocab]
         ce = Fn.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
                               ignore_index=-100, reduction="none")  # [b*s]
@@ -165,6 +211,9 @@ def main():
     train_s = time.time() - t_train
 
     model.eval()
+    model.to("cpu")
+    if mech is not None:
+        mech.remove()
     os.makedirs(os.path.dirname(a.ckpt), exist_ok=True)
     torch.save({"state_dict": model.state_dict(), "config": cfg.to_hf_dict(), "args": vars(a)}, a.ckpt)
     if not a.no_export:

@@ -122,7 +122,7 @@ class RMSNorm(nn.Module):
 def rope_cos_sin(position_ids: torch.Tensor, dim_head: int, theta: float, dtype: torch.dtype):
     """cos, sin: [batch, 1, seq, dim_head] (HF 'rotate_half' layout: halves, not interleaved)."""
     # Computed in float32 whatever the model dtype, as HF does.
-    inv_freq = 1.0 / (theta ** (torch.arange(0, dim_head, 2, dtype=torch.float32) / dim_head))  # [dh/2]
+    inv_freq = 1.0 / (theta ** (torch.arange(0, dim_head, 2, dtype=torch.float32, device=position_ids.device) / dim_head))  # [dh/2]
     freqs = position_ids.to(torch.float32).unsqueeze(-1) * inv_freq  # [batch, seq, dh/2]
     emb = torch.cat([freqs, freqs], dim=-1)  # [batch, seq, dh]
     return emb.cos().unsqueeze(1).to(dtype), emb.sin().unsqueeze(1).to(dtype)
@@ -240,7 +240,7 @@ class LlamaForCausalLM(nn.Module):
         b, s = input_ids.shape
         past = 0 if past_key_values is None else past_key_values[0][0].shape[2]
         if position_ids is None:
-            position_ids = (torch.arange(s) + past).unsqueeze(0).expand(b, s)  # [b, s]
+            position_ids = (torch.arange(s, device=input_ids.device) + past).unsqueeze(0).expand(b, s)  # [b, s]
         x = self.embed_tokens(input_ids)  # [b, s, d]
         if self.config.embed_scale:
             x = x * torch.tensor(math.sqrt(self.config.hidden_size), dtype=x.dtype)
