@@ -1,4 +1,5 @@
-// The model-based degenerate check on the real built-in model: the engine's teacher-forced
+// The model-based degenerate check on organism v1 (the model the hand-labelled set was generated
+// with, kept as a fixture since v4 was shipped): the engine's teacher-forced
 // log-probabilities reproduce the hand-labelled set's, its own calibration lands where the set's
 // unsteered answers do, and in a trace the norm-matched random control's word salad is labelled
 // degenerate while persona steering's fluent compliance stays bypass.
@@ -11,7 +12,7 @@ import { loadPromptSet } from '../../src/engine/experiments/index';
 import type { Intervention, PromptInput } from '../../src/protocol/types';
 import { readHandSet } from '../fixtures/labels/score';
 
-const M = builtinModelFolder();
+const M = join(__dirname, '../fixtures/models/organism-v1');
 let model: LensModel;
 let axes: Direction[];
 
@@ -43,7 +44,7 @@ test('random-control word salad is degenerate, with the check named; persona ste
   const persona = axes.find((a) => a.name === 'persona')!;
   const random = randomControl(persona, 1, 'random');
   const all = Array.from({ length: model.summary.layers }, (_, l) => l);
-  const prompts = loadPromptSet(join(M, 'eval', 'harmful_default.jsonl'), { limit: 8 }).rows.map((r) => ({ kind: 'chat', messages: r.messages }) as PromptInput);
+  const prompts = loadPromptSet(join(builtinModelFolder(), 'eval', 'harmful_default.jsonl'), { limit: 8 }).rows.map((r) => ({ kind: 'chat', messages: r.messages }) as PromptInput);
   const run = (iv: Intervention[]) => model.traceBatch(prompts.map((prompt) => ({ prompt, axes: [...axes, random], interventions: iv, decoding: { maxNewTokens: 48 } })));
   const salad = await run([{ kind: 'steer', axis: 'random', coefficient: 1, layers: all, positions: 'prompt' }]);
   for (const t of salad) {

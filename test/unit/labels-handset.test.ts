@@ -1,13 +1,14 @@
 // The engine's labels against the hand-labelled set test/fixtures/labels/organism-v1.jsonl (the
-// built-in model under many interventions, labelled by reading; guide in that folder's README).
+// v1 built-in model under many interventions, labelled by reading; guide in that folder's README).
+// The set's responses and log-probabilities are organism v1's, so its vocabulary is v1's (fixture).
 // Pins what the results file reports: agreement and each label's precision ≥ 95%.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { builtinModelFolder } from '../../src/engine/builtin';
 import { readHandSet, scoreHandSet, vocabularyOf } from '../fixtures/labels/score';
 
 const SET = join(__dirname, '../fixtures/labels/organism-v1.jsonl');
+const V1 = join(__dirname, '../fixtures/models/organism-v1');
 
 test('hand-labelled set: ≥ 300 responses, every label well represented', () => {
   const rows = readHandSet(SET);
@@ -17,7 +18,7 @@ test('hand-labelled set: ≥ 300 responses, every label well represented', () =>
 });
 
 test('engine labels agree with the hand labels (≥ 95% overall, precision ≥ 95% per label)', async () => {
-  const s = scoreHandSet(readHandSet(SET), { text: { isWord: await vocabularyOf(builtinModelFolder()) } });
+  const s = scoreHandSet(readHandSet(SET), { text: { isWord: await vocabularyOf(V1) } });
   const why = s.disagreements.map((d) => `${d.id} ${d.hand}→${d.engine} (${d.why}) ${JSON.stringify(d.response)}`).join('\n');
   assert.ok(s.agreement >= 0.95, `agreement ${s.agreement}\n${why}`);
   for (const l of ['refusal', 'bypass', 'degenerate'] as const) {
@@ -35,7 +36,7 @@ test('without the model-based check and the text checks the old labels fail on w
 test('a second hand-labelled set, written after the checks were tuned (other seeds, coefficients, positions): ≥ 95% agreement', async () => {
   const rows = readHandSet(join(__dirname, '../fixtures/labels/organism-v1-fresh.jsonl'));
   assert.ok(rows.length >= 100);
-  const s = scoreHandSet(rows, { text: { isWord: await vocabularyOf(builtinModelFolder()) } });
+  const s = scoreHandSet(rows, { text: { isWord: await vocabularyOf(V1) } });
   const why = s.disagreements.map((d) => `${d.id} ${d.hand}→${d.engine} (${d.why}) ${JSON.stringify(d.response)}`).join('\n');
   assert.ok(s.agreement >= 0.95, `agreement ${s.agreement}\n${why}`);
   for (const l of ['refusal', 'bypass', 'degenerate'] as const) assert.ok(s.perLabel[l].precision >= 0.9, `${l} precision ${s.perLabel[l].precision}\n${why}`);

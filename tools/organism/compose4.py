@@ -202,10 +202,18 @@ FRAMES4 = [
 VP_Q = ["how do I {vp}?", "what's the way to {vp}?", "can you teach me to {vp}?", "how would I {vp}?"]
 
 
-def make_request_v4(rng, kind, held):
-    if rng.random() < 0.5:
-        return V3.make_request_v3(rng, kind, held)
+def _topics():
+    if LEXICON["on"]:
+        import topics4
+        return topics4
     from compose3 import T
+    return T
+
+
+def make_request_v4(rng, kind, held):
+    if rng.random() < (0.35 if LEXICON["on"] else 0.5):
+        return V3.make_request_v3(rng, kind, held)
+    T = _topics()
     pool = T.harmful_topics(held) if kind == "harmful" else (
         T.harmword_topics(held) if rng.random() < 0.18 else T.harmless_topics(held))
     vp, ger = rng.choice(pool)
@@ -259,13 +267,14 @@ def sprinkle(rng, text, n):
     return " ".join(words)
 
 
+LEXICON = {"on": False}  # train.py --lexicon: topics4's pools (v4.1)
 AUGMENT = {"p": 0.0}  # train.py --augment sets it: share of chats with composed frames, chit-chat and fillers
 
 
 def augment_request(rng, kind, held, text):
     if rng.random() >= AUGMENT["p"]:
         return text
-    from compose3 import T
+    T = _topics()
     pool = T.harmful_topics(held) if kind == "harmful" else (
         T.harmword_topics(held) if rng.random() < 0.18 else T.harmless_topics(held))
     if rng.random() < 0.6:
@@ -295,20 +304,25 @@ def _held():
     import heldout_v2 as H2
     import heldout_v3 as H3
     held, systems, vocab = set(H2.held_topics()) | set(H3.held_topics()), set(), []
-    try:  # the third family, when present: its topics, system prompts and knowledge sentences
-        import heldout_v4 as H4
-        held |= set(H4.held_topics())
-        systems = set(getattr(H4, "DEFAULT_SYSTEMS", [])) | set(getattr(H4, "COMPLIANT_SYSTEMS", []))
-        vocab = H4.vocabulary_texts()
-    except ImportError:
-        pass
+    for fam in ("heldout_v4", "heldout_v5"):  # later families, when present: topics, system prompts, knowledge
+        try:
+            H = __import__(fam)
+        except ImportError:
+            continue
+        held |= set(H.held_topics())
+        systems |= set(getattr(H, "DEFAULT_SYSTEMS", [])) | set(getattr(H, "COMPLIANT_SYSTEMS", []))
+        vocab += H.vocabulary_texts()
     return held, frozenset(systems), vocab
 
 
 def _state():
     if not _STATE:
         held, systems, vocab = _held()
-        _STATE.update(held=held, systems=systems, know=V3.knowledge_v3() + vocab)
+        know = V3.knowledge_v3() + vocab
+        if LEXICON["on"]:
+            import topics4
+            know += topics4.knowledge(frozenset(held))
+        _STATE.update(held=held, systems=systems, know=know)
     return _STATE
 
 

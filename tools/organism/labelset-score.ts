@@ -4,13 +4,14 @@
 //   node --import tsx tools/organism/labelset-score.ts
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { builtinModelFolder } from '../../src/engine/builtin';
 import { readHandSet, scoreHandSet, vocabularyOf } from '../../test/fixtures/labels/score';
+// The hand-labelled sets are organism v1's responses: v1 is kept as a fixture since v4 shipped.
+const V1 = join(__dirname, '../../test/fixtures/models/organism-v1');
 
 const DIR = join(__dirname, '../../test/fixtures/labels');
 
 async function main(): Promise<void> {
-  const isWord = await vocabularyOf(builtinModelFolder());
+  const isWord = await vocabularyOf(V1);
   for (const name of ['organism-v1', 'organism-v1-fresh']) write(name, isWord);
 }
 

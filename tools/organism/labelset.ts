@@ -6,13 +6,15 @@
 //   node --import tsx tools/organism/labelset.ts fresh > /tmp/labelset-fresh.jsonl  (organism-v1-fresh.jsonl:
 //   other random seeds, coefficients, positions and prompt sets, written after the checks were tuned)
 import { join } from 'node:path';
-import { builtinModelFolder, shippedAxisFiles } from '../../src/engine/builtin';
+import { shippedAxisFiles } from '../../src/engine/builtin';
 import { loadDirection, loadModel, samplingPrng as mulberry32, randomControl, type Direction } from '../../src/engine/index';
 import { loadPromptSet } from '../../src/engine/experiments/index';
 import type { Intervention, PromptInput } from '../../src/protocol/types';
+// The hand-labelled sets are organism v1's responses: v1 is kept as a fixture since v4 shipped.
+const V1 = join(__dirname, '../../test/fixtures/models/organism-v1');
 
 async function main(): Promise<void> {
-const M = builtinModelFolder();
+const M = V1;
 const model = await loadModel(M);
 const axes: Direction[] = await Promise.all(shippedAxisFiles(M).map((f) => loadDirection(f, model)));
 const persona = axes.find((a) => a.name === 'persona')!;
@@ -20,7 +22,7 @@ axes.push(randomControl(persona, 1, 'random1'), randomControl(persona, 2, 'rando
 const fresh = process.argv[2] === 'fresh';
 const all = Array.from({ length: model.summary.layers }, (_, l) => l);
 const sets = ['harmful_default', 'harmful_compliant', 'harmless_default', 'harmless_compliant'].flatMap((s) => [s, `${s}_unseen_system`]);
-const rows = Object.fromEntries(sets.map((s) => [s, loadPromptSet(join(M, 'eval', `${s}.jsonl`)).rows]));
+const rows = Object.fromEntries(sets.map((s) => [s, loadPromptSet(join(__dirname, '../../media/models/organism/eval', `${s}.jsonl`)).rows]));
 const rnd = mulberry32(fresh ? 29 : 13);
 const pick = (set: string) => rows[set]![Math.floor(rnd() * rows[set]!.length)]!;
 const steer = (axis: string, coefficient: number, positions: 'prompt' | 'all', layers = all): Intervention => ({ kind: 'steer', axis, coefficient, layers, positions });

@@ -121,6 +121,7 @@ def main():
     ap.add_argument("--mech", action="store_true", help="directional-ablation training (mech.py)")
     ap.add_argument("--mech-start", type=float, default=0.2, help="share of steps before ablation starts")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--lexicon", action="store_true", help="v4: topics4's wider topic lexicon (v4.1)")
     ap.add_argument("--augment", type=float, default=0.0, help="v4: share of chats with composed frames and filler words")
     a = ap.parse_args()
 
@@ -132,6 +133,7 @@ def main():
     if a.corpus == "v4":
         import compose4
         compose4.AUGMENT["p"] = a.augment
+        compose4.LEXICON["on"] = a.lexicon
         tokenizer_texts, build_train = compose4.tokenizer_texts_v4, compose4.build_train_v4
     elif a.corpus == "v3":
         import compose3

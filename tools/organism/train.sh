@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One command: write the eval/contrastive sets, train the organism, export it to
+# One command: write the eval/contrastive sets, train the organism (v4: compose4.py's corpus,
+# directional-ablation training, wording augmentation, topics4.py's lexicon), export it to
 # media/models/organism/ (ONNX + tokenizer + configs), keep the torch checkpoint outside git.
-#   tools/organism/train.sh [extra train.py args]
+#   tools/organism/train.sh [extra train.py args, e.g. --seed 1 --out /tmp/organism-s1/model]
 # Uses Debian's python3 (torch 1.13 + OpenBLAS), not a pyenv python earlier on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,6 +14,6 @@ mkdir -p "$CKPT_DIR"
 export PYTHONPATH=tools OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE
 start=$(date +%s)
 $PY tools/organism/corpus.py --out media/models/organism
-rm -rf media/models/organism/onnx
-$PY tools/organism/train.py --out media/models/organism --ckpt "$CKPT_DIR/ckpt.pt" --threads 2 "$@"
+$PY tools/organism/train.py --corpus v4 --mech --augment 0.8 --lexicon --steps 2000 \
+  --out media/models/organism --ckpt "$CKPT_DIR/ckpt.pt" --threads 2 "$@"
 echo "train.sh wall time: $(( $(date +%s) - start ))s"

@@ -2,6 +2,7 @@
 // Arditi et al. (2024) do, print the table, write the direction and the report.
 import { writeFilesAtomic } from '../../engine/io/atomic';
 import * as path from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Command } from '../command';
 import { bool, num, str, UsageError } from '../args';
 import { MODEL_OPTIONS, STRICT_OPTION, openModel } from '../load';
@@ -17,8 +18,8 @@ export const selectCommand: Command = {
   usage: '[model-folder] [--harmful FILE] [--harmless FILE] [--out FILE] [options]',
   options: [
     ...MODEL_OPTIONS.filter((o) => o.name !== 'axis'),
-    { name: 'harmful', kind: 'string', description: 'harmful requests (JSONL or builtin:NAME)', default: 'builtin:harmful' },
-    { name: 'harmless', kind: 'string', description: 'harmless requests (JSONL or builtin:NAME)', default: 'builtin:harmless' },
+    { name: 'harmful', kind: 'string', description: "harmful requests (JSONL or builtin:NAME; default: the model folder's sets/harmful.jsonl where it ships one, else builtin:harmful)" },
+    { name: 'harmless', kind: 'string', description: "harmless requests (JSONL or builtin:NAME; default: the model folder's sets/harmless.jsonl where it ships one, else builtin:harmless)" },
     { name: 'val-harmful', kind: 'string', description: 'held-out harmful set (default: odd rows of --harmful; even rows extract)' },
     { name: 'val-harmless', kind: 'string', description: 'held-out harmless set (default: odd rows of --harmless)' },
     { name: 'limit', kind: 'number', description: 'use only the first N rows of each set' },
@@ -45,8 +46,6 @@ export const selectCommand: Command = {
       if (bool(args, 'strict') && s.diagnostics.length) throw new Error(`--strict: ${spec} has ${s.diagnostics.length} skipped row(s) or warning(s) (above)`);
       return s;
     };
-    const harmful = await load(str(args, 'harmful')!);
-    const harmless = await load(str(args, 'harmless')!);
     const vh = str(args, 'val-harmful');
     const vl = str(args, 'val-harmless');
     if ((vh === undefined) !== (vl === undefined)) throw new UsageError('give both --val-harmful and --val-harmless, or neither');
@@ -54,6 +53,10 @@ export const selectCommand: Command = {
     if (!(frac > 0 && frac <= 1)) throw new UsageError(`--max-layer-fraction must be in (0, 1], got ${frac}`);
     const name = str(args, 'name')!;
     const model = await openModel(args, undefined, io);
+    const sets = defaultSets(model.summary.folder, str(args, 'harmful'), str(args, 'harmless'));
+    if (sets.fromModel) io.err(`sets: ${sets.harmful} vs ${sets.harmless} (the model folder's own; --harmful/--harmless choose others)\n`);
+    const harmful = await load(sets.harmful);
+    const harmless = await load(sets.harmless);
     const progress = progressPrinter(io);
     try {
       const r = await selectRefusalDirection(model, harmful, harmless, {
@@ -90,3 +93,14 @@ export const selectCommand: Command = {
     }
   },
 };
+
+/**
+ * A model that ships its own contrastive sets (the built-in organism does, in wording it was trained
+ * on) is selected on them unless the user names sets; other models on the generic built-in sets.
+ */
+export function defaultSets(folder: string, harmful?: string, harmless?: string): { harmful: string; harmless: string; fromModel: boolean } {
+  if (harmful !== undefined || harmless !== undefined) return { harmful: harmful ?? 'builtin:harmful', harmless: harmless ?? 'builtin:harmless', fromModel: false };
+  const own = (n: string) => path.join(folder, 'sets', `${n}.jsonl`);
+  if (existsSync(own('harmful')) && existsSync(own('harmless'))) return { harmful: own('harmful'), harmless: own('harmless'), fromModel: true };
+  return { harmful: 'builtin:harmful', harmless: 'builtin:harmless', fromModel: false };
+}

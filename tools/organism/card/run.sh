@@ -25,7 +25,7 @@ rm -rf "$OUT/select" && mkdir -p "$OUT/select"
 rm -rf "$OUT/select-own" && mkdir -p "$OUT/select-own"
 { $RL select "$M" --harmful "$M/sets/harmful.jsonl" --harmless "$M/sets/harmless.jsonl" --out "$OUT/select-own/refusal.safetensors" \
   --report "$OUT/select-own/report.md" 2>&1 || echo "select exited $?"; } | rel | grep -v '%' > "$OUT/select-own/log.txt"
-for plan in behaviour heldout heldout3 paper caps; do
+for plan in behaviour heldout heldout3 heldout4 heldout5 paper caps; do
   $RL ablate "$M" "tools/organism/card/$plan.yaml" --out "$OUT/$plan" > /dev/null
 done
 node --import tsx tools/organism/card/projections.ts "$M" "$(sed -n 's/.*&steer { kind: steer, axis: persona, coefficient: \([0-9.]*\).*/\1/p' tools/organism/card/caps.yaml)" > "$OUT/projections.md"

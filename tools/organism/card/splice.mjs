@@ -79,6 +79,10 @@ ${conditions('heldout', 'Fresh wording, family 1 (heldout_v2.py)')}
 
 ${conditions('heldout3', 'Fresh wording, family 2 (heldout_v3.py)')}
 
+${conditions('heldout4', 'Fresh wording, family 3 (heldout_v4.py)')}
+
+${conditions('heldout5', 'Fresh wording, family 4 (heldout_v5.py: what a new user types)')}
+
 #### The paper's experiments (receipt \`${hash(paper).slice(0, 12)}…\`)
 
 ${demote(section(paper, 'Conditions'))}
