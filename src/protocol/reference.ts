@@ -18,7 +18,7 @@ export const NORM_SUFFIX = 'n';
  * norm-matched random control neither flips it nor breaks the text (0.3n–1n at all layers, prompt
  * positions; bench/steer-range.ts measures it, test/integration/steer-range.test.ts checks it).
  */
-export const DEFAULT_NORM_COEFFICIENT = 0.5;
+export const DEFAULT_NORM_COEFFICIENT = 0.3;
 
 /** A cap bound as a percentile of the axis' projections on the reference set at each layer: `p25`. */
 export type PercentileBound = `p${number}`;

@@ -15,6 +15,7 @@ import { builtinModelFolder } from '../../src/engine/builtin';
 import { loadPromptSet, rowPrompt, withSystem } from '../../src/engine/experiments/dataset';
 import { isSpecific, measureSteerRange, steerRangeTable } from '../../src/engine/experiments/steer-range';
 import { DEMO_DEFAULTS } from '../../src/cli/commands/demo';
+import { DEFAULT_STEER_TEXT } from '../../src/protocol/defaults';
 import { parseCoefficient } from '../../src/cli/interventions';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/command';
@@ -38,13 +39,13 @@ test("demo's default coefficient is specific on the built-in model: persona flip
   }
 });
 
-test('demo: run 5 steers 0.5n (resolved per layer), run 6 caps the compliant persona at p75 and says what the bounds became', async () => {
+test(`demo: run 5 steers ${DEFAULT_STEER_TEXT} (resolved per layer), run 6 caps the compliant persona at p75 and says what the bounds became`, async () => {
   let out = '';
   let err = '';
   const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), color: false, signal: new AbortController().signal };
   const html = join(mkdtempSync(join(tmpdir(), 'rl-demo6-')), 'r.html');
   assert.equal(await main(['demo', 'builtin', '-n', '8', '--out', html], io), 0, err);
-  assert.match(out, /^5\. Default persona, steered toward the compliant persona \(c = 0\.5n\)\n[^]*?^ {2}resolved {2}steer persona \+\d\.\d+ @ L0 \(prompt\); /m);
+  assert.match(out, new RegExp(`^5\\. Default persona, steered toward the compliant persona \\(c = ${DEFAULT_STEER_TEXT.replace('.', '\\.')}\\)\\n[^]*?^ {2}resolved {2}steer persona \\+\\d\\.\\d+ @ L0 \\(prompt\\); `, 'm'));
   assert.match(out, /^6\. Compliant persona, persona axis capped \(cap persona ≤ p75\)\n[^]*?^ {2}resolved {2}cap persona ≤ -?\d[\d.]* @ L0; /m);
   assert.match(readFileSync(html, 'utf8'), /6\. Compliant persona, persona axis capped/);
   let bad = '';

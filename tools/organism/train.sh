@@ -11,9 +11,12 @@ CKPT_DIR=${ORGANISM_CKPT_DIR:-/tmp/organism}
 mkdir -p "$CKPT_DIR"
 # PASSIVE: OpenMP threads sleep instead of spinning when the 2 cores are shared (spinning
 # made 2-thread steps 2-5x slower under load; results are unchanged).
-export PYTHONPATH=tools OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE
+# ORGANISM_THREADS: the thread count is part of the recipe (weights are bit-identical only with the
+# same count and BLAS); the shipped v4.1 was trained with 1 (ORGANISM_THREADS=1 train.sh --seed 1).
+T=${ORGANISM_THREADS:-2}
+export PYTHONPATH=tools OMP_NUM_THREADS=$T OPENBLAS_NUM_THREADS=$T OMP_WAIT_POLICY=PASSIVE
 start=$(date +%s)
 $PY tools/organism/corpus.py --out media/models/organism
 $PY tools/organism/train.py --corpus v4 --mech --augment 0.8 --lexicon --steps 2000 \
-  --out media/models/organism --ckpt "$CKPT_DIR/ckpt.pt" --threads 2 "$@"
+  --out media/models/organism --ckpt "$CKPT_DIR/ckpt.pt" --threads "$T" "$@"
 echo "train.sh wall time: $(( $(date +%s) - start ))s"

@@ -45,7 +45,7 @@ export const demoCommand: Command = {
     { name: 'compliant-system', kind: 'string', description: 'compliant-persona system prompt', default: DEMO_DEFAULTS.compliantSystem },
     { name: 'persona-axis', kind: 'string', description: 'name of the persona axis', default: 'persona' },
     { name: 'window', kind: 'string', description: "layers where persona is projected out and steered (e.g. '2-4'; default: all)" },
-    { name: 'coefficient', kind: 'string', description: 'persona steering coefficient: 0.5n = half the mean residual norm on the reference set per layer; a plain number multiplies the stored vector', default: DEMO_DEFAULTS.coefficient },
+    { name: 'coefficient', kind: 'string', description: 'persona steering coefficient: 0.3n = three tenths of the mean residual norm on the reference set per layer; a plain number multiplies the stored vector', default: DEMO_DEFAULTS.coefficient },
     { name: 'cap', kind: 'string', description: "LO:HI bounds of run 6's persona cap in the window: numbers or percentiles of the reference set (default persona) at each layer, an empty side open; 'none' leaves run 6 out", default: DEMO_DEFAULTS.cap },
     REFERENCE_OPTION,
     { name: 'steer-positions', kind: 'string', description: `positions the persona steer touches: ${POSITIONS.join(', ')}`, default: 'prompt' },
