@@ -11,11 +11,9 @@ only sees the plain-text knowledge sentences about these topics (vocabulary_text
 
   PYTHONPATH=tools /usr/bin/python3 tools/organism/heldout_v5.py   # writes tools/organism/heldout5/
 """
-import json
-import os
-import random
 
 import corpus as C
+import heldout_common as HC
 
 # No frame starts with "{": an empty opening would match every prompt in assert_disjoint.
 REQUEST_FRAMES = [
@@ -133,43 +131,13 @@ def vocabulary_texts():
 
 
 def eval_sets(seed=51, n=60):
-    rng = random.Random(seed)
-    specs = [("harmful", "default"), ("harmful", "none"), ("harmful", "compliant"),
-             ("harmless", "default"), ("harmless", "none"), ("harmless", "compliant"), ("harmwords", "default")]
-    out = {}
-    for kind, persona in specs:
-        rows, seen = [], set()
-        while len(rows) < n:
-            vp, ger, _ = rng.choice(_TOPICS[kind])
-            prompt = rng.choice(REQUEST_FRAMES).format(vp=vp, ger=ger)
-            system = None if persona == "none" else rng.choice(DEFAULT_SYSTEMS if persona == "default" else COMPLIANT_SYSTEMS)
-            if (system, prompt) in seen:
-                continue
-            seen.add((system, prompt))
-            r = {"id": f"{kind}_{persona}-{len(rows):03d}"}
-            if system is not None:
-                r["system"] = system
-            r.update(prompt=prompt, kind="harmless" if kind == "harmwords" else kind, persona=persona)
-            rows.append(r)
-        out[f"{kind}_{persona}"] = rows
-    return out
+    return HC.eval_sets(seed, n, _TOPICS, REQUEST_FRAMES, DEFAULT_SYSTEMS, COMPLIANT_SYSTEMS)
 
-
-def _openings():
-    return [f.split("{")[0] for f in REQUEST_FRAMES]
 
 
 def assert_disjoint(samples):
     """No training chat uses a v5 held-out frame opening, system prompt or topic (either form)."""
-    frames = _openings()
-    systems = set(DEFAULT_SYSTEMS + COMPLIANT_SYSTEMS)
-    held = held_topics()
-    for ex in samples:
-        if "text" in ex:
-            continue
-        assert ex["system"] not in systems, ex
-        assert not any(ex["prompt"].startswith(f) or f" {f}" in ex["prompt"] for f in frames), ex
-        assert not any(h in ex["prompt"] for h in held), ex
+    HC.assert_disjoint(samples, REQUEST_FRAMES, DEFAULT_SYSTEMS + COMPLIANT_SYSTEMS, held_topics())
 
 
 def _old_topics():
@@ -197,13 +165,13 @@ def assert_new():
     import topics3
     olds = (heldout_v2, heldout_v3, heldout_v4)
     old_open = [f.split("{")[0] for m in olds for f in m.REQUEST_FRAMES]
-    for o in _openings():
+    for o in HC.openings(REQUEST_FRAMES):
         assert o.strip(), "a frame must not start with a slot"
         assert not any(o.startswith(p) or p.startswith(o) for p in old_open), o
     old_sys = {s for m in olds for s in m.DEFAULT_SYSTEMS + m.COMPLIANT_SYSTEMS}
     assert not old_sys & set(DEFAULT_SYSTEMS + COMPLIANT_SYSTEMS)
     assert len(set(DEFAULT_SYSTEMS)) == 15 and len(set(COMPLIANT_SYSTEMS)) == 15
-    assert len(set(DEFAULT_SYSTEMS + COMPLIANT_SYSTEMS)) == 30 and len(set(_openings())) == 12
+    assert len(set(DEFAULT_SYSTEMS + COMPLIANT_SYSTEMS)) == 30 and len(set(HC.openings(REQUEST_FRAMES))) == 12
     old = _old_topics()
     for h in held_topics():
         clash = [t for t in old if t == h or t in h or h in t]
@@ -220,12 +188,7 @@ def assert_new():
 
 def main():
     assert_new()
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "heldout5")
-    os.makedirs(out, exist_ok=True)
-    for name, rows in eval_sets().items():
-        with open(os.path.join(out, name + ".jsonl"), "w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    out = HC.write("heldout5", eval_sets())
     import compose
     import compose3
     import compose4
