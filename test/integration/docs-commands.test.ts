@@ -6,7 +6,7 @@
 // are listed below with the reason, and the list must match the docs exactly. Needs `npm run build`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -30,7 +30,16 @@ const EXPECTED_FAILURE: Record<string, RegExp> = {
  *  linked, examples copied (commands write axes into it), small prompt files of their own. */
 function workdir(): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = mkdtempSync(join(tmpdir(), 'rl-docs-'));
-  for (const d of ['bin', 'test', 'media', 'dist', 'node_modules', 'package.json']) symlinkSync(join(ROOT, d), join(dir, d));
+  for (const d of ['bin', 'media', 'dist', 'node_modules', 'package.json']) symlinkSync(join(ROOT, d), join(dir, d));
+  // test/ linked entry by entry, but the checkpoint fixtures copied: a checkpoint is built inside its
+  // own folder when that is writable (`.refusal-lens/`), and a command run as written must not
+  // write into the repository's fixtures (it broke checkpoint-convert's copy of qwen3-sharded).
+  mkdirSync(join(dir, 'test', 'fixtures'), { recursive: true });
+  for (const d of readdirSync(join(ROOT, 'test'))) if (d !== 'fixtures') symlinkSync(join(ROOT, 'test', d), join(dir, 'test', d));
+  for (const d of readdirSync(join(ROOT, 'test', 'fixtures'))) {
+    if (d === 'checkpoints') cpSync(join(ROOT, 'test', 'fixtures', d), join(dir, 'test', 'fixtures', d), { recursive: true });
+    else symlinkSync(join(ROOT, 'test', 'fixtures', d), join(dir, 'test', 'fixtures', d));
+  }
   cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
   const rows = readFileSync(join(ROOT, 'media/models/organism/eval/harmful_default.jsonl'), 'utf8').trim().split('\n').slice(0, 6)
     .map((l) => JSON.parse(l) as { id: string; system?: string; prompt: string });
