@@ -127,8 +127,10 @@ export async function sectionCheckpoint(d: CheckpointDeps): Promise<Record<strin
   for (const threads of d.threads) {
     const exp = await loadModel(d.exportFolder, { threads });
     const models: Record<GraphForm, LensModel> = {
-      standard: await loadModel(ckpt, { threads, graphForm: 'standard' }),
-      fused: await loadModel(ckpt, { threads, graphForm: 'fused' }),
+      // Builds go to the bench's cache, not into the checkpoint folder (with --smoke that is the
+      // repository's own fixture, which other tests copy).
+      standard: await loadModel(ckpt, { threads, graphForm: 'standard', cacheDir: path.join(d.cache, 'ckpt') }),
+      fused: await loadModel(ckpt, { threads, graphForm: 'fused', cacheDir: path.join(d.cache, 'ckpt') }),
     };
     const axes = await d.makeAxes(ckpt, models.standard);
     const L = models.standard.summary.layers;
@@ -211,7 +213,7 @@ export async function sectionCheckpoint(d: CheckpointDeps): Promise<Record<strin
         quant[dtype] = { notMeasured: `dtype not available (${why})` };
         continue;
       }
-      const m = await loadModel(ckpt, { threads, dtype });
+      const m = await loadModel(ckpt, { threads, dtype, cacheDir: path.join(d.cache, 'ckpt') });
       const [q, s2] = (await interleave<G | number>([gen(m), gen(models.standard)], d.rounds, 1)) as [G[], G[]];
       quant[dtype] = { decodeMsPerToken: summarize(dec(q)), speedupVsFp32: summarize(pairedRatios(dec(s2), dec(q))), prefillMs: summarize(pre(q)) };
       await m.dispose();
@@ -285,7 +287,7 @@ async function workerRss(d: CheckpointDeps, ckpt: string, builtBytes: number): P
   try {
     await client.request(Hello, undefined);
     const pid = client.pid!;
-    await client.request(LoadModel, { folder: ckpt });
+    await client.request(LoadModel, { folder: ckpt, cacheDir: path.join(d.cache, 'ckpt') });
     const ids = d.randomPrompts(1, PROMPT_LEN, 0, 250, 3)[0]!;
     for (let i = 0; i < 3; i++) {
       await client.request(Trace, { runId: `ckpt-${i}`, prompt: { kind: 'tokens', tokenIds: ids }, interventions: [], decoding: { maxNewTokens: 8 } });
