@@ -4,71 +4,20 @@
 // Screenshots go to test-artifacts/webview-lens/.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import * as esbuild from 'esbuild';
-import { chromium, type Page } from 'playwright-core';
-import type { HostToWebviewMessage } from '../../src/protocol/webview';
 import { N_LAYERS, showRunMessage } from '../unit/webview-fixture';
 import { LAST, withLens } from '../unit/webview-lens-fixture';
-import { THEMES } from './webview-themes';
-import { cellPoint } from './webview-page';
+import { applyTheme, cellPoint, openWebview, REPO, send } from './webview-page';
 
-const CHROMIUM = '/usr/bin/chromium';
-const REPO = path.resolve(__dirname, '../..');
 const ARTIFACTS = path.join(REPO, 'test-artifacts', 'webview-lens');
-const STUB = `window.acquireVsCodeApi = () => ({ postMessage: () => {}, getState: () => undefined, setState: (s) => s });`;
-
-async function serve(dir: string): Promise<{ url: string; close: () => void }> {
-  const template = readFileSync(path.join(REPO, 'media/webview/inspector.html'), 'utf8');
-  const server = http.createServer((req, res) => {
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const files: Record<string, [string, string | Buffer]> = {
-      '/webview.js': ['text/javascript', readFileSync(path.join(dir, 'webview.js'))],
-      '/inspector.css': ['text/css', readFileSync(path.join(REPO, 'media/webview/inspector.css'))],
-      '/': ['text/html', template.replaceAll('{{cspSource}}', origin).replaceAll('{{nonce}}', randomBytes(16).toString('base64'))
-        .replaceAll('{{styleUri}}', `${origin}/inspector.css`).replaceAll('{{scriptUri}}', `${origin}/webview.js`)],
-    };
-    if (req.url === '/favicon.ico') return void res.writeHead(204).end();
-    const f = files[req.url ?? ''];
-    res.writeHead(f ? 200 : 404, { 'content-type': f ? f[0] : 'text/plain' }).end(f ? f[1] : 'not found');
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => server.close() };
-}
-
-const send = (page: Page, m: HostToWebviewMessage) => page.evaluate((msg) => window.postMessage(msg, '*'), m);
 
 test('logit lens in the inspector webview', { timeout: 90_000 }, async (t) => {
-  assert.ok(existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}`);
-  const work = mkdtempSync(path.join(tmpdir(), 'rl-webview-lens-'));
-  await esbuild.build({ entryPoints: [path.join(REPO, 'webview/main.ts')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', outfile: path.join(work, 'webview.js'), logLevel: 'silent' });
   mkdirSync(ARTIFACTS, { recursive: true });
-  const server = await serve(work);
-  const context = await chromium.launchPersistentContext(path.join(work, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-    viewport: { width: 1100, height: 1400 },
-  });
-  const problems: string[] = [];
+  const { page, problems, close } = await openWebview({ width: 1100, height: 1400 });
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => {
-      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(String(e)));
-    await page.addInitScript(STUB);
-    await page.goto(server.url);
-    await page.evaluate((th) => {
-      for (const [k, v] of Object.entries(th.vars)) document.documentElement.style.setProperty(k, v);
-      document.body.className = th.bodyClass;
-    }, THEMES.light);
+    await applyTheme(page, 'light');
     const msg = showRunMessage();
 
     await t.test('no lens in the run: no table, no lens panel', async () => {
@@ -116,8 +65,6 @@ test('logit lens in the inspector webview', { timeout: 90_000 }, async (t) => {
     });
     assert.deepEqual(problems, [], 'no console errors or CSP violations');
   } finally {
-    await context.close();
-    server.close();
-    rmSync(work, { recursive: true, force: true });
+    await close();
   }
 });
