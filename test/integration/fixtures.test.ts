@@ -1,13 +1,13 @@
 // The fixture models (test/fixtures/models, from tools/make_fixtures.sh) are usable: each graph
 // runs in onnxruntime-node with a 0-length past (prefill) and then a decode step fed the
 // returned presents, and its logits match golden.json (computed in torch, never in ORT).
-// This is the one test file that imports onnxruntime-node directly.
+// ONNX Runtime through src/engine/runtime.ts's thin session and tensor helpers only (the one file
+// that imports onnxruntime-node), none of the engine's loading or graph logic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
-import type { Tensor } from 'onnxruntime-node';
+import { createSession, emptyTensor, int64Tensor, type OrtTensor as Tensor, type Session } from '../../src/engine/runtime';
 
 const ROOT = path.join(__dirname, '..', 'fixtures', 'models');
 
@@ -60,22 +60,20 @@ function toFloats(t: Tensor): Float32Array {
 }
 
 // One session per graph file, shared by the tests (session creation dominates the run time).
-const sessions = new Map<string, Promise<import('onnxruntime-node').InferenceSession>>();
+const sessions = new Map<string, Promise<Session>>();
 function session(file: string) {
-  if (!sessions.has(file)) sessions.set(file, ort.InferenceSession.create(file));
+  if (!sessions.has(file)) sessions.set(file, createSession(file));
   return sessions.get(file)!;
 }
 
-const i64 = (xs: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(xs.map(BigInt)), dims);
+const i64 = (xs: number[], dims: number[]) => int64Tensor(xs, dims);
 
 function emptyPast(f: Fixture, n: number, batch: number): Record<string, Tensor> {
   const feeds: Record<string, Tensor> = {};
   for (let i = 0; i < n; i++) {
     for (const kv of ['key', 'value']) {
       const dims = [batch, f.kvHeads, 0, f.headDim];
-      feeds[`past_key_values.${i}.${kv}`] = f.fp16
-        ? new ort.Tensor('float16', new Uint16Array(0), dims)
-        : new ort.Tensor('float32', new Float32Array(0), dims);
+      feeds[`past_key_values.${i}.${kv}`] = emptyTensor(f.fp16 ? 'float16' : 'float32', dims);
     }
   }
   return feeds;
@@ -225,7 +223,7 @@ test('llama-fused: residual adds and RMSNorms are fused, llama-gqa unfused', () 
 
 test('no-residual: runs, has input_ids and logits, and no KV cache', async () => {
   const folder = path.join(ROOT, 'no-residual');
-  const s = await ort.InferenceSession.create(path.join(folder, 'onnx', 'model.onnx'));
+  const s = await createSession(path.join(folder, 'onnx', 'model.onnx'));
   assert.deepEqual([...s.inputNames], ['input_ids']);
   assert.deepEqual([...s.outputNames], ['logits']);
   const cfg = readJson<{ vocab_size: number }>(path.join(folder, 'config.json'));

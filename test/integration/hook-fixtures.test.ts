@@ -6,7 +6,9 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import type * as ort from 'onnxruntime-node';
+import type { OrtTensor, Session } from '../../src/engine/runtime';
+
+type Outputs = Awaited<ReturnType<Session['run']>>;
 import { decodeModel, encodeModel, GraphView, hookModel, LENS_OUTPUTS, makeNode, ProtoError, ResidualError } from '../../src/engine/onnx/index';
 import { lensInputFeeds } from '../../src/engine/generate/feeds';
 import { halfToFloat } from '../../src/engine/half';
@@ -56,7 +58,7 @@ function hookedCopy(name: string, file = 'model.onnx', transform?: (b: Uint8Arra
   return { src, dst, info, cfg };
 }
 
-const lastRow = (t: ort.Tensor): Float32Array => {
+const lastRow = (t: OrtTensor): Float32Array => {
   const d = t.data as Float32Array;
   const V = t.dims[t.dims.length - 1]!;
   return d.subarray(d.length - V);
@@ -65,7 +67,7 @@ const lastRow = (t: ort.Tensor): Float32Array => {
  * Zero interventions: every source output is bit-identical in the hooked graph, except that its
  * `logits` hold the last position only ([batch, 1, vocab]), bit-identical to the source's last row.
  */
-function assertZeroBitIdentical(ref: ort.InferenceSession.OnnxValueMapType, zero: ort.InferenceSession.OnnxValueMapType, names: readonly string[]): void {
+function assertZeroBitIdentical(ref: Outputs, zero: Outputs, names: readonly string[]): void {
   for (const out of names) {
     if (out !== 'logits') {
       assert.ok(bitEqual(ref[out]!, zero[out]!), `${out} differs with zero interventions`);
@@ -76,11 +78,11 @@ function assertZeroBitIdentical(ref: ort.InferenceSession.OnnxValueMapType, zero
     assert.ok(lastPositionBitEqual(ref.logits!, zero.logits!), 'last-position logits differ with zero interventions');
   }
 }
-const lastRowHalf = (t: ort.Tensor): Uint16Array => {
+const lastRowHalf = (t: OrtTensor): Uint16Array => {
   const d = t.data as Uint16Array;
   return d.subarray(d.length - t.dims[t.dims.length - 1]!);
 };
-const column = (t: ort.Tensor, j: number, n: number) => Array.from(t.data as Float32Array).filter((_, i) => i % n === j);
+const column = (t: OrtTensor, j: number, n: number) => Array.from(t.data as Float32Array).filter((_, i) => i % n === j);
 
 test('every fixture graph re-encodes byte-identically', () => {
   let n = 0;

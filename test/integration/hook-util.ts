@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { createSession, emptyTensor, floatTensor, int64Tensor, type OrtTensor } from '../../src/engine/runtime';
 import { decodeModel, DT, hookNames } from '../../src/engine/onnx/index';
 import { lensInputFeeds } from '../../src/engine/generate/feeds';
 import type { ValueInfo } from '../../src/engine/onnx/index';
@@ -40,16 +40,16 @@ export function fixtureConfig(name: string): { numLayers: number; dModel: number
 export const readGolden = (name: string): Golden => JSON.parse(readFileSync(path.join(FIXTURES, name, 'golden.json'), 'utf8'));
 
 /** input_ids / attention_mask / position_ids and an empty KV cache, from the graph's own inputs. */
-export function baseFeeds(inputs: readonly ValueInfo[], ids: number[]): Record<string, ort.Tensor> {
+export function baseFeeds(inputs: readonly ValueInfo[], ids: number[]): Record<string, OrtTensor> {
   const T = ids.length;
-  const feeds: Record<string, ort.Tensor> = {};
+  const feeds: Record<string, OrtTensor> = {};
   for (const v of inputs) {
-    if (v.name === 'input_ids') feeds[v.name] = new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, T]);
-    else if (v.name === 'attention_mask') feeds[v.name] = new ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]);
-    else if (v.name === 'position_ids') feeds[v.name] = new ort.Tensor('int64', BigInt64Array.from(ids.map((_, i) => BigInt(i))), [1, T]);
+    if (v.name === 'input_ids') feeds[v.name] = int64Tensor(ids, [1, T]);
+    else if (v.name === 'attention_mask') feeds[v.name] = int64Tensor(new BigInt64Array(T).fill(1n), [1, T]);
+    else if (v.name === 'position_ids') feeds[v.name] = int64Tensor(ids.map((_, i) => i), [1, T]);
     else if (v.name.startsWith('past_key_values')) {
       const dims = (v.dims ?? []).map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : 0));
-      feeds[v.name] = v.elemType === DT.FLOAT16 ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+      feeds[v.name] = emptyTensor(v.elemType === DT.FLOAT16 ? 'float16' : 'float32', dims);
     }
   }
   return feeds;
@@ -64,9 +64,9 @@ const unit = (v: number[]): number[] => {
 const dot = (a: number[], b: number[]): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
 /** rl.* feeds for every layer: Σ c·v, Gram-Schmidt basis of the projected-out unit axes, unit readout axes; the logit lens off. */
-export function hookFeeds(g: Golden, interventions: GoldenIntervention[], axisOrder: string[]): Record<string, ort.Tensor> {
+export function hookFeeds(g: Golden, interventions: GoldenIntervention[], axisOrder: string[]): Record<string, OrtTensor> {
   const { layers: L, d_model: d } = g;
-  const feeds: Record<string, ort.Tensor> = { ...lensInputFeeds() };
+  const feeds: Record<string, OrtTensor> = { ...lensInputFeeds() };
   for (let l = 0; l < L; l++) {
     const names = hookNames(l).inputNames;
     const add = new Array<number>(d).fill(0);
@@ -93,15 +93,15 @@ export function hookFeeds(g: Golden, interventions: GoldenIntervention[], axisOr
     const n = axisOrder.length;
     const axesT = new Float32Array(d * n);
     axisOrder.forEach((name, j) => unit(g.axes[name]![l]!).forEach((x, i) => (axesT[i * n + j] = x)));
-    feeds[names.add] = new ort.Tensor('float32', Float32Array.from(add), [d]);
-    feeds[names.proj] = new ort.Tensor('float32', proj, [k, d]);
-    feeds[names.projT] = new ort.Tensor('float32', projT, [d, k]);
-    feeds[names.axesT] = new ort.Tensor('float32', axesT, [d, n]);
+    feeds[names.add] = floatTensor(Float32Array.from(add), [d]);
+    feeds[names.proj] = floatTensor(proj, [k, d]);
+    feeds[names.projT] = floatTensor(projT, [d, k]);
+    feeds[names.axesT] = floatTensor(axesT, [d, n]);
     // no cap: one zero direction with bounds that clamp nothing
-    feeds[names.capU] = new ort.Tensor('float32', new Float32Array(d), [d, 1]);
-    feeds[names.capUT] = new ort.Tensor('float32', new Float32Array(d), [1, d]);
-    feeds[names.capLo] = new ort.Tensor('float32', Float32Array.of(-Infinity), [1]);
-    feeds[names.capHi] = new ort.Tensor('float32', Float32Array.of(Infinity), [1]);
+    feeds[names.capU] = floatTensor(new Float32Array(d), [d, 1]);
+    feeds[names.capUT] = floatTensor(new Float32Array(d), [1, d]);
+    feeds[names.capLo] = floatTensor(Float32Array.of(-Infinity), [1]);
+    feeds[names.capHi] = floatTensor(Float32Array.of(Infinity), [1]);
   }
   return feeds;
 }
@@ -125,10 +125,10 @@ export const maxRowNorm = (rows: number[][]): number => Math.max(...rows.map((r)
  * `last` ([batch, 1, vocab], a hooked graph's logits) holds exactly the bytes of the last
  * position of `full` ([batch, seq, vocab], the source graph's logits).
  */
-export function lastPositionBitEqual(full: ort.Tensor, last: ort.Tensor): boolean {
+export function lastPositionBitEqual(full: OrtTensor, last: OrtTensor): boolean {
   const [B, T, V] = full.dims as [number, number, number];
   if (full.type !== last.type || last.dims.join() !== [B, 1, V].join()) return false;
-  const bytes = (t: ort.Tensor) => {
+  const bytes = (t: OrtTensor) => {
     const d = t.data as Float32Array;
     return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
   };
@@ -141,7 +141,7 @@ export function lastPositionBitEqual(full: ort.Tensor, last: ort.Tensor): boolea
   return true;
 }
 
-export function bitEqual(a: ort.Tensor, b: ort.Tensor): boolean {
+export function bitEqual(a: OrtTensor, b: OrtTensor): boolean {
   const x = a.data as ArrayLike<number>;
   const y = b.data as ArrayLike<number>;
   if (a.type !== b.type || x.length !== y.length || a.dims.join() !== b.dims.join()) return false;
@@ -150,5 +150,4 @@ export function bitEqual(a: ort.Tensor, b: ort.Tensor): boolean {
   return bx.every((v, i) => v === by[i]);
 }
 
-export const session = (file: string, level: 'disabled' | 'all' = 'all') =>
-  ort.InferenceSession.create(file, { graphOptimizationLevel: level, intraOpNumThreads: 1, executionMode: 'sequential' });
+export const session = (file: string, level: 'disabled' | 'all' = 'all') => createSession(file, { threads: 1, optimization: level });
